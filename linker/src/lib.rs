@@ -1,0 +1,22 @@
+//! The nanoproc linker: everything that can be decided about an app before it
+//! runs, as a pure function of its input bytes.
+//!
+//! Today it reads one component and tells what it imports and exports; the
+//! composition of an app manifest into one component builds on it.
+//!
+//! ```no_run
+//! let bytes = std::fs::read("target/components/markdown.wasm")?;
+//! let interface = nanoproc_linker::ComponentInterface::read(&bytes)?;
+//! assert!(interface.imports.is_empty(), "a pure library reaches nothing");
+//! for export in &interface.exports {
+//!     println!("exports {}", export.name);
+//! }
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! **Architecture invariant:** this crate never depends on wasmtime.
+#![deny(missing_docs)]
+
+mod inspect;
+
+pub use inspect::{ComponentInterface, Item, ItemKind};

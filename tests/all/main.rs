@@ -1,0 +1,8 @@
+//! The integration tests: one binary, a module per area.
+
+mod compress;
+mod guests;
+mod hash;
+mod json;
+mod logger;
+mod markdown;

@@ -1,0 +1,108 @@
+//! Loading the project's WIT packages, with WASI's WIT taken from the
+//! `wasmtime-wasi` crate that the host is built on (the repository keeps no
+//! copy of third-party WIT).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use wit_parser::{PackageId, Resolve, UnresolvedPackageGroup, WorldId};
+
+/// Every WIT package the guests may name, resolved together.
+pub struct Wit {
+    /// The resolved packages.
+    pub resolve: Resolve,
+    /// The project's own packages (those under `wit/`).
+    own: Vec<PackageId>,
+}
+
+impl Wit {
+    /// Loads each package directory under `own_dir`, with the packages in
+    /// `deps_dir` (files or directories, one package each) available to them.
+    pub fn load(own_dir: &Path, deps_dir: &Path) -> Result<Self> {
+        let deps = read_packages(deps_dir)?;
+        let own = read_packages(own_dir)?;
+        let own_names: Vec<_> = own.iter().map(|(_, g)| g.main.name.clone()).collect();
+
+        let mut resolve = Resolve::default();
+        let mut pending: Vec<_> = deps.into_iter().chain(own).collect();
+        // Push packages whose dependencies are all present, until none are left.
+        while !pending.is_empty() {
+            let ready = pending.iter().position(|(_, group)| {
+                group
+                    .main
+                    .foreign_deps
+                    .keys()
+                    .all(|dep| resolve.package_names.contains_key(dep))
+            });
+            let Some(index) = ready else {
+                let (path, group) = &pending[0];
+                let missing: Vec<String> = group
+                    .main
+                    .foreign_deps
+                    .keys()
+                    .filter(|dep| !resolve.package_names.contains_key(*dep))
+                    .map(|dep| format!("`{dep}`"))
+                    .collect();
+                bail!(
+                    "{}: package `{}` uses {}, which no package in {} or {} defines \
+                     (or the packages use each other in a cycle)",
+                    path.display(),
+                    group.main.name,
+                    missing.join(", "),
+                    own_dir.display(),
+                    deps_dir.display()
+                );
+            };
+            let (path, group) = pending.remove(index);
+            resolve
+                .push_group(group)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+        }
+        let own = own_names
+            .iter()
+            .map(|name| resolve.package_names[name])
+            .collect();
+        Ok(Self { resolve, own })
+    }
+
+    /// The world named `spec` (such as `nanoproc:markdown/markdown`) in one
+    /// of the project's own packages.
+    pub fn world(&self, spec: &str) -> Result<WorldId> {
+        self.resolve.select_world(&self.own, Some(spec))
+    }
+
+    /// The names a component of `world` may import: each imported interface
+    /// (those it uses included) and each imported function.
+    pub fn import_names(&self, world: WorldId) -> Vec<String> {
+        self.resolve.worlds[world]
+            .imports
+            .iter()
+            .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type { .. }))
+            .map(|(key, _)| self.resolve.name_world_key(key))
+            .collect()
+    }
+}
+
+/// Parses each `*.wit` file and each directory in `dir` as one package.
+fn read_packages(dir: &Path) -> Result<Vec<(PathBuf, UnresolvedPackageGroup)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    paths.sort();
+    let mut packages = Vec::new();
+    for path in paths {
+        let group = if path.is_dir() {
+            UnresolvedPackageGroup::parse_dir(&path)?
+        } else if path.extension().is_some_and(|e| e == "wit") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            UnresolvedPackageGroup::parse(&path, &text)
+                .map_err(|(map, e)| anyhow::anyhow!("{}", e.render(&map)))?
+        } else {
+            continue;
+        };
+        packages.push((path, group));
+    }
+    Ok(packages)
+}
