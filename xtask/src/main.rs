@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 /// Build, test and demonstrate nanoproc.
 #[derive(Parser)]
-#[command(name = "cargo xtask", version, about, long_about = None)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
