@@ -17,6 +17,20 @@
 //! **Architecture invariant:** this crate never depends on wasmtime.
 #![deny(missing_docs)]
 
+mod capability;
+mod compose;
+mod encode;
+mod error;
 mod inspect;
+mod manifest;
+mod names;
+mod typecheck;
 
+pub use capability::Capability;
+pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
+pub use error::{ComposeError, ErrorKind};
 pub use inspect::{ComponentInterface, Item, ItemKind};
+pub use manifest::{
+    App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,
+};
+pub use names::InterfaceName;

@@ -12,7 +12,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 /// The guests every build produces, in the order the tests report them.
-pub const GUESTS: &[&str] = &["compress", "hash", "json", "logger", "markdown"];
+pub const GUESTS: &[&str] = &["compress", "hash", "json", "logger", "markdown", "pages"];
 
 /// The folder `cargo xtask build` writes components to.
 pub fn components_dir() -> PathBuf {
@@ -51,4 +51,56 @@ pub fn component(name: &str) -> Component {
                 .unwrap_or_else(|e| panic!("wasmtime cannot compile `{name}`: {e:?}"))
         })
         .clone()
+}
+
+/// Composes the app manifest at `path` (relative to the project root), with
+/// `guest = "…"` sources taken from [`components_dir`].
+///
+/// # Errors
+///
+/// As [`nanoproc_linker::compose`], or when a component file is missing.
+pub fn compose_manifest(
+    path: &str,
+) -> Result<nanoproc_linker::Composition, nanoproc_linker::ComposeError> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = nanoproc_linker::Manifest::read(&root.join(path))?;
+    let mut bytes = indexmap::IndexMap::new();
+    for (name, component) in &manifest.components {
+        let file = manifest
+            .base_dir()
+            .join(component.source.component_path(&components_dir()));
+        let data = std::fs::read(&file).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e}; build it with `cargo xtask build`",
+                file.display()
+            )
+        });
+        bytes.insert(name.clone(), data);
+    }
+    nanoproc_linker::compose(&manifest, &bytes)
+}
+
+/// Store data giving a component WASI with its stderr captured.
+pub struct WasiHost {
+    ctx: wasmtime_wasi::WasiCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl WasiHost {
+    /// A host whose only capability is stderr, written into `stderr`.
+    pub fn with_stderr(stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe) -> Self {
+        Self {
+            ctx: wasmtime_wasi::WasiCtx::builder().stderr(stderr).build(),
+            table: wasmtime::component::ResourceTable::new(),
+        }
+    }
+}
+
+impl wasmtime_wasi::WasiView for WasiHost {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
 }

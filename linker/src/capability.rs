@@ -1,0 +1,111 @@
+//! The host capabilities a manifest can grant, and which WASI interfaces
+//! each one stands for.
+
+use std::fmt;
+
+use crate::manifest::Grants;
+
+/// A capability the host provides to the components granted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// `stdin = true`: `wasi:cli/stdin`, `wasi:cli/terminal-stdin`.
+    Stdin,
+    /// `stdout = true`: `wasi:cli/stdout`, `wasi:cli/terminal-stdout`.
+    Stdout,
+    /// `stderr = true`: `wasi:cli/stderr`, `wasi:cli/terminal-stderr`.
+    Stderr,
+    /// `env = [...]`: `wasi:cli/environment`.
+    Env,
+    /// `exit = true`: `wasi:cli/exit`.
+    Exit,
+    /// `clocks = true`: `wasi:clocks/*`.
+    Clocks,
+    /// `random = true`: `wasi:random/*`.
+    Random,
+    /// `dirs = [...]`: `wasi:filesystem/*`.
+    Dirs,
+    /// `network = [...]`: `wasi:sockets/*`.
+    Network,
+    /// `wasi:io/*` and `wasi:cli/terminal-input` / `terminal-output`: the
+    /// streams, errors and pollables the other capabilities hand out. Held by
+    /// every component that holds one of those.
+    Io,
+}
+
+impl Capability {
+    /// The capability an import named `base` (an interface name without its
+    /// version) stands for, if it is a host capability at all.
+    pub fn of_interface(base: &str) -> Option<Self> {
+        let (package, interface) = base.split_once('/')?;
+        Some(match (package, interface) {
+            ("wasi:cli", "stdin" | "terminal-stdin") => Self::Stdin,
+            ("wasi:cli", "stdout" | "terminal-stdout") => Self::Stdout,
+            ("wasi:cli", "stderr" | "terminal-stderr") => Self::Stderr,
+            ("wasi:cli", "environment") => Self::Env,
+            ("wasi:cli", "exit") => Self::Exit,
+            ("wasi:cli", "terminal-input" | "terminal-output") => Self::Io,
+            ("wasi:io", _) => Self::Io,
+            ("wasi:clocks", _) => Self::Clocks,
+            ("wasi:random", _) => Self::Random,
+            ("wasi:filesystem", _) => Self::Dirs,
+            ("wasi:sockets", _) => Self::Network,
+            _ => return None,
+        })
+    }
+
+    /// Whether `grants` holds this capability.
+    pub fn granted_by(self, grants: &Grants) -> bool {
+        match self {
+            Self::Stdin => grants.stdin,
+            Self::Stdout => grants.stdout,
+            Self::Stderr => grants.stderr,
+            Self::Env => !grants.env.is_empty(),
+            Self::Exit => grants.exit,
+            Self::Clocks => grants.clocks,
+            Self::Random => grants.random,
+            Self::Dirs => !grants.dirs.is_empty(),
+            Self::Network => !grants.network.is_empty(),
+            Self::Io => {
+                grants.stdin
+                    || grants.stdout
+                    || grants.stderr
+                    || grants.clocks
+                    || !grants.dirs.is_empty()
+                    || !grants.network.is_empty()
+            }
+        }
+    }
+
+    /// The manifest line that grants this capability, for messages.
+    pub fn grant_line(self) -> &'static str {
+        match self {
+            Self::Stdin => "stdin = true",
+            Self::Stdout => "stdout = true",
+            Self::Stderr => "stderr = true",
+            Self::Env => "env = [\"VAR\"]",
+            Self::Exit => "exit = true",
+            Self::Clocks => "clocks = true",
+            Self::Random => "random = true",
+            Self::Dirs => "dirs = [{ host = \"dir\", mode = \"read-only\" }]",
+            Self::Network => "network = [\"host:port\"]",
+            Self::Io => "stdout = true (or another grant that hands out streams)",
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Stdin => "stdin",
+            Self::Stdout => "stdout",
+            Self::Stderr => "stderr",
+            Self::Env => "env",
+            Self::Exit => "exit",
+            Self::Clocks => "clocks",
+            Self::Random => "random",
+            Self::Dirs => "dirs",
+            Self::Network => "network",
+            Self::Io => "io",
+        })
+    }
+}

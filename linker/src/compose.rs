@@ -1,0 +1,500 @@
+//! Resolution and policy: deciding how every import of every component is
+//! satisfied, before anything is encoded or run.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use wit_parser::decoding::{DecodedWasm, decode};
+use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
+
+use crate::capability::Capability;
+use crate::error::{ComposeError, ErrorKind};
+use crate::manifest::{Manifest, Source};
+use crate::names::InterfaceName;
+use crate::typecheck::{Side, check_interface};
+
+/// A composed app: the component's bytes and the plan it encodes.
+#[derive(Debug, Clone)]
+pub struct Composition {
+    /// The composed component.
+    pub bytes: Vec<u8>,
+    /// How every import was satisfied.
+    pub plan: Plan,
+}
+
+/// The outcome of resolution: how every import of every component is
+/// satisfied, in the order the components are instantiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The app's name.
+    pub app: String,
+    /// The components in instantiation order (each after those it imports from).
+    pub components: Vec<PlannedComponent>,
+    /// The app's exports: export name and the component it comes from.
+    pub exports: Vec<(String, String)>,
+    /// Things that compose but look like mistakes.
+    pub warnings: Vec<String>,
+}
+
+/// One component of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedComponent {
+    /// Its name in the manifest.
+    pub name: String,
+    /// Each of its imports and how it is satisfied, in the component's order.
+    pub imports: Vec<(String, Satisfied)>,
+    /// Its exports.
+    pub exports: Vec<String>,
+}
+
+/// How one import is satisfied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Satisfied {
+    /// By an export of another component.
+    Wired {
+        /// The exporting component.
+        component: String,
+        /// The export's name.
+        export: String,
+    },
+    /// By the host, under a grant to this component.
+    Granted(Capability),
+}
+
+/// A component as the linker sees it: its world, decoded from its bytes.
+pub(crate) struct Decoded {
+    pub name: String,
+    pub resolve: Resolve,
+    pub world: WorldId,
+}
+
+impl Decoded {
+    fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
+        let bad = |e: anyhow::Error| {
+            ComposeError::new(
+                ErrorKind::Component,
+                format!("component `{name}` is not a valid component"),
+            )
+            .caused_by(e.chain().map(|c| c.to_string()).collect())
+        };
+        crate::ComponentInterface::read(bytes).map_err(bad)?;
+        match decode(bytes).map_err(bad)? {
+            DecodedWasm::Component(resolve, world) => Ok(Self {
+                name: name.to_string(),
+                resolve,
+                world,
+            }),
+            DecodedWasm::WitPackage(..) => Err(ComposeError::new(
+                ErrorKind::Component,
+                format!("component `{name}` is a WIT package, not a component"),
+            )),
+        }
+    }
+
+    /// The component's imports or exports: name, and interface when it is one.
+    fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
+        let world = &self.resolve.worlds[self.world];
+        let items = if exports {
+            &world.exports
+        } else {
+            &world.imports
+        };
+        items
+            .iter()
+            .filter(|(_, item)| !matches!(item, WorldItem::Type { .. }))
+            .map(|(key, item)| {
+                let id = match (key, item) {
+                    (WorldKey::Interface(id), _) => Some(*id),
+                    (_, WorldItem::Interface { id, .. }) => Some(*id),
+                    _ => None,
+                };
+                (self.resolve.name_world_key(key), id)
+            })
+            .collect()
+    }
+}
+
+/// Composes the app described by `manifest` from the component bytes in
+/// `components` (one entry per manifest component, by name).
+///
+/// # Errors
+///
+/// When an import is neither wired nor granted, wiring is ambiguous or
+/// circular, types do not match, a component is not valid, or the result
+/// does not validate.
+pub fn compose(
+    manifest: &Manifest,
+    components: &IndexMap<String, Vec<u8>>,
+) -> Result<Composition, ComposeError> {
+    let mut decoded = Vec::new();
+    for name in manifest.components.keys() {
+        let bytes = components.get(name).ok_or_else(|| {
+            ComposeError::new(
+                ErrorKind::Component,
+                format!("component `{name}` was not loaded"),
+            )
+        })?;
+        decoded.push(Decoded::read(name, bytes)?);
+    }
+    let plan = resolve(manifest, &decoded)?;
+    let bytes = crate::encode::encode(&plan, &decoded, components)?;
+    Ok(Composition { bytes, plan })
+}
+
+/// Decides how each import is satisfied and in what order components are
+/// instantiated.
+pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, ComposeError> {
+    let index: HashMap<&str, usize> = decoded
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let exports: Vec<Vec<(String, Option<InterfaceId>)>> =
+        decoded.iter().map(|d| d.items(true)).collect();
+    let mut warnings = Vec::new();
+    let mut planned = Vec::new();
+
+    for (ci, component) in decoded.iter().enumerate() {
+        let entry = &manifest.components[&component.name];
+        let here = manifest.location(entry.span.start);
+        let mut imports = Vec::new();
+        let mut used_wires = vec![false; entry.wire.len()];
+        let mut used_capabilities = Vec::new();
+        for (import, import_iface) in component.items(false) {
+            let parsed = InterfaceName::parse(&import);
+            let explicit = entry
+                .wire
+                .iter()
+                .enumerate()
+                .find(|(_, (key, _))| match &parsed {
+                    Some(name) => name.matches(key.get_ref()),
+                    None => key.get_ref() == &import,
+                });
+            let satisfied = if let Some((wi, (key, provider))) = explicit {
+                used_wires[wi] = true;
+                let pi = index[provider.get_ref().as_str()];
+                let found = exports[pi].iter().find(|(export, _)| {
+                    match (&parsed, InterfaceName::parse(export)) {
+                        (Some(want), Some(have)) => have.satisfies(want),
+                        _ => export == &import,
+                    }
+                });
+                let Some((export, _)) = found else {
+                    return Err(ComposeError::new(
+                        ErrorKind::NotExported,
+                        format!(
+                            "component `{}` wires `{import}` to `{}`, which does not export it",
+                            component.name,
+                            provider.get_ref()
+                        ),
+                    )
+                    .at(manifest.location(key.span().start))
+                    .help(format!(
+                        "`{}` exports {}",
+                        provider.get_ref(),
+                        list_or_nothing(exports[pi].iter().map(|(e, _)| e.as_str()))
+                    )));
+                };
+                Satisfied::Wired {
+                    component: provider.get_ref().clone(),
+                    export: export.clone(),
+                }
+            } else if let Some(capability) = parsed
+                .as_ref()
+                .and_then(|name| Capability::of_interface(&name.base))
+            {
+                if !capability.granted_by(&entry.grants) {
+                    let table = format!("[components.{}.grants]", component.name);
+                    let location = entry
+                        .grants_span
+                        .as_ref()
+                        .map_or(here.clone(), |span| manifest.location(span.start));
+                    return Err(ComposeError::new(
+                        ErrorKind::MissingGrant,
+                        format!(
+                            "component `{}` imports `{import}`, which is not granted to it",
+                            component.name
+                        ),
+                    )
+                    .at(location)
+                    .help(format!(
+                        "to grant it, add `{}` under `{table}`",
+                        capability.grant_line()
+                    )));
+                }
+                used_capabilities.push(capability);
+                Satisfied::Granted(capability)
+            } else {
+                let providers: Vec<(usize, &String)> = exports
+                    .iter()
+                    .enumerate()
+                    .filter(|(pi, _)| *pi != ci)
+                    .flat_map(|(pi, list)| list.iter().map(move |(e, _)| (pi, e)))
+                    .filter(
+                        |(_, export)| match (&parsed, InterfaceName::parse(export)) {
+                            (Some(want), Some(have)) => have.satisfies(want),
+                            _ => false,
+                        },
+                    )
+                    .collect();
+                let wire_hint = |provider: &str| {
+                    let key = parsed.as_ref().map_or(import.clone(), |n| n.base.clone());
+                    format!(
+                        "add `wire = {{ \"{key}\" = \"{provider}\" }}` under `[components.{}]`",
+                        component.name
+                    )
+                };
+                match providers.as_slice() {
+                    [(pi, export)] => Satisfied::Wired {
+                        component: decoded[*pi].name.clone(),
+                        export: (*export).clone(),
+                    },
+                    [] => {
+                        return Err(ComposeError::new(
+                            ErrorKind::Unresolved,
+                            format!(
+                                "component `{}` imports `{import}`, which no component exports and no grant provides",
+                                component.name
+                            ),
+                        )
+                        .at(here)
+                        .help(format!(
+                            "add a component that exports it, or {}",
+                            wire_hint("COMPONENT")
+                        )));
+                    }
+                    many => {
+                        let names: Vec<&str> = many
+                            .iter()
+                            .map(|(pi, _)| decoded[*pi].name.as_str())
+                            .collect();
+                        return Err(ComposeError::new(
+                            ErrorKind::Ambiguous,
+                            format!(
+                                "component `{}` imports `{import}`, which {} all export",
+                                component.name,
+                                quoted_list(&names)
+                            ),
+                        )
+                        .at(here)
+                        .help(format!("choose one: {}", wire_hint(names[0]))));
+                    }
+                }
+            };
+            if let (
+                Satisfied::Wired {
+                    component: provider,
+                    export,
+                },
+                Some(want),
+            ) = (&satisfied, import_iface)
+            {
+                let pi = index[provider.as_str()];
+                let have = exports[pi]
+                    .iter()
+                    .find(|(e, _)| e == export)
+                    .and_then(|(_, id)| *id);
+                if let Some(have) = have {
+                    check_interface(
+                        Side {
+                            resolve: &component.resolve,
+                            interface: want,
+                        },
+                        Side {
+                            resolve: &decoded[pi].resolve,
+                            interface: have,
+                        },
+                    )
+                    .map_err(|causes| {
+                        ComposeError::new(
+                            ErrorKind::TypeMismatch,
+                            format!(
+                                "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
+                                component.name
+                            ),
+                        )
+                        .caused_by(causes)
+                        .at(here.clone())
+                    })?;
+                }
+            }
+            imports.push((import, satisfied));
+        }
+        for (wi, (key, _)) in entry.wire.iter().enumerate() {
+            if !used_wires[wi] {
+                warnings.push(format!(
+                    "{}: component `{}` wires `{}`, which it does not import",
+                    manifest.location(key.span().start),
+                    component.name,
+                    key.get_ref()
+                ));
+            }
+        }
+        for capability in [
+            Capability::Stdin,
+            Capability::Stdout,
+            Capability::Stderr,
+            Capability::Env,
+            Capability::Exit,
+            Capability::Clocks,
+            Capability::Random,
+            Capability::Dirs,
+            Capability::Network,
+        ] {
+            if capability.granted_by(&entry.grants) && !used_capabilities.contains(&capability) {
+                warnings.push(format!(
+                    "{}: component `{}` is granted `{capability}`, which it does not import",
+                    entry
+                        .grants_span
+                        .as_ref()
+                        .map_or(here.clone(), |span| manifest.location(span.start)),
+                    component.name
+                ));
+            }
+        }
+        planned.push(PlannedComponent {
+            name: component.name.clone(),
+            imports,
+            exports: exports[ci].iter().map(|(e, _)| e.clone()).collect(),
+        });
+    }
+
+    let order = instantiation_order(manifest, &planned)?;
+    let mut app_exports: Vec<(String, String)> = Vec::new();
+    if manifest.app.export.is_empty() {
+        return Err(ComposeError::new(ErrorKind::Export, "the app exports nothing")
+            .help("name the components whose exports are the app's: `export = [\"COMPONENT\"]` under `[app]`"));
+    }
+    for export in &manifest.app.export {
+        let component = &planned[index[export.get_ref().as_str()]];
+        for name in &component.exports {
+            if let Some((_, other)) = app_exports.iter().find(|(n, _)| n == name) {
+                return Err(ComposeError::new(
+                    ErrorKind::Export,
+                    format!(
+                        "the app cannot export `{name}` twice: both `{other}` and `{}` export it",
+                        component.name
+                    ),
+                )
+                .at(manifest.location(export.span().start)));
+            }
+            app_exports.push((name.clone(), component.name.clone()));
+        }
+    }
+    let components = order.into_iter().map(|i| planned[i].clone()).collect();
+    Ok(Plan {
+        app: manifest.name(),
+        components,
+        exports: app_exports,
+        warnings,
+    })
+}
+
+/// Orders components so that each comes after those it imports from, keeping
+/// the manifest's order otherwise; a cycle is an error naming it.
+fn instantiation_order(
+    manifest: &Manifest,
+    planned: &[PlannedComponent],
+) -> Result<Vec<usize>, ComposeError> {
+    let index: HashMap<&str, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = planned
+        .iter()
+        .map(|c| {
+            let mut deps: Vec<usize> = c
+                .imports
+                .iter()
+                .filter_map(|(_, s)| match s {
+                    Satisfied::Wired { component, .. } => Some(index[component.as_str()]),
+                    Satisfied::Granted(_) => None,
+                })
+                .collect();
+            deps.dedup();
+            deps
+        })
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    fn visit(
+        i: usize,
+        deps: &[Vec<usize>],
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+        order: &mut Vec<usize>,
+    ) -> Result<(), Vec<usize>> {
+        match marks[i] {
+            Mark::Done => return Ok(()),
+            Mark::Open => {
+                let start = stack.iter().position(|&s| s == i).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(i);
+                return Err(cycle);
+            }
+            Mark::New => {}
+        }
+        marks[i] = Mark::Open;
+        stack.push(i);
+        for &d in &deps[i] {
+            visit(d, deps, marks, stack, order)?;
+        }
+        stack.pop();
+        marks[i] = Mark::Done;
+        order.push(i);
+        Ok(())
+    }
+    let mut marks = vec![Mark::New; planned.len()];
+    let mut order = Vec::new();
+    for i in 0..planned.len() {
+        let mut stack = Vec::new();
+        visit(i, &deps, &mut marks, &mut stack, &mut order).map_err(|cycle| {
+            let names: Vec<&str> = cycle.iter().map(|&c| planned[c].name.as_str()).collect();
+            let first = &manifest.components[names[0]];
+            ComposeError::new(
+                ErrorKind::Cycle,
+                format!(
+                    "components import from each other in a cycle: {}",
+                    names.join(" -> ")
+                ),
+            )
+            .at(manifest.location(first.span.start))
+            .help("a component cannot be instantiated before the components it imports from; break the cycle by wiring one of these imports elsewhere")
+        })?;
+    }
+    Ok(order)
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn list_or_nothing<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    if items.is_empty() {
+        "nothing".to_string()
+    } else {
+        quoted_list(&items)
+    }
+}
+
+impl Source {
+    /// The component file this source stands for, relative to the manifest:
+    /// a path as given, or the build's output for a guest crate.
+    pub fn component_path(&self, guests_output: &std::path::Path) -> std::path::PathBuf {
+        match self {
+            Source::Path(path) => path.clone(),
+            Source::Guest(name) => guests_output.join(format!("{name}.wasm")),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Encoding a plan as one component with wasm-encoder.
+//!
+//! The composed component is laid out as:
+//! 1. the host capabilities it imports, their types encoded from the union of
+//!    what the granted components use (semver-compatible versions merged);
+//! 2. each component, embedded once, byte for byte;
+//! 3. one instance of each, in the plan's order, its imports wired to those
+//!    capabilities or to other instances' exports;
+//! 4. the app's exports, aliased from the instances that provide them;
+//! 5. a name section naming every component and instance.
+//!
+//! The output is validated before it is returned.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
+use wasm_encoder::{ComponentBuilder, ComponentExportKind};
+use wasmparser::{ComponentType, ComponentTypeDeclaration, Parser, Payload};
+use wit_parser::{
+    InterfaceId, Package, PackageName, Resolve, Stability, World, WorldId, WorldItem, WorldKey,
+};
+
+use crate::compose::{Decoded, Plan, Satisfied};
+use crate::error::{ComposeError, ErrorKind};
+use crate::names::InterfaceName;
+
+fn internal(what: &str, e: impl std::fmt::Display) -> ComposeError {
+    ComposeError::new(
+        ErrorKind::Encoding,
+        format!("cannot encode the composition: {what}: {e}"),
+    )
+}
+
+pub(crate) fn encode(
+    plan: &Plan,
+    decoded: &[Decoded],
+    bytes: &IndexMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut builder = ComponentBuilder::default();
+    let imports = import_capabilities(&mut builder, plan, decoded)?;
+
+    let mut component_index = HashMap::new();
+    for planned in &plan.components {
+        let idx = builder.component_raw(Some(&planned.name), &bytes[&planned.name]);
+        component_index.insert(planned.name.as_str(), idx);
+    }
+
+    let mut instance_of: HashMap<&str, u32> = HashMap::new();
+    let mut aliased: HashMap<(u32, String), u32> = HashMap::new();
+    for planned in &plan.components {
+        let mut args = Vec::new();
+        for (import, satisfied) in &planned.imports {
+            let instance = match satisfied {
+                Satisfied::Wired { component, export } => {
+                    let from = instance_of[component.as_str()];
+                    *aliased.entry((from, export.clone())).or_insert_with(|| {
+                        builder.alias_export(from, export, ComponentExportKind::Instance)
+                    })
+                }
+                Satisfied::Granted(_) => imports
+                    .instance_for(import)
+                    .ok_or_else(|| internal("no capability import matches", import))?,
+            };
+            args.push((import.clone(), ComponentExportKind::Instance, instance));
+        }
+        let idx = builder.instantiate(
+            Some(&planned.name),
+            component_index[planned.name.as_str()],
+            args,
+        );
+        instance_of.insert(planned.name.as_str(), idx);
+    }
+
+    for (name, component) in &plan.exports {
+        let from = instance_of[component.as_str()];
+        let instance = *aliased
+            .entry((from, name.clone()))
+            .or_insert_with(|| builder.alias_export(from, name, ComponentExportKind::Instance));
+        builder.export(name, ComponentExportKind::Instance, instance, None);
+    }
+    builder.append_names();
+    let out = builder.finish();
+
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default())
+        .validate_all(&out)
+        .map_err(|e| internal("the result does not validate", e))?;
+    Ok(out)
+}
+
+/// The capability imports of the composed component, by name.
+struct CapabilityImports {
+    by_name: Vec<(InterfaceName, u32)>,
+}
+
+impl CapabilityImports {
+    /// The import instance that satisfies a component's import `name`.
+    fn instance_for(&self, name: &str) -> Option<u32> {
+        let want = InterfaceName::parse(name)?;
+        self.by_name
+            .iter()
+            .find(|(have, _)| have.satisfies(&want))
+            .map(|(_, idx)| *idx)
+    }
+}
+
+/// Encodes the imports of every granted capability, and the interfaces their
+/// types come from, at the top of the composed component.
+fn import_capabilities(
+    builder: &mut ComponentBuilder,
+    plan: &Plan,
+    decoded: &[Decoded],
+) -> Result<CapabilityImports, ComposeError> {
+    // Merge the worlds of the components that hold grants, so that each
+    // imported interface is the union of what its holders use.
+    let mut resolve = Resolve::default();
+    let mut wanted: Vec<InterfaceId> = Vec::new();
+    for (i, component) in decoded.iter().enumerate() {
+        let planned = plan
+            .components
+            .iter()
+            .find(|p| p.name == component.name)
+            .expect("every decoded component is planned");
+        let granted: Vec<&String> = planned
+            .imports
+            .iter()
+            .filter(|(_, s)| matches!(s, Satisfied::Granted(_)))
+            .map(|(name, _)| name)
+            .collect();
+        if granted.is_empty() {
+            continue;
+        }
+        let mut theirs = component.resolve.clone();
+        rename_root_package(&mut theirs, component.world, i);
+        let remap = resolve
+            .merge(theirs)
+            .map_err(|e| internal("merging the components' worlds", e))?;
+        let world = &component.resolve.worlds[component.world];
+        for (key, _) in &world.imports {
+            let WorldKey::Interface(id) = key else {
+                continue;
+            };
+            if granted.contains(&&component.resolve.name_world_key(key)) {
+                let id = remap.interfaces[id.index()]
+                    .ok_or_else(|| internal("an interface vanished while merging", ""))?;
+                if !wanted.contains(&id) {
+                    wanted.push(id);
+                }
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(CapabilityImports {
+            by_name: Vec::new(),
+        });
+    }
+
+    // Everything the wanted interfaces use types from comes first.
+    let mut ordered = Vec::new();
+    fn add(resolve: &Resolve, id: InterfaceId, ordered: &mut Vec<InterfaceId>) {
+        if ordered.contains(&id) {
+            return;
+        }
+        let deps: Vec<_> = resolve.interface_direct_deps(id).collect();
+        for dep in deps {
+            add(resolve, dep, ordered);
+        }
+        ordered.push(id);
+    }
+    for id in &wanted {
+        add(&resolve, *id, &mut ordered);
+    }
+
+    let package = resolve.packages.alloc(Package {
+        name: PackageName {
+            namespace: "nanoproc".to_string(),
+            name: "composition".to_string(),
+            version: None,
+        },
+        docs: Default::default(),
+        interfaces: Default::default(),
+        worlds: Default::default(),
+    });
+    let world = resolve.worlds.alloc(World {
+        name: "app".to_string(),
+        imports: ordered
+            .iter()
+            .map(|id| {
+                (
+                    WorldKey::Interface(*id),
+                    WorldItem::Interface {
+                        id: *id,
+                        stability: Stability::Unknown,
+                        span: Default::default(),
+                        docs: Default::default(),
+                        external_id: None,
+                    },
+                )
+            })
+            .collect(),
+        exports: Default::default(),
+        package: Some(package),
+        docs: Default::default(),
+        stability: Stability::Unknown,
+        includes: Default::default(),
+        span: Default::default(),
+    });
+    resolve.packages[package]
+        .worlds
+        .insert("app".to_string(), world);
+    resolve
+        .merge_world_imports_based_on_semver(world)
+        .map_err(|e| internal("merging semver-compatible imports", e))?;
+
+    let by_name = copy_world_imports(builder, &resolve, world)?;
+    Ok(CapabilityImports { by_name })
+}
+
+/// Gives a decoded component's root package a name of its own, so that the
+/// worlds of several components can be merged into one resolve.
+fn rename_root_package(resolve: &mut Resolve, world: WorldId, i: usize) {
+    let Some(package) = resolve.worlds[world].package else {
+        return;
+    };
+    let old = resolve.packages[package].name.clone();
+    let new = PackageName {
+        namespace: "nanoproc-component".to_string(),
+        name: format!("c{i}"),
+        version: None,
+    };
+    resolve.package_names.shift_remove(&old);
+    resolve.package_names.insert(new.clone(), package);
+    resolve.packages[package].name = new;
+}
+
+/// Encodes `world`'s imports as a component type with wit-component, then
+/// copies its declarations to the top level of `builder`: the type, alias
+/// and import index spaces line up one to one, so no index needs rewriting.
+fn copy_world_imports(
+    builder: &mut ComponentBuilder,
+    resolve: &Resolve,
+    world: WorldId,
+) -> Result<Vec<(InterfaceName, u32)>, ComposeError> {
+    let encoded =
+        wit_component::metadata::encode(resolve, world, wit_component::StringEncoding::UTF8, None)
+            .map_err(|e| internal("encoding the capability imports", e))?;
+
+    let mut declarations = None;
+    for payload in Parser::new(0).parse_all(&encoded) {
+        if let Payload::ComponentTypeSection(reader) =
+            payload.map_err(|e| internal("reading the capability imports", e))?
+        {
+            for ty in reader {
+                if let ComponentType::Component(outer) =
+                    ty.map_err(|e| internal("reading the capability imports", e))?
+                {
+                    for decl in outer.into_vec() {
+                        if let ComponentTypeDeclaration::Type(ComponentType::Component(inner)) =
+                            decl
+                        {
+                            declarations = Some(inner);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let declarations =
+        declarations.ok_or_else(|| internal("no world type in the encoded imports", ""))?;
+
+    let mut reencoder = RoundtripReencoder;
+    let mut imports = Vec::new();
+    for decl in declarations.into_vec() {
+        match decl {
+            ComponentTypeDeclaration::Type(ty) => {
+                let (_, encoder) = builder.ty(None);
+                reencoder
+                    .parse_component_type(encoder, ty)
+                    .map_err(|e| internal("copying a type", e))?;
+            }
+            ComponentTypeDeclaration::Alias(alias) => {
+                let alias = reencoder
+                    .component_alias(alias)
+                    .map_err(|e| internal("copying an alias", e))?;
+                builder.alias(None, alias);
+            }
+            ComponentTypeDeclaration::Import(import) => {
+                let ty = reencoder
+                    .component_type_ref(import.ty)
+                    .map_err(|e| internal("copying an import", e))?;
+                let name = import.name.name;
+                let idx = builder.import(name, ty);
+                let parsed = InterfaceName::parse(name)
+                    .ok_or_else(|| internal("a capability import is not an interface", name))?;
+                imports.push((parsed, idx));
+            }
+            ComponentTypeDeclaration::Export { .. } => {}
+            ComponentTypeDeclaration::CoreType(_) => {
+                return Err(internal("a core type among the capability imports", ""));
+            }
+        }
+    }
+    Ok(imports)
+}

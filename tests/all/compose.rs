@@ -1,0 +1,161 @@
+//! Composing the example app from its manifest and running it.
+
+use std::io::Write as _;
+
+use nanoproc_linker::ComponentInterface;
+use nanoproc_tests::{WasiHost, compose_manifest, engine};
+use sha2::Digest as _;
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker, Val};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+const DOCUMENTS: &[(&str, &str)] = &[
+    (
+        "intro.md",
+        "---\n{\"title\": \"Welcome\", \"tags\": [\"a\"]}\n---\n# Hello\n\nSome *text* and a table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+    ),
+    (
+        "notes.md",
+        "# Notes & Thoughts\n\n- [x] done\n- [ ] to do\n",
+    ),
+];
+
+fn native_html(title: &str, body: &str) -> String {
+    let options = pulldown_cmark::Options::ENABLE_TABLES
+        | pulldown_cmark::Options::ENABLE_FOOTNOTES
+        | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
+        | pulldown_cmark::Options::ENABLE_TASKLISTS;
+    let mut html = format!(
+        "<!doctype html>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
+        title.replace('&', "&amp;")
+    );
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
+    html
+}
+
+fn documents(docs: &[(&str, &str)]) -> Val {
+    Val::List(
+        docs.iter()
+            .map(|(name, text)| {
+                Val::Record(vec![
+                    ("name".into(), Val::String(name.to_string())),
+                    ("text".into(), Val::String(text.to_string())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// Runs the composed app's `build` on `docs`; returns the result and stderr.
+fn build(app: &[u8], docs: &[(&str, &str)]) -> (Val, String) {
+    let stderr = MemoryOutputPipe::new(usize::MAX);
+    let mut store = Store::new(engine(), WasiHost::with_stderr(stderr.clone()));
+    let mut linker = Linker::new(engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let component = Component::new(engine(), app).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let site = instance
+        .get_export_index(&mut store, None, "nanoproc:pages/site@0.1.0")
+        .unwrap();
+    let func = instance
+        .get_export_index(&mut store, Some(&site), "build")
+        .unwrap();
+    let func = instance.get_func(&mut store, func).unwrap();
+    let mut results = [Val::Bool(false)];
+    func.call(&mut store, &[documents(docs)], &mut results)
+        .unwrap();
+    drop(store);
+    let [result] = results;
+    (
+        result,
+        String::from_utf8(stderr.contents().to_vec()).unwrap(),
+    )
+}
+
+fn field<'a>(record: &'a Val, name: &str) -> &'a Val {
+    let Val::Record(fields) = record else {
+        panic!("not a record: {record:?}")
+    };
+    &fields.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[test]
+fn example_app_composes_and_imports_only_its_grant() {
+    let composition = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    let interface = ComponentInterface::read(&composition.bytes).unwrap();
+    let imports: Vec<&str> = interface.imports.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        imports,
+        [
+            "wasi:io/error@0.2.12",
+            "wasi:io/streams@0.2.12",
+            "wasi:cli/stderr@0.2.12"
+        ]
+    );
+    let exports: Vec<&str> = interface.exports.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(exports, ["nanoproc:pages/site@0.1.0"]);
+}
+
+#[test]
+fn composition_is_byte_for_byte_deterministic() {
+    let first = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    let second = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    assert!(first.bytes == second.bytes);
+}
+
+#[test]
+fn example_app_gives_the_results_of_the_crates_natively() {
+    let composition = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    let (result, stderr) = build(&composition.bytes, DOCUMENTS);
+    let Val::Result(Ok(Some(pages))) = result else {
+        panic!("build failed: {result:?}")
+    };
+    let Val::List(pages) = *pages else { panic!() };
+    let expected = [
+        (
+            "intro.html",
+            "Welcome",
+            DOCUMENTS[0].1.split("---\n").nth(2).unwrap(),
+        ),
+        ("notes.html", "Notes & Thoughts", DOCUMENTS[1].1),
+    ];
+    assert_eq!(pages.len(), expected.len());
+    for (page, (name, title, body)) in pages.iter().zip(expected) {
+        let html = native_html(title, body);
+        assert_eq!(field(page, "name"), &Val::String(name.into()));
+        assert_eq!(field(page, "title"), &Val::String(title.into()));
+        assert_eq!(field(page, "html"), &Val::String(html.clone()));
+        let sha = sha2::Sha256::digest(html.as_bytes());
+        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(field(page, "sha256"), &Val::String(hex));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(9));
+        gz.write_all(html.as_bytes()).unwrap();
+        let gz: Vec<Val> = gz.finish().unwrap().into_iter().map(Val::U8).collect();
+        assert_eq!(field(page, "gzip"), &Val::List(gz));
+    }
+    assert!(
+        stderr.ends_with("INFO  [pages] built 2 pages\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_front_matter_is_reported_by_the_app() {
+    let composition = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    let (result, stderr) = build(
+        &composition.bytes,
+        &[("bad.md", "---\n{\"title\": }\n---\n# x\n")],
+    );
+    let Val::Result(Err(Some(error))) = result else {
+        panic!("expected an error: {result:?}")
+    };
+    assert_eq!(field(&error, "document"), &Val::String("bad.md".into()));
+    assert_eq!(
+        field(&error, "message"),
+        &Val::String("front matter line 1, column 11: expected value at line 1 column 11".into())
+    );
+    assert_eq!(
+        stderr,
+        "ERROR [pages] bad.md: front matter line 1, column 11: expected value at line 1 column 11\n"
+    );
+}
