@@ -157,6 +157,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
     for (ci, component) in decoded.iter().enumerate() {
         let entry = &manifest.components[&component.name];
         let here = manifest.location(entry.span.start);
+        missing_grants(manifest, component)?;
         let mut imports = Vec::new();
         let mut used_wires = vec![false; entry.wire.len()];
         let mut used_capabilities = Vec::new();
@@ -203,25 +204,6 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                 .as_ref()
                 .and_then(|name| Capability::of_interface(&name.base))
             {
-                if !capability.granted_by(&entry.grants) {
-                    let table = format!("[components.{}.grants]", component.name);
-                    let location = entry
-                        .grants_span
-                        .as_ref()
-                        .map_or(here.clone(), |span| manifest.location(span.start));
-                    return Err(ComposeError::new(
-                        ErrorKind::MissingGrant,
-                        format!(
-                            "component `{}` imports `{import}`, which is not granted to it",
-                            component.name
-                        ),
-                    )
-                    .at(location)
-                    .help(format!(
-                        "to grant it, add `{}` under `{table}`",
-                        capability.grant_line()
-                    )));
-                }
                 used_capabilities.push(capability);
                 Satisfied::Granted(capability)
             } else {
@@ -271,9 +253,10 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                         return Err(ComposeError::new(
                             ErrorKind::Ambiguous,
                             format!(
-                                "component `{}` imports `{import}`, which {} all export",
+                                "component `{}` imports `{import}`, which {} {} export",
                                 component.name,
-                                quoted_list(&names)
+                                quoted_list(&names),
+                                if names.len() == 2 { "both" } else { "all" }
                             ),
                         )
                         .at(here)
@@ -381,6 +364,25 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             app_exports.push((name.clone(), component.name.clone()));
         }
     }
+    for component in &planned {
+        let exported = manifest
+            .app
+            .export
+            .iter()
+            .any(|e| e.get_ref() == &component.name);
+        let used = planned.iter().any(|other| {
+            other.imports.iter().any(|(_, s)| {
+                matches!(s, Satisfied::Wired { component: from, .. } if from == &component.name)
+            })
+        });
+        if !exported && !used {
+            warnings.push(format!(
+                "{}: component `{}` is neither exported nor imported from, so nothing can call it",
+                manifest.location(manifest.components[&component.name].span.start),
+                component.name
+            ));
+        }
+    }
     let components = order.into_iter().map(|i| planned[i].clone()).collect();
     Ok(Plan {
         app: manifest.name(),
@@ -388,6 +390,54 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
         exports: app_exports,
         warnings,
     })
+}
+
+/// Fails when `component` imports capabilities it is not granted, naming
+/// them (the capabilities themselves before the streams they hand out).
+fn missing_grants(manifest: &Manifest, component: &Decoded) -> Result<(), ComposeError> {
+    let entry = &manifest.components[&component.name];
+    let mut missing: Vec<(String, Capability)> = component
+        .items(false)
+        .into_iter()
+        .filter(|(import, _)| {
+            !entry.wire.keys().any(|key| {
+                InterfaceName::parse(import).is_some_and(|name| name.matches(key.get_ref()))
+            })
+        })
+        .filter_map(|(import, _)| {
+            let capability = Capability::of_interface(&InterfaceName::parse(&import)?.base)?;
+            (!capability.granted_by(&entry.grants)).then_some((import, capability))
+        })
+        .collect();
+    if missing.iter().any(|(_, c)| *c != Capability::Io) {
+        missing.retain(|(_, c)| *c != Capability::Io);
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let imports: Vec<String> = missing.iter().map(|(i, _)| format!("`{i}`")).collect();
+    let mut lines: Vec<&str> = missing.iter().map(|(_, c)| c.grant_line()).collect();
+    lines.dedup();
+    let location = entry
+        .grants_span
+        .as_ref()
+        .map_or(entry.span.start, |span| span.start);
+    Err(ComposeError::new(
+        ErrorKind::MissingGrant,
+        format!(
+            "component `{}` imports {}, which {} not granted to it",
+            component.name,
+            imports.join(", "),
+            if imports.len() == 1 { "is" } else { "are" }
+        ),
+    )
+    .at(manifest.location(location))
+    .help(format!(
+        "to grant {}, add `{}` under `[components.{}.grants]`",
+        if imports.len() == 1 { "it" } else { "them" },
+        lines.join("` and `"),
+        component.name
+    )))
 }
 
 /// Orders components so that each comes after those it imports from, keeping

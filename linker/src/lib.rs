@@ -17,6 +17,7 @@
 //! **Architecture invariant:** this crate never depends on wasmtime.
 #![deny(missing_docs)]
 
+mod audit;
 mod capability;
 mod compose;
 mod encode;
@@ -26,6 +27,9 @@ mod manifest;
 mod names;
 mod typecheck;
 
+pub use audit::{
+    Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
+};
 pub use capability::Capability;
 pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use error::{ComposeError, ErrorKind};

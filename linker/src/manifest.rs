@@ -342,14 +342,21 @@ impl Manifest {
         Self::parse(path, source)
     }
 
-    /// The app's name: `[app] name`, or the manifest's file stem.
+    /// The app's name: `[app] name`, else the manifest's file stem, else
+    /// (for a `nanoproc.toml`) the name of its directory, else `app`.
     pub fn name(&self) -> String {
-        self.app.name.clone().unwrap_or_else(|| {
-            self.path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "app".to_string())
-        })
+        if let Some(name) = &self.app.name {
+            return name.clone();
+        }
+        let stem = self.path.file_stem().map(|s| s.to_string_lossy());
+        match stem.as_deref() {
+            Some("nanoproc") | None => self
+                .path
+                .parent()
+                .and_then(Path::file_name)
+                .map_or_else(|| "app".to_string(), |d| d.to_string_lossy().into_owned()),
+            Some(stem) => stem.to_string(),
+        }
     }
 
     /// The 1-based line and column of byte `offset` in the manifest.

@@ -43,10 +43,14 @@ fn check_function(
     b: &Function,
 ) -> Result<(), Vec<String>> {
     if a.params.len() != b.params.len() {
+        let count = |n: usize| match n {
+            1 => "1 parameter".to_string(),
+            n => format!("{n} parameters"),
+        };
         return Err(vec![format!(
-            "expected {} parameters, found {}",
-            a.params.len(),
-            b.params.len()
+            "expected {}, found {}",
+            count(a.params.len()),
+            count(b.params.len())
         )]);
     }
     for (pa, pb) in a.params.iter().zip(&b.params) {

@@ -1,0 +1,5 @@
+(component
+  (import "nanoproc:markdown/render@0.1.0" (instance
+    (export "to-html" (func (param "markdown" string) (result string)))
+  ))
+)
