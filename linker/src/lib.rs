@@ -22,6 +22,7 @@ mod capability;
 mod compose;
 mod encode;
 mod error;
+mod graph;
 mod inspect;
 mod manifest;
 mod names;
@@ -33,6 +34,7 @@ pub use audit::{
 pub use capability::Capability;
 pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use error::{ComposeError, ErrorKind};
+pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind};
 pub use manifest::{
     App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,

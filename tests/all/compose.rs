@@ -159,3 +159,21 @@ fn bad_front_matter_is_reported_by_the_app() {
         "ERROR [pages] bad.md: front matter line 1, column 11: expected value at line 1 column 11\n"
     );
 }
+
+#[test]
+fn picture_of_the_example_app_draws_every_component_and_grant() {
+    let composition = compose_manifest("guests/pages/nanoproc.toml").unwrap();
+    let svg = nanoproc_linker::Graph::new(&composition.plan).to_svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.ends_with("</svg>\n"));
+    // Six components and one capability, stderr.
+    assert_eq!(svg.matches("<rect ").count(), 7, "{svg}");
+    for name in [
+        "pages", "markdown", "json", "compress", "hash", "logger", "stderr",
+    ] {
+        assert!(svg.contains(&format!(">{name}</text>")), "{name} missing");
+    }
+    // Five wires and one grant, each an arrow.
+    assert_eq!(svg.matches("<line ").count(), 6);
+    assert_eq!(svg.matches("stroke-dasharray").count(), 1);
+}

@@ -1,7 +1,7 @@
 //! Data-driven composition tests: each directory under `tests/compose/` holds
 //! a `nanoproc.toml`, the WAT or other files it names, and the expected
 //! outcome: `error.txt` (the full error) or `audit.txt` (warnings, then the
-//! audit). Set `BLESS=1` to rewrite the expectations from what happens.
+//! audit) and `graph.mmd` (the Mermaid picture). Set `BLESS=1` to rewrite the expectations from what happens.
 //!
 //! Every case that composes is also validated and instantiated in wasmtime,
 //! so the wiring is shown to work, not only to encode.
@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use nanoproc_linker::{Audit, Manifest, Source};
+use nanoproc_linker::{Audit, Graph, Manifest, Source};
 use nanoproc_tests::{WasiHost, components_dir, engine};
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
@@ -50,6 +50,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
             }
             nanoproc_linker::compose(&manifest, &bytes).map(|c| (manifest, c))
         });
+    let mut expectations = Vec::new();
     let (file, actual, other) = match &outcome {
         Err(e) => ("error.txt", format!("{e}\n"), "audit.txt"),
         Ok((manifest, composition)) => {
@@ -58,6 +59,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
                 text.push_str(&format!("warning: {warning}\n"));
             }
             text.push_str(&Audit::new(manifest, &composition.plan).to_string());
+            expectations.push(("graph.mmd", Graph::new(&composition.plan).to_mermaid()));
             ("audit.txt", text, "error.txt")
         }
     };
@@ -77,19 +79,24 @@ fn run_case(dir: &Path) -> Result<(), String> {
             .instantiate(&mut store, &component)
             .map_err(|e| format!("wasmtime cannot instantiate the composition: {e:?}"))?;
     }
-    let expected_path = dir.join(file);
+    expectations.insert(0, (file, actual));
     if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&expected_path, &actual).map_err(|e| e.to_string())?;
         let _ = std::fs::remove_file(dir.join(other));
+        let _ = std::fs::remove_file(dir.join("graph.mmd"));
+        for (file, actual) in &expectations {
+            std::fs::write(dir.join(file), actual).map_err(|e| e.to_string())?;
+        }
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&expected_path).map_err(|_| {
-        format!("no {file}; this case produced:\n{actual}\n(run with BLESS=1 to record it)")
-    })?;
-    if expected != actual {
-        return Err(format!(
-            "{file} differs\n--- expected\n{expected}\n--- actual\n{actual}"
-        ));
+    for (file, actual) in &expectations {
+        let expected = std::fs::read_to_string(dir.join(file)).map_err(|_| {
+            format!("no {file}; this case produced:\n{actual}\n(run with BLESS=1 to record it)")
+        })?;
+        if &expected != actual {
+            return Err(format!(
+                "{file} differs\n--- expected\n{expected}\n--- actual\n{actual}"
+            ));
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indexmap::IndexMap;
-use nanoproc_linker::{Audit, Composition, Manifest};
+use nanoproc_linker::{Audit, Composition, Graph, Manifest};
 
 /// Compose component apps from a manifest, deny by default, and audit them.
 #[derive(Parser)]
@@ -48,6 +48,27 @@ enum Cmd {
         #[command(flatten)]
         components: ComponentsDir,
     },
+    /// Draw the app: components, the interfaces wired between them, and the
+    /// capabilities granted to each.
+    Graph {
+        /// The app manifest (`nanoproc.toml`).
+        manifest: PathBuf,
+        /// `svg` (renders anywhere, no other program needed), `dot` (Graphviz) or `mermaid`.
+        #[arg(long, value_enum, default_value = "svg")]
+        format: GraphFormat,
+        /// Where to write the picture; standard output when absent.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        components: ComponentsDir,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    Svg,
+    Dot,
+    Mermaid,
 }
 
 #[derive(clap::Args)]
@@ -101,6 +122,27 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&audit)?);
             } else {
                 print!("{audit}");
+            }
+        }
+        Cmd::Graph {
+            manifest,
+            format,
+            output,
+            components,
+        } => {
+            let (_, composition) = compose(&manifest, &components)?;
+            let graph = Graph::new(&composition.plan);
+            let text = match format {
+                GraphFormat::Svg => graph.to_svg(),
+                GraphFormat::Dot => graph.to_dot(),
+                GraphFormat::Mermaid => graph.to_mermaid(),
+            };
+            match output {
+                Some(path) => {
+                    write_atomically(&path, text.as_bytes())?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
             }
         }
     }
