@@ -9,7 +9,7 @@ use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
 use crate::capability::Capability;
 use crate::error::{ComposeError, ErrorKind};
-use crate::manifest::{Manifest, Source};
+use crate::manifest::Manifest;
 use crate::names::InterfaceName;
 use crate::typecheck::{Side, check_interface};
 
@@ -77,7 +77,7 @@ impl Decoded {
             )
             .caused_by(e.chain().map(|c| c.to_string()).collect())
         };
-        crate::ComponentInterface::read(bytes).map_err(bad)?;
+        crate::inspect::validate(bytes).map_err(bad)?;
         match decode(bytes).map_err(bad)? {
             DecodedWasm::Component(resolve, world) => Ok(Self {
                 name: name.to_string(),
@@ -535,16 +535,5 @@ fn list_or_nothing<'a>(items: impl Iterator<Item = &'a str>) -> String {
         "nothing".to_string()
     } else {
         quoted_list(&items)
-    }
-}
-
-impl Source {
-    /// The component file this source stands for, relative to the manifest:
-    /// a path as given, or the build's output for a guest crate.
-    pub fn component_path(&self, guests_output: &std::path::Path) -> std::path::PathBuf {
-        match self {
-            Source::Path(path) => path.clone(),
-            Source::Guest(name) => guests_output.join(format!("{name}.wasm")),
-        }
     }
 }

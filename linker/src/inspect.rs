@@ -51,16 +51,7 @@ impl ComponentInterface {
     /// When `bytes` is not a valid component: malformed wasm, a core module,
     /// or a component that fails validation.
     pub fn read(bytes: &[u8]) -> Result<Self> {
-        if !Parser::is_component(bytes) {
-            if Parser::is_core_wasm(bytes) {
-                bail!("this is a core wasm module, not a component");
-            }
-            bail!("this is not a wasm component (it does not start with the component header)");
-        }
-        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-            .validate_all(bytes)
-            .context("the component is not valid")?;
-
+        validate(bytes)?;
         let (imports, exports) = top_level_items(bytes)?;
         let wit = match decode(bytes).context("cannot read the component's world")? {
             DecodedWasm::Component(resolve, world) => {
@@ -88,6 +79,20 @@ impl ComponentInterface {
             wit,
         })
     }
+}
+
+/// Checks that `bytes` are a valid component, with a message for people when not.
+pub(crate) fn validate(bytes: &[u8]) -> Result<()> {
+    if !Parser::is_component(bytes) {
+        if Parser::is_core_wasm(bytes) {
+            bail!("this is a core wasm module, not a component");
+        }
+        bail!("this is not a wasm component (it does not start with the component header)");
+    }
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .context("the component is not valid")?;
+    Ok(())
 }
 
 fn top_level_items(bytes: &[u8]) -> Result<(Vec<Item>, Vec<Item>)> {

@@ -52,10 +52,6 @@ pub struct App {
     /// The components whose exports become the app's exports.
     #[serde(default)]
     pub export: Vec<Spanned<String>>,
-    /// Refuse to compose, instead of supplying deny providers, when a
-    /// component imports a capability it was not granted.
-    #[serde(default)]
-    pub strict: bool,
 }
 
 /// One `[components.NAME]` table.
@@ -83,6 +79,17 @@ pub enum Source {
     Path(PathBuf),
     /// A guest crate of this project, by name, which the build turns into a component.
     Guest(String),
+}
+
+impl Source {
+    /// The component file this source stands for, relative to the manifest:
+    /// a path as given, or the build's output in `guests_output` for a guest crate.
+    pub fn component_path(&self, guests_output: &Path) -> PathBuf {
+        match self {
+            Source::Path(path) => path.clone(),
+            Source::Guest(name) => guests_output.join(format!("{name}.wasm")),
+        }
+    }
 }
 
 /// The capabilities granted to one component. Everything is off unless said.
