@@ -12,7 +12,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 const DOCUMENTS: &[(&str, &str)] = &[
     (
         "intro.md",
-        "---\n{\"title\": \"Welcome\", \"tags\": [\"a\"]}\n---\n# Hello\n\nSome *text* and a table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+        "---\n{\"title\": \"Welcome \\u00e0 \\\"nanoproc\\\"\", \"tags\": [\"a\"]}\n---\n# Hello\n\nSome *text* and a table:\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
     ),
     (
         "notes.md",
@@ -27,7 +27,7 @@ fn native_html(title: &str, body: &str) -> String {
         | pulldown_cmark::Options::ENABLE_TASKLISTS;
     let mut html = format!(
         "<!doctype html>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
-        title.replace('&', "&amp;")
+        title.replace('&', "&amp;").replace('"', "&quot;")
     );
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
     html
@@ -114,7 +114,7 @@ fn example_app_gives_the_results_of_the_crates_natively() {
     let expected = [
         (
             "intro.html",
-            "Welcome",
+            "Welcome à \"nanoproc\"",
             DOCUMENTS[0].1.split("---\n").nth(2).unwrap(),
         ),
         ("notes.html", "Notes & Thoughts", DOCUMENTS[1].1),

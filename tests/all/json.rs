@@ -149,3 +149,20 @@ fn queries_follow_json_pointer() {
         Err(QueryError::Syntax(native_error("{")))
     );
 }
+
+#[test]
+fn query_text_unescapes_strings_only() {
+    let (mut store, json) = instance();
+    let document = json.nanoproc_json_document();
+    let text = r#"{"title": "Caf\u00e9 \"au\" lait\n", "n": 1.50, "list": [1, "x"]}"#;
+    let mut query = |pointer: &str| document.call_query_text(&mut store, text, pointer).unwrap();
+    assert_eq!(query("/title"), Ok(Some("Café \"au\" lait\n".into())));
+    assert_eq!(query("/n"), Ok(Some("1.50".into())));
+    assert_eq!(query("/list"), Ok(Some(r#"[1,"x"]"#.into())));
+    assert_eq!(query("/list/1"), Ok(Some("x".into())));
+    assert_eq!(query("/none"), Ok(None));
+    assert_eq!(
+        query("title"),
+        Err(QueryError::InvalidPointer("title".into()))
+    );
+}

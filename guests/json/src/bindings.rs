@@ -476,6 +476,162 @@ pub mod exports {
                         }
                     }
                 }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_query_text_cabi<T_: Guest>(
+                    arg0: *mut u8,
+                    arg1: usize,
+                    arg2: *mut u8,
+                    arg3: usize,
+                ) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result2 = {
+                            let len0 = arg1;
+                            let bytes0 = _rt::Vec::from_raw_parts(
+                                arg0.cast(),
+                                len0,
+                                len0,
+                            );
+                            let len1 = arg3;
+                            let bytes1 = _rt::Vec::from_raw_parts(
+                                arg2.cast(),
+                                len1,
+                                len1,
+                            );
+                            T_::query_text(
+                                _rt::string_lift(bytes0),
+                                _rt::string_lift(bytes1),
+                            )
+                        };
+                        let ptr3 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result2 {
+                            Ok(e) => {
+                                *ptr3.add(0).cast::<u8>() = (0i32) as u8;
+                                match e {
+                                    Some(e) => {
+                                        *ptr3
+                                            .add(::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (1i32) as u8;
+                                        let vec4 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr4 = vec4.as_ptr().cast::<u8>();
+                                        let len4 = vec4.len();
+                                        ::core::mem::forget(vec4);
+                                        *ptr3
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>() = len4;
+                                        *ptr3
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>() = ptr4.cast_mut();
+                                    }
+                                    None => {
+                                        *ptr3
+                                            .add(::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (0i32) as u8;
+                                    }
+                                };
+                            }
+                            Err(e) => {
+                                *ptr3.add(0).cast::<u8>() = (1i32) as u8;
+                                match e {
+                                    QueryError::Syntax(e) => {
+                                        *ptr3
+                                            .add(::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (0i32) as u8;
+                                        let SyntaxError {
+                                            message: message5,
+                                            line: line5,
+                                            column: column5,
+                                        } = e;
+                                        let vec6 = (message5.into_bytes()).into_boxed_slice();
+                                        let ptr6 = vec6.as_ptr().cast::<u8>();
+                                        let len6 = vec6.len();
+                                        ::core::mem::forget(vec6);
+                                        *ptr3
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>() = len6;
+                                        *ptr3
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>() = ptr6.cast_mut();
+                                        *ptr3
+                                            .add(4 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<i32>() = _rt::as_i32(line5);
+                                        *ptr3
+                                            .add(4 + 4 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<i32>() = _rt::as_i32(column5);
+                                    }
+                                    QueryError::InvalidPointer(e) => {
+                                        *ptr3
+                                            .add(::core::mem::size_of::<*const u8>())
+                                            .cast::<u8>() = (1i32) as u8;
+                                        let vec7 = (e.into_bytes()).into_boxed_slice();
+                                        let ptr7 = vec7.as_ptr().cast::<u8>();
+                                        let len7 = vec7.len();
+                                        ::core::mem::forget(vec7);
+                                        *ptr3
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>() = len7;
+                                        *ptr3
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>() = ptr7.cast_mut();
+                                    }
+                                }
+                            }
+                        };
+                        ptr3
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_query_text<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {
+                                let l1 = i32::from(
+                                    *arg0.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                );
+                                match l1 {
+                                    0 => {}
+                                    _ => {
+                                        let l2 = *arg0
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l3 = *arg0
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        _rt::cabi_dealloc(l2, l3, 1);
+                                    }
+                                }
+                            }
+                            _ => {
+                                let l4 = i32::from(
+                                    *arg0.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                );
+                                match l4 {
+                                    0 => {
+                                        let l5 = *arg0
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l6 = *arg0
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        _rt::cabi_dealloc(l5, l6, 1);
+                                    }
+                                    _ => {
+                                        let l7 = *arg0
+                                            .add(2 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<*mut u8>();
+                                        let l8 = *arg0
+                                            .add(3 * ::core::mem::size_of::<*const u8>())
+                                            .cast::<usize>();
+                                        _rt::cabi_dealloc(l7, l8, 1);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 pub trait Guest {
                     /// Checks that `text` is one JSON value.
                     #[allow(async_fn_in_trait)]
@@ -497,6 +653,16 @@ pub mod exports {
                     /// compact JSON, or `none` when nothing is there.
                     #[allow(async_fn_in_trait)]
                     fn query(
+                        text: _rt::String,
+                        pointer: _rt::String,
+                    ) -> ::core::result::Result<
+                        ::core::option::Option<_rt::String>,
+                        QueryError,
+                    >;
+                    /// Like `query`, but a string value comes back as its text, unescaped
+                    /// (`"caf\u00e9"` gives `café`); any other value as compact JSON.
+                    #[allow(async_fn_in_trait)]
+                    fn query_text(
                         text: _rt::String,
                         pointer: _rt::String,
                     ) -> ::core::result::Result<
@@ -537,7 +703,17 @@ pub mod exports {
                         arg2, arg3) } } #[unsafe (export_name =
                         "cabi_post_nanoproc:json/document@0.1.0#query")] unsafe extern
                         "C" fn _post_return_query(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_query::<$ty > (arg0) } } };
+                        $($path_to_types)*:: __post_return_query::<$ty > (arg0) } }
+                        #[unsafe (export_name =
+                        "nanoproc:json/document@0.1.0#query-text")] unsafe extern "C" fn
+                        export_query_text(arg0 : * mut u8, arg1 : usize, arg2 : * mut u8,
+                        arg3 : usize,) -> * mut u8 { unsafe { $($path_to_types)*::
+                        _export_query_text_cabi::<$ty > (arg0, arg1, arg2, arg3) } }
+                        #[unsafe (export_name =
+                        "cabi_post_nanoproc:json/document@0.1.0#query-text")] unsafe
+                        extern "C" fn _post_return_query_text(arg0 : * mut u8,) { unsafe
+                        { $($path_to_types)*:: __post_return_query_text::<$ty > (arg0) }
+                        } };
                     };
                 }
                 #[doc(hidden)]
@@ -681,17 +857,17 @@ pub(crate) use __export_json_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 413] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa2\x02\x01A\x02\x01\
-A\x02\x01B\x10\x01r\x03\x07messages\x04liney\x06columny\x04\0\x0csyntax-error\x03\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 428] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xb1\x02\x01A\x02\x01\
+A\x02\x01B\x11\x01r\x03\x07messages\x04liney\x06columny\x04\0\x0csyntax-error\x03\
 \0\0\x01q\x02\x06syntax\x01\x01\0\x0finvalid-pointer\x01s\0\x04\0\x0bquery-error\
 \x03\0\x02\x01j\0\x01\x01\x01@\x01\x04texts\0\x04\x04\0\x08validate\x01\x05\x01j\
 \x01s\x01\x01\x01@\x02\x04texts\x06indent}\0\x06\x04\0\x06pretty\x01\x07\x01@\x01\
 \x04texts\0\x06\x04\0\x06minify\x01\x08\x01ks\x01j\x01\x09\x01\x03\x01@\x02\x04t\
-exts\x07pointers\0\x0a\x04\0\x05query\x01\x0b\x04\0\x1cnanoproc:json/document@0.\
-1.0\x05\0\x04\0\x18nanoproc:json/json@0.1.0\x04\0\x0b\x0a\x01\0\x04json\x03\0\0\0\
-G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindge\
-n-rust\x060.61.1";
+exts\x07pointers\0\x0a\x04\0\x05query\x01\x0b\x04\0\x0aquery-text\x01\x0b\x04\0\x1c\
+nanoproc:json/document@0.1.0\x05\0\x04\0\x18nanoproc:json/json@0.1.0\x04\0\x0b\x0a\
+\x01\0\x04json\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x07\
+0.258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

@@ -38,6 +38,17 @@ impl Guest for Json {
         let value = parse(&text).map_err(QueryError::Syntax)?;
         Ok(value.pointer(&pointer).map(Value::to_string))
     }
+
+    fn query_text(text: String, pointer: String) -> Result<Option<String>, QueryError> {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            return Err(QueryError::InvalidPointer(pointer));
+        }
+        let value = parse(&text).map_err(QueryError::Syntax)?;
+        Ok(value.pointer(&pointer).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }))
+    }
 }
 
 fn parse(text: &str) -> Result<Value, SyntaxError> {

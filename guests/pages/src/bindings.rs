@@ -917,6 +917,154 @@ pub mod nanoproc {
                     result19
                 }
             }
+            #[allow(unused_unsafe, clippy::all)]
+            /// Like `query`, but a string value comes back as its text, unescaped
+            /// (`"caf\u00e9"` gives `café`); any other value as compact JSON.
+            #[allow(async_fn_in_trait)]
+            pub fn query_text(
+                text: &str,
+                pointer: &str,
+            ) -> ::core::result::Result<
+                ::core::option::Option<_rt::String>,
+                QueryError,
+            > {
+                unsafe {
+                    #[cfg_attr(target_pointer_width = "64", repr(align(8)))]
+                    #[cfg_attr(target_pointer_width = "32", repr(align(4)))]
+                    struct RetArea(
+                        [::core::mem::MaybeUninit<
+                            u8,
+                        >; 8 + 4 * ::core::mem::size_of::<*const u8>()],
+                    );
+                    let mut ret_area = RetArea(
+                        [::core::mem::MaybeUninit::uninit(); 8
+                            + 4 * ::core::mem::size_of::<*const u8>()],
+                    );
+                    let vec0 = text;
+                    let ptr0 = vec0.as_ptr().cast::<u8>();
+                    let len0 = vec0.len();
+                    let vec1 = pointer;
+                    let ptr1 = vec1.as_ptr().cast::<u8>();
+                    let len1 = vec1.len();
+                    let ptr2 = ret_area.0.as_mut_ptr().cast::<u8>();
+                    #[cfg(target_arch = "wasm32")]
+                    #[link(wasm_import_module = "nanoproc:json/document@0.1.0")]
+                    unsafe extern "C" {
+                        #[link_name = "query-text"]
+                        fn wit_import3(
+                            _: *mut u8,
+                            _: usize,
+                            _: *mut u8,
+                            _: usize,
+                            _: *mut u8,
+                        );
+                    }
+                    #[cfg(not(target_arch = "wasm32"))]
+                    unsafe extern "C" fn wit_import3(
+                        _: *mut u8,
+                        _: usize,
+                        _: *mut u8,
+                        _: usize,
+                        _: *mut u8,
+                    ) {
+                        unreachable!()
+                    }
+                    wit_import3(ptr0.cast_mut(), len0, ptr1.cast_mut(), len1, ptr2);
+                    let l4 = i32::from(*ptr2.add(0).cast::<u8>());
+                    let result19 = match l4 {
+                        0 => {
+                            let e = {
+                                let l5 = i32::from(
+                                    *ptr2.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                );
+                                match l5 {
+                                    0 => None,
+                                    1 => {
+                                        let e = {
+                                            let l6 = *ptr2
+                                                .add(2 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<*mut u8>();
+                                            let l7 = *ptr2
+                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<usize>();
+                                            let len8 = l7;
+                                            let bytes8 = _rt::Vec::from_raw_parts(
+                                                l6.cast(),
+                                                len8,
+                                                len8,
+                                            );
+                                            _rt::string_lift(bytes8)
+                                        };
+                                        Some(e)
+                                    }
+                                    _ => _rt::invalid_enum_discriminant(),
+                                }
+                            };
+                            Ok(e)
+                        }
+                        1 => {
+                            let e = {
+                                let l9 = i32::from(
+                                    *ptr2.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
+                                );
+                                let v18 = match l9 {
+                                    0 => {
+                                        let e18 = {
+                                            let l10 = *ptr2
+                                                .add(2 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<*mut u8>();
+                                            let l11 = *ptr2
+                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<usize>();
+                                            let len12 = l11;
+                                            let bytes12 = _rt::Vec::from_raw_parts(
+                                                l10.cast(),
+                                                len12,
+                                                len12,
+                                            );
+                                            let l13 = *ptr2
+                                                .add(4 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<i32>();
+                                            let l14 = *ptr2
+                                                .add(4 + 4 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<i32>();
+                                            SyntaxError {
+                                                message: _rt::string_lift(bytes12),
+                                                line: l13 as u32,
+                                                column: l14 as u32,
+                                            }
+                                        };
+                                        QueryError::Syntax(e18)
+                                    }
+                                    n => {
+                                        debug_assert_eq!(n, 1, "invalid enum discriminant");
+                                        let e18 = {
+                                            let l15 = *ptr2
+                                                .add(2 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<*mut u8>();
+                                            let l16 = *ptr2
+                                                .add(3 * ::core::mem::size_of::<*const u8>())
+                                                .cast::<usize>();
+                                            let len17 = l16;
+                                            let bytes17 = _rt::Vec::from_raw_parts(
+                                                l15.cast(),
+                                                len17,
+                                                len17,
+                                            );
+                                            _rt::string_lift(bytes17)
+                                        };
+                                        QueryError::InvalidPointer(e18)
+                                    }
+                                };
+                                v18
+                            };
+                            Err(e)
+                        }
+                        _ => _rt::invalid_enum_discriminant(),
+                    };
+                    result19
+                }
+            }
         }
     }
     pub mod logger {
@@ -1896,39 +2044,39 @@ pub(crate) use __export_pages_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 1402] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xfe\x09\x01A\x02\x01\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 1417] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\x8d\x0a\x01A\x02\x01\
 A\x0c\x01B\x09\x01r\x06\x06tables\x7f\x09footnotes\x7f\x0dstrikethrough\x7f\x09t\
 asklists\x7f\x11smart-punctuation\x7f\x12heading-attributes\x7f\x04\0\x07options\
 \x03\0\0\x01r\x02\x05level}\x04texts\x04\0\x07heading\x03\0\x02\x01@\x02\x08mark\
 downs\x07options\x01\0s\x04\0\x07to-html\x01\x04\x01p\x03\x01@\x02\x08markdowns\x07\
 options\x01\0\x05\x04\0\x07outline\x01\x06\x03\0\x1enanoproc:markdown/render@0.1\
-.0\x05\0\x01B\x10\x01r\x03\x07messages\x04liney\x06columny\x04\0\x0csyntax-error\
+.0\x05\0\x01B\x11\x01r\x03\x07messages\x04liney\x06columny\x04\0\x0csyntax-error\
 \x03\0\0\x01q\x02\x06syntax\x01\x01\0\x0finvalid-pointer\x01s\0\x04\0\x0bquery-e\
 rror\x03\0\x02\x01j\0\x01\x01\x01@\x01\x04texts\0\x04\x04\0\x08validate\x01\x05\x01\
 j\x01s\x01\x01\x01@\x02\x04texts\x06indent}\0\x06\x04\0\x06pretty\x01\x07\x01@\x01\
 \x04texts\0\x06\x04\0\x06minify\x01\x08\x01ks\x01j\x01\x09\x01\x03\x01@\x02\x04t\
-exts\x07pointers\0\x0a\x04\0\x05query\x01\x0b\x03\0\x1cnanoproc:json/document@0.\
-1.0\x05\x01\x01B\x08\x01q\x02\x07corrupt\x01s\0\x09too-large\x01w\0\x04\0\x10dec\
-ompress-error\x03\0\0\x01p}\x01@\x02\x04data\x02\x05level}\0\x02\x04\0\x08compre\
-ss\x01\x03\x01j\x01\x02\x01\x01\x01@\x02\x04data\x02\x05limitw\0\x04\x04\0\x0ade\
-compress\x01\x05\x03\0\x1cnanoproc:compress/gzip@0.1.0\x05\x02\x01B\x10\x01m\x04\
-\x06sha224\x06sha256\x06sha384\x06sha512\x04\0\x09algorithm\x03\0\0\x04\0\x06has\
-her\x03\x01\x01i\x02\x01@\x01\x09algorithm\x01\0\x03\x04\0\x13[constructor]hashe\
-r\x01\x04\x01h\x02\x01p}\x01@\x02\x04self\x05\x04data\x06\x01\0\x04\0\x15[method\
-]hasher.update\x01\x07\x01@\x01\x04self\x05\0\x06\x04\0\x15[method]hasher.finish\
-\x01\x08\x01@\x02\x09algorithm\x01\x04data\x06\0\x06\x04\0\x04hash\x01\x09\x01@\x02\
-\x09algorithm\x01\x04data\x06\0s\x04\0\x08hash-hex\x01\x0a\x03\0\x1ananoproc:has\
-h/digest@0.1.0\x05\x03\x01B\x04\x01m\x05\x05trace\x05debug\x04info\x04warn\x05er\
-ror\x04\0\x05level\x03\0\0\x01@\x03\x05level\x01\x06targets\x07messages\x01\0\x04\
-\0\x03log\x01\x02\x03\0\x19nanoproc:logger/log@0.1.0\x05\x04\x01B\x0c\x01r\x02\x04\
-names\x04texts\x04\0\x08document\x03\0\0\x01p}\x01r\x05\x04names\x05titles\x04ht\
-mls\x04gzip\x02\x06sha256s\x04\0\x04page\x03\0\x03\x01r\x02\x08documents\x07mess\
-ages\x04\0\x0bbuild-error\x03\0\x05\x01p\x01\x01p\x04\x01j\x01\x08\x01\x06\x01@\x01\
-\x09documents\x07\0\x09\x04\0\x05build\x01\x0a\x04\0\x19nanoproc:pages/site@0.1.\
-0\x05\x05\x04\0\x1ananoproc:pages/pages@0.1.0\x04\0\x0b\x0b\x01\0\x05pages\x03\0\
-\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bi\
-ndgen-rust\x060.61.1";
+exts\x07pointers\0\x0a\x04\0\x05query\x01\x0b\x04\0\x0aquery-text\x01\x0b\x03\0\x1c\
+nanoproc:json/document@0.1.0\x05\x01\x01B\x08\x01q\x02\x07corrupt\x01s\0\x09too-\
+large\x01w\0\x04\0\x10decompress-error\x03\0\0\x01p}\x01@\x02\x04data\x02\x05lev\
+el}\0\x02\x04\0\x08compress\x01\x03\x01j\x01\x02\x01\x01\x01@\x02\x04data\x02\x05\
+limitw\0\x04\x04\0\x0adecompress\x01\x05\x03\0\x1cnanoproc:compress/gzip@0.1.0\x05\
+\x02\x01B\x10\x01m\x04\x06sha224\x06sha256\x06sha384\x06sha512\x04\0\x09algorith\
+m\x03\0\0\x04\0\x06hasher\x03\x01\x01i\x02\x01@\x01\x09algorithm\x01\0\x03\x04\0\
+\x13[constructor]hasher\x01\x04\x01h\x02\x01p}\x01@\x02\x04self\x05\x04data\x06\x01\
+\0\x04\0\x15[method]hasher.update\x01\x07\x01@\x01\x04self\x05\0\x06\x04\0\x15[m\
+ethod]hasher.finish\x01\x08\x01@\x02\x09algorithm\x01\x04data\x06\0\x06\x04\0\x04\
+hash\x01\x09\x01@\x02\x09algorithm\x01\x04data\x06\0s\x04\0\x08hash-hex\x01\x0a\x03\
+\0\x1ananoproc:hash/digest@0.1.0\x05\x03\x01B\x04\x01m\x05\x05trace\x05debug\x04\
+info\x04warn\x05error\x04\0\x05level\x03\0\0\x01@\x03\x05level\x01\x06targets\x07\
+messages\x01\0\x04\0\x03log\x01\x02\x03\0\x19nanoproc:logger/log@0.1.0\x05\x04\x01\
+B\x0c\x01r\x02\x04names\x04texts\x04\0\x08document\x03\0\0\x01p}\x01r\x05\x04nam\
+es\x05titles\x04htmls\x04gzip\x02\x06sha256s\x04\0\x04page\x03\0\x03\x01r\x02\x08\
+documents\x07messages\x04\0\x0bbuild-error\x03\0\x05\x01p\x01\x01p\x04\x01j\x01\x08\
+\x01\x06\x01@\x01\x09documents\x07\0\x09\x04\0\x05build\x01\x0a\x04\0\x19nanopro\
+c:pages/site@0.1.0\x05\x05\x04\0\x1ananoproc:pages/pages@0.1.0\x04\0\x0b\x0b\x01\
+\0\x05pages\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x07\
+0.258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

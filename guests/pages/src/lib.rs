@@ -60,8 +60,8 @@ fn build_page(document: &Document) -> Result<Page, BuildError> {
                 e.line, e.column, e.message
             ))
         })?;
-        title = match json::query(front_matter, "/title") {
-            Ok(Some(value)) => Some(unquote(&value)),
+        title = match json::query_text(front_matter, "/title") {
+            Ok(Some(value)) => Some(value),
             Ok(None) => None,
             Err(_) => return Err(fail("front matter cannot be queried".into())),
         };
@@ -110,14 +110,6 @@ fn split_front_matter(text: &str) -> (Option<&str>, &str) {
             Some(front) => (Some(front), ""),
             None => (None, text),
         },
-    }
-}
-
-/// The text of a JSON string value; other values as they are.
-fn unquote(value: &str) -> String {
-    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
-        None => value.to_string(),
     }
 }
 
