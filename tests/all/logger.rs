@@ -1,10 +1,9 @@
 //! The logger component writes through the one capability it imports.
 
-use nanoproc_tests::{component, engine};
+use nanoproc_tests::{WasiHost, component, engine};
 use wasmtime::Store;
-use wasmtime::component::{ComponentType, Linker, Lower, ResourceTable};
+use wasmtime::component::{ComponentType, Linker, Lower};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// `nanoproc:logger/log.level`, declared by hand: the logger's world names
 /// WASI packages, which the tests do not load.
@@ -24,31 +23,10 @@ enum Level {
     Error,
 }
 
-struct Host {
-    ctx: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.ctx,
-            table: &mut self.table,
-        }
-    }
-}
-
 /// Calls `log` once for each of `lines` and returns what reached stderr.
 fn log(lines: &[(Level, &str, &str)]) -> String {
     let stderr = MemoryOutputPipe::new(usize::MAX);
-    let ctx = WasiCtx::builder().stderr(stderr.clone()).build();
-    let mut store = Store::new(
-        engine(),
-        Host {
-            ctx,
-            table: ResourceTable::new(),
-        },
-    );
+    let mut store = Store::new(engine(), WasiHost::with_stderr(stderr.clone()));
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let instance = linker

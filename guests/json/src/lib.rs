@@ -32,23 +32,28 @@ impl Guest for Json {
     }
 
     fn query(text: String, pointer: String) -> Result<Option<String>, QueryError> {
-        if !pointer.is_empty() && !pointer.starts_with('/') {
-            return Err(QueryError::InvalidPointer(pointer));
-        }
-        let value = parse(&text).map_err(QueryError::Syntax)?;
-        Ok(value.pointer(&pointer).map(Value::to_string))
+        lookup(&text, pointer, Value::to_string)
     }
 
     fn query_text(text: String, pointer: String) -> Result<Option<String>, QueryError> {
-        if !pointer.is_empty() && !pointer.starts_with('/') {
-            return Err(QueryError::InvalidPointer(pointer));
-        }
-        let value = parse(&text).map_err(QueryError::Syntax)?;
-        Ok(value.pointer(&pointer).map(|v| match v {
+        lookup(&text, pointer, |value| match value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
-        }))
+        })
     }
+}
+
+/// The value at JSON Pointer `pointer` in `text`, rendered by `render`.
+fn lookup(
+    text: &str,
+    pointer: String,
+    render: impl Fn(&Value) -> String,
+) -> Result<Option<String>, QueryError> {
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return Err(QueryError::InvalidPointer(pointer));
+    }
+    let value = parse(text).map_err(QueryError::Syntax)?;
+    Ok(value.pointer(&pointer).map(render))
 }
 
 fn parse(text: &str) -> Result<Value, SyntaxError> {
