@@ -60,6 +60,12 @@ pub enum SatisfiedAudit {
         /// Its narrowing for this component, such as `out -> /out (read-write)`.
         narrowing: String,
     },
+    /// Denied: an inert provider the linker synthesized answers every call
+    /// with an error, an empty value, or a trap; the host is never reached.
+    Denied {
+        /// The capability the import stands for.
+        capability: String,
+    },
 }
 
 /// One capability and who can reach it.
@@ -123,6 +129,9 @@ impl Audit {
                             Satisfied::Granted(capability) => SatisfiedAudit::Granted {
                                 capability: capability.to_string(),
                                 narrowing: narrowing(*capability, grants_of(&c.name)),
+                            },
+                            Satisfied::Denied(capability) => SatisfiedAudit::Denied {
+                                capability: capability.to_string(),
                             },
                         },
                     })
@@ -273,6 +282,9 @@ impl fmt::Display for Audit {
                         capability,
                         narrowing,
                     } => format!("granted {capability}: {narrowing}"),
+                    SatisfiedAudit::Denied { capability } => {
+                        format!("denied {capability} (inert provider)")
+                    }
                 };
                 rows.push([c.name.clone(), i.name.clone(), how]);
             }

@@ -59,6 +59,10 @@ pub enum Satisfied {
     },
     /// By the host, under a grant to this component.
     Granted(Capability),
+    /// By an inert deny provider the linker synthesizes: the import was
+    /// added by the component's toolchain (the WASI preview1 adapter) and
+    /// the component is not granted it.
+    Denied(Capability),
 }
 
 /// A component as the linker sees it: its world, decoded from its bytes.
@@ -66,6 +70,8 @@ pub(crate) struct Decoded {
     pub name: String,
     pub resolve: Resolve,
     pub world: WorldId,
+    /// The WASI preview1 adapter built into the component, if any.
+    pub adapter: Option<String>,
 }
 
 impl Decoded {
@@ -83,6 +89,7 @@ impl Decoded {
                 name: name.to_string(),
                 resolve,
                 world,
+                adapter: crate::inspect::adapter(bytes),
             }),
             DecodedWasm::WitPackage(..) => Err(ComposeError::new(
                 ErrorKind::Component,
@@ -157,7 +164,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
     for (ci, component) in decoded.iter().enumerate() {
         let entry = &manifest.components[&component.name];
         let here = manifest.location(entry.span.start);
-        missing_grants(manifest, component)?;
+        let denied = missing_grants(manifest, component)?;
         let mut imports = Vec::new();
         let mut used_wires = vec![false; entry.wire.len()];
         let mut used_capabilities = Vec::new();
@@ -171,7 +178,11 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                     Some(name) => name.matches(key.get_ref()),
                     None => key.get_ref() == &import,
                 });
-            let satisfied = if let Some((wi, (key, provider))) = explicit {
+            let satisfied = if let Some((_, capability)) =
+                denied.iter().find(|(name, _)| name == &import)
+            {
+                Satisfied::Denied(*capability)
+            } else if let Some((wi, (key, provider))) = explicit {
                 used_wires[wi] = true;
                 let pi = index[provider.get_ref().as_str()];
                 let found = exports[pi].iter().find(|(export, _)| {
@@ -392,11 +403,18 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
     })
 }
 
-/// Fails when `component` imports capabilities it is not granted, naming
+/// The imports of `component` that no grant to it and no wire covers.
+///
+/// When the component carries the WASI preview1 adapter (which imports what
+/// it needs whether the code uses it or not) they are returned, to be denied
+/// by inert providers; otherwise, or in strict mode, composing fails naming
 /// them (the capabilities themselves before the streams they hand out).
-fn missing_grants(manifest: &Manifest, component: &Decoded) -> Result<(), ComposeError> {
+fn missing_grants(
+    manifest: &Manifest,
+    component: &Decoded,
+) -> Result<Vec<(String, Capability)>, ComposeError> {
     let entry = &manifest.components[&component.name];
-    let mut missing: Vec<(String, Capability)> = component
+    let missing: Vec<(String, Capability)> = component
         .items(false)
         .into_iter()
         .filter(|(import, _)| {
@@ -409,20 +427,24 @@ fn missing_grants(manifest: &Manifest, component: &Decoded) -> Result<(), Compos
             (!capability.granted_by(&entry.grants)).then_some((import, capability))
         })
         .collect();
-    if missing.iter().any(|(_, c)| *c != Capability::Io) {
-        missing.retain(|(_, c)| *c != Capability::Io);
-    }
     if missing.is_empty() {
-        return Ok(());
+        return Ok(missing);
     }
-    let imports: Vec<String> = missing.iter().map(|(i, _)| format!("`{i}`")).collect();
-    let mut lines: Vec<&str> = missing.iter().map(|(_, c)| c.grant_line()).collect();
+    if component.adapter.is_some() && !manifest.app.strict {
+        return Ok(missing);
+    }
+    let mut named = missing.clone();
+    if named.iter().any(|(_, c)| *c != Capability::Io) {
+        named.retain(|(_, c)| *c != Capability::Io);
+    }
+    let imports: Vec<String> = named.iter().map(|(i, _)| format!("`{i}`")).collect();
+    let mut lines: Vec<&str> = named.iter().map(|(_, c)| c.grant_line()).collect();
     lines.dedup();
     let location = entry
         .grants_span
         .as_ref()
         .map_or(entry.span.start, |span| span.start);
-    Err(ComposeError::new(
+    let mut error = ComposeError::new(
         ErrorKind::MissingGrant,
         format!(
             "component `{}` imports {}, which {} not granted to it",
@@ -437,7 +459,13 @@ fn missing_grants(manifest: &Manifest, component: &Decoded) -> Result<(), Compos
         if imports.len() == 1 { "it" } else { "them" },
         lines.join("` and `"),
         component.name
-    )))
+    ));
+    if let Some(adapter) = &component.adapter {
+        error = error.caused_by(vec![format!(
+            "the component's toolchain added these imports (it carries the `{adapter}` adapter); they would be denied by inert providers, but the app is `strict`"
+        )]);
+    }
+    Err(error)
 }
 
 /// Orders components so that each comes after those it imports from, keeping
@@ -459,7 +487,7 @@ fn instantiation_order(
                 .iter()
                 .filter_map(|(_, s)| match s {
                     Satisfied::Wired { component, .. } => Some(index[component.as_str()]),
-                    Satisfied::Granted(_) => None,
+                    Satisfied::Granted(_) | Satisfied::Denied(_) => None,
                 })
                 .collect();
             deps.dedup();

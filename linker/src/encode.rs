@@ -49,7 +49,8 @@ pub(crate) fn encode(
     let mut instance_of: HashMap<&str, u32> = HashMap::new();
     let mut aliased: HashMap<(u32, String), u32> = HashMap::new();
     for planned in &plan.components {
-        let mut args = Vec::new();
+        let mut args: Vec<(String, u32)> = Vec::new();
+        let mut denied = Vec::new();
         for (import, satisfied) in &planned.imports {
             let instance = match satisfied {
                 Satisfied::Wired { component, export } => {
@@ -61,13 +62,47 @@ pub(crate) fn encode(
                 Satisfied::Granted(_) => imports
                     .instance_for(import)
                     .ok_or_else(|| internal("no capability import matches", import))?,
+                Satisfied::Denied(_) => {
+                    denied.push(import.clone());
+                    continue;
+                }
             };
-            args.push((import.clone(), ComponentExportKind::Instance, instance));
+            args.push((import.clone(), instance));
+        }
+        if !denied.is_empty() {
+            // The deny provider takes the interfaces it uses types from from
+            // the very instances the component gets them from.
+            let component = decoded
+                .iter()
+                .find(|d| d.name == planned.name)
+                .ok_or_else(|| internal("a planned component was not decoded", &planned.name))?;
+            let provider = crate::deny::provider(&component.resolve, component.world, &denied)?;
+            let name = format!("{}-deny", planned.name);
+            let idx = builder.component_raw(Some(&name), &provider.bytes);
+            let provider_args: Vec<_> = provider
+                .imports
+                .iter()
+                .map(|import| {
+                    let (_, instance) =
+                        args.iter()
+                            .find(|(name, _)| name == import)
+                            .ok_or_else(|| {
+                                internal("a deny provider import is not satisfied", import)
+                            })?;
+                    Ok((import.clone(), ComponentExportKind::Instance, *instance))
+                })
+                .collect::<Result<_, ComposeError>>()?;
+            let instance = builder.instantiate(Some(&name), idx, provider_args);
+            for import in denied {
+                let export = builder.alias_export(instance, &import, ComponentExportKind::Instance);
+                args.push((import, export));
+            }
         }
         let idx = builder.instantiate(
             Some(&planned.name),
             component_index[planned.name.as_str()],
-            args,
+            args.into_iter()
+                .map(|(name, instance)| (name, ComponentExportKind::Instance, instance)),
         );
         instance_of.insert(planned.name.as_str(), idx);
     }

@@ -38,7 +38,7 @@ impl Graph {
                             InterfaceName::parse(import).map_or(import.clone(), |n| n.base.clone());
                         wires.push((c.name.clone(), component.clone(), label));
                     }
-                    Satisfied::Granted(Capability::Io) => {}
+                    Satisfied::Granted(Capability::Io) | Satisfied::Denied(_) => {}
                     Satisfied::Granted(capability) => {
                         if !grants.contains(&(c.name.clone(), *capability)) {
                             grants.push((c.name.clone(), *capability));

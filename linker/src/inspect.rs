@@ -1,7 +1,9 @@
 //! Reading what a component imports and exports.
 
 use anyhow::{Context as _, Result, bail};
-use wasmparser::{ComponentExternalKind, ComponentTypeRef, Parser, Payload};
+use wasmparser::{
+    ComponentExternalKind, ComponentName, ComponentTypeRef, KnownCustom, Parser, Payload,
+};
 use wit_component::WitPrinter;
 use wit_parser::decoding::{DecodedWasm, decode};
 
@@ -148,4 +150,35 @@ fn external_kind(kind: ComponentExternalKind) -> ItemKind {
         ComponentExternalKind::Instance => ItemKind::Instance,
         ComponentExternalKind::Component => ItemKind::Component,
     }
+}
+
+/// The name of the WASI preview1 adapter that wit-component built into the
+/// component, if any (the component's name section names the adapter's core
+/// module `wit-component:adapter:NAME`). A component that carries one
+/// imports whatever the adapter needs, used by its code or not.
+pub(crate) fn adapter(bytes: &[u8]) -> Option<String> {
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::CustomSection(section) if depth == 1 => {
+                let KnownCustom::ComponentName(names) = section.as_known() else {
+                    continue;
+                };
+                for name in names.into_iter().flatten() {
+                    let ComponentName::CoreModules(map) = name else {
+                        continue;
+                    };
+                    for naming in map.into_iter().flatten() {
+                        if let Some(adapter) = naming.name.strip_prefix("wit-component:adapter:") {
+                            return Some(adapter.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }

@@ -20,6 +20,7 @@
 mod audit;
 mod capability;
 mod compose;
+mod deny;
 mod encode;
 mod error;
 mod graph;

@@ -52,6 +52,10 @@ pub struct App {
     /// The components whose exports become the app's exports.
     #[serde(default)]
     pub export: Vec<Spanned<String>>,
+    /// Refuse imports a toolchain added instead of denying them with inert
+    /// providers: every import must then be wired or granted.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// One `[components.NAME]` table.

@@ -87,6 +87,14 @@ pub struct WasiHost {
 }
 
 impl WasiHost {
+    /// A host with the WASI context `builder` describes.
+    pub fn from_builder(mut builder: wasmtime_wasi::WasiCtxBuilder) -> Self {
+        Self {
+            ctx: builder.build(),
+            table: wasmtime::component::ResourceTable::new(),
+        }
+    }
+
     /// A host whose only capability is stderr, written into `stderr`.
     pub fn with_stderr(stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe) -> Self {
         Self {

@@ -1,0 +1,575 @@
+//! Deny providers: inert components the linker synthesizes to satisfy the
+//! imports a toolchain added to a component that was not granted them.
+//!
+//! A provider exports exactly the denied interfaces, typed as the component
+//! imports them, and imports whatever those interfaces take types from
+//! (bound to the same instances as the component's own imports, so resource
+//! types stay equal). Every function returns the most "denied" value its type
+//! allows, precomputed at link time:
+//! - `result` → `err`, preferring an error case named like `access`,
+//!   `access-denied`, `not-permitted` or `closed`;
+//! - `option` → `none`; lists, strings and maps → empty; numbers → zero;
+//!   records, tuples and variants built from those;
+//! - a handle to a resource the provider itself exports (a denied stream, a
+//!   denied file descriptor) → a fresh handle whose methods deny in turn.
+//!
+//! Only where no value can be made (a handle to a resource the host owns)
+//! and for `wasi:random` (no predictable "random" bytes) and `wasi:cli/exit`
+//! (it must not return) does a function trap.
+//!
+//! The core module is written with wasm-encoder; it holds a one-page memory
+//! with the precomputed results and a bump allocator, reset on every call,
+//! for arguments the caller copies in. wit-component wraps it into a
+//! component from the embedded world.
+
+use std::collections::HashMap;
+
+use wasm_encoder::{
+    CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection, Function,
+    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, MemorySection,
+    MemoryType, Module, TypeSection, ValType,
+};
+use wit_parser::abi::{AbiVariant, WasmType};
+use wit_parser::{
+    Handle, InterfaceId, Resolve, SizeAlign, Stability, Type, TypeDefKind, TypeId, TypeOwner,
+    World, WorldId, WorldItem, WorldKey,
+};
+
+use crate::error::{ComposeError, ErrorKind};
+
+/// Error cases a denied call returns, in order of preference.
+const DENIED_CASES: &[&str] = &[
+    "access",
+    "access-denied",
+    "not-permitted",
+    "permission-denied",
+    "denied",
+    "closed",
+];
+
+fn internal(what: &str, e: impl std::fmt::Display) -> ComposeError {
+    ComposeError::new(
+        ErrorKind::Encoding,
+        format!("cannot build a deny provider: {what}: {e}"),
+    )
+}
+
+/// A synthesized deny provider.
+pub(crate) struct Provider {
+    /// The provider component.
+    pub bytes: Vec<u8>,
+    /// The names of the interfaces it imports (a subset of the component's
+    /// imports).
+    pub imports: Vec<String>,
+}
+
+/// Builds the deny provider for the interfaces `denied` (import names of
+/// `world` in `resolve`, the component's decoded world).
+pub(crate) fn provider(
+    resolve: &Resolve,
+    world: WorldId,
+    denied: &[String],
+) -> Result<Provider, ComposeError> {
+    let mut resolve = resolve.clone();
+    let imports = &resolve.worlds[world].imports;
+    let mut exported: Vec<InterfaceId> = Vec::new();
+    for name in denied {
+        let id = imports
+            .iter()
+            .find_map(|(key, item)| match (key, item) {
+                (WorldKey::Interface(id), _) if &resolve.name_world_key(key) == name => Some(*id),
+                _ => None,
+            })
+            .ok_or_else(|| internal("the component does not import an interface", name))?;
+        exported.push(id);
+    }
+
+    // What the denied interfaces take types from, and is not denied itself,
+    // is imported, those it depends on first.
+    fn add(resolve: &Resolve, id: InterfaceId, skip: &[InterfaceId], out: &mut Vec<InterfaceId>) {
+        if out.contains(&id) {
+            return;
+        }
+        let deps: Vec<_> = resolve.interface_direct_deps(id).collect();
+        for dep in deps {
+            add(resolve, dep, skip, out);
+        }
+        if !skip.contains(&id) {
+            out.push(id);
+        }
+    }
+    let mut imported = Vec::new();
+    for id in &exported {
+        let deps: Vec<_> = resolve.interface_direct_deps(*id).collect();
+        for dep in deps {
+            add(&resolve, dep, &exported, &mut imported);
+        }
+    }
+    imported.retain(|id| !exported.contains(id));
+
+    let item = |id: InterfaceId| {
+        (
+            WorldKey::Interface(id),
+            WorldItem::Interface {
+                id,
+                stability: Stability::Unknown,
+                span: Default::default(),
+                docs: Default::default(),
+                external_id: None,
+            },
+        )
+    };
+    let package = resolve.worlds[world].package;
+    let deny_world = resolve.worlds.alloc(World {
+        name: "deny".to_string(),
+        imports: imported.iter().map(|id| item(*id)).collect(),
+        exports: exported.iter().map(|id| item(*id)).collect(),
+        package,
+        docs: Default::default(),
+        stability: Stability::Unknown,
+        includes: Default::default(),
+        span: Default::default(),
+    });
+
+    let mut module = CoreModule::new(&resolve, &exported).encode()?;
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        deny_world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .map_err(|e| internal("embedding its world", e))?;
+    let bytes = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .map_err(|e| internal("encoding it as a component", format!("{e:#}")))?;
+    let imports = imported
+        .iter()
+        .map(|id| resolve.name_world_key(&WorldKey::Interface(*id)))
+        .collect();
+    Ok(Provider { bytes, imports })
+}
+
+/// A value laid out in linear memory: the bytes that are not zero, and the
+/// places where a fresh handle to a resource the provider owns goes.
+#[derive(Default, Clone)]
+struct Layout {
+    bytes: Vec<(usize, u64, usize)>,
+    handles: Vec<(usize, TypeId)>,
+}
+
+/// What one exported function does.
+enum Body {
+    /// Returns nothing.
+    Nothing,
+    /// Traps: no value can be made, or returning would be wrong.
+    Trap,
+    /// Returns the single flat value that `layout` (at offset 0) holds.
+    Flat(WasmType, Layout),
+    /// Writes the handles of `layout` into the result area at `area`, then
+    /// returns a pointer to it.
+    Area(usize, Layout),
+}
+
+struct CoreModule<'a> {
+    resolve: &'a Resolve,
+    sizes: SizeAlign,
+    exported: &'a [InterfaceId],
+}
+
+impl<'a> CoreModule<'a> {
+    fn new(resolve: &'a Resolve, exported: &'a [InterfaceId]) -> Self {
+        let mut sizes = SizeAlign::default();
+        sizes.fill(resolve);
+        Self {
+            resolve,
+            sizes,
+            exported,
+        }
+    }
+
+    /// The interface that defines `ty`'s resource, when `ty` is one.
+    fn resource(&self, mut ty: TypeId) -> Option<(TypeId, InterfaceId)> {
+        loop {
+            let def = &self.resolve.types[ty];
+            match &def.kind {
+                TypeDefKind::Type(Type::Id(next)) => ty = *next,
+                TypeDefKind::Resource => {
+                    return match def.owner {
+                        TypeOwner::Interface(id) => Some((ty, id)),
+                        _ => None,
+                    };
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Lays out the "denied" value of `ty` at `at`; `None` when none can be
+    /// made. `error` says the value is the error of a `result`.
+    fn deny(&self, ty: &Type, at: usize, error: bool) -> Option<Layout> {
+        let Type::Id(id) = ty else {
+            return match ty {
+                Type::ErrorContext => None,
+                _ => Some(Layout::default()),
+            };
+        };
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Type(inner) => self.deny(inner, at, error),
+            TypeDefKind::Record(record) => self.fields(record.fields.iter().map(|f| &f.ty), at),
+            TypeDefKind::Tuple(tuple) => self.fields(tuple.types.iter(), at),
+            TypeDefKind::FixedLengthList(elem, n) => {
+                self.fields(std::iter::repeat_n(elem, *n as usize), at)
+            }
+            TypeDefKind::Flags(_)
+            | TypeDefKind::Option(_)
+            | TypeDefKind::List(_)
+            | TypeDefKind::Map(..) => Some(Layout::default()),
+            TypeDefKind::Enum(e) => {
+                let case = if error {
+                    preferred(e.cases.iter().map(|c| c.name.as_str())).unwrap_or(0)
+                } else {
+                    0
+                };
+                let mut layout = Layout::default();
+                push_int(&mut layout, at, case as u64, e.tag());
+                Some(layout)
+            }
+            TypeDefKind::Variant(v) => {
+                let payload = at
+                    + self
+                        .sizes
+                        .payload_offset(v.tag(), v.cases.iter().map(|c| c.ty.as_ref()))
+                        .size_wasm32();
+                let make = |i: usize| {
+                    let mut layout = match &v.cases[i].ty {
+                        Some(ty) => self.deny(ty, payload, false)?,
+                        None => Layout::default(),
+                    };
+                    push_int(&mut layout, at, i as u64, v.tag());
+                    Some(layout)
+                };
+                let first = error
+                    .then(|| preferred(v.cases.iter().map(|c| c.name.as_str())))
+                    .flatten();
+                first
+                    .and_then(make)
+                    .or_else(|| (0..v.cases.len()).find_map(make))
+            }
+            TypeDefKind::Result(r) => {
+                let payload = at
+                    + self
+                        .sizes
+                        .payload_offset(wit_parser::Int::U8, [r.ok.as_ref(), r.err.as_ref()])
+                        .size_wasm32();
+                let err = match &r.err {
+                    Some(ty) => self.deny(ty, payload, true),
+                    None => Some(Layout::default()),
+                };
+                if let Some(mut layout) = err {
+                    push_int(&mut layout, at, 1, wit_parser::Int::U8);
+                    return Some(layout);
+                }
+                match &r.ok {
+                    Some(ty) => self.deny(ty, payload, false),
+                    None => Some(Layout::default()),
+                }
+            }
+            TypeDefKind::Handle(Handle::Own(resource)) => {
+                let (resource, owner) = self.resource(*resource)?;
+                self.exported.contains(&owner).then(|| Layout {
+                    bytes: Vec::new(),
+                    handles: vec![(at, resource)],
+                })
+            }
+            TypeDefKind::Handle(Handle::Borrow(_))
+            | TypeDefKind::Resource
+            | TypeDefKind::Future(_)
+            | TypeDefKind::Stream(_)
+            | TypeDefKind::Unknown => None,
+        }
+    }
+
+    fn fields<'t>(&self, types: impl Iterator<Item = &'t Type>, at: usize) -> Option<Layout> {
+        let types: Vec<&Type> = types.collect();
+        let mut layout = Layout::default();
+        for (offset, ty) in self.sizes.field_offsets(types.iter().copied()) {
+            let field = self.deny(ty, at + offset.size_wasm32(), false)?;
+            layout.bytes.extend(field.bytes);
+            layout.handles.extend(field.handles);
+        }
+        Some(layout)
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, ComposeError> {
+        let mut types = TypeSection::new();
+        let mut type_of: HashMap<(Vec<ValType>, Vec<ValType>), u32> = HashMap::new();
+        let mut func_type = |params: Vec<ValType>, results: Vec<ValType>| {
+            let next = type_of.len() as u32;
+            *type_of
+                .entry((params.clone(), results.clone()))
+                .or_insert_with(|| {
+                    types.ty().function(params, results);
+                    next
+                })
+        };
+
+        // `[resource-new]` for every resource the provider exports.
+        let mut imports = ImportSection::new();
+        let mut resource_new: HashMap<TypeId, u32> = HashMap::new();
+        for &iface in self.exported {
+            let name = self.interface_name(iface);
+            for (resource_name, &ty) in &self.resolve.interfaces[iface].types {
+                if matches!(self.resolve.types[ty].kind, TypeDefKind::Resource) {
+                    let t = func_type(vec![ValType::I32], vec![ValType::I32]);
+                    imports.import(
+                        &format!("[export]{name}"),
+                        &format!("[resource-new]{resource_name}"),
+                        EntityType::Function(t),
+                    );
+                    resource_new.insert(ty, resource_new.len() as u32);
+                }
+            }
+        }
+        let imported_funcs = resource_new.len() as u32;
+
+        // Each function's body, and the result areas in the static data.
+        let mut data: Vec<u8> = vec![0; 16];
+        let mut exports_list = Vec::new();
+        for &iface in self.exported {
+            let name = self.interface_name(iface);
+            let trap_all = name.starts_with("wasi:random/") || name.starts_with("wasi:cli/exit");
+            for func in self.resolve.interfaces[iface].functions.values() {
+                let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
+                let body = match &func.result {
+                    _ if trap_all => Body::Trap,
+                    None => Body::Nothing,
+                    Some(ty) if sig.retptr => {
+                        let area = align(data.len(), 8);
+                        match self.deny(ty, area, false) {
+                            Some(layout) => {
+                                let size = self.sizes.size(ty).size_wasm32();
+                                data.resize(area + size, 0);
+                                for &(at, value, width) in &layout.bytes {
+                                    data[at..at + width]
+                                        .copy_from_slice(&value.to_le_bytes()[..width]);
+                                }
+                                Body::Area(area, layout)
+                            }
+                            None => Body::Trap,
+                        }
+                    }
+                    Some(ty) => match self.deny(ty, 0, false) {
+                        Some(layout) => Body::Flat(sig.results[0], layout),
+                        None => Body::Trap,
+                    },
+                };
+                let params = sig.params.iter().map(|t| val_type(*t)).collect();
+                let results = sig.results.iter().map(|t| val_type(*t)).collect();
+                exports_list.push((
+                    format!("{name}#{}", func.name),
+                    func_type(params, results),
+                    body,
+                ));
+            }
+        }
+        let heap_base = align(data.len(), 8) as i32;
+        let realloc_type = func_type(vec![ValType::I32; 4], vec![ValType::I32]);
+
+        let mut functions = FunctionSection::new();
+        let mut code = CodeSection::new();
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0);
+        let bump = 0;
+        let reset = [
+            Instruction::I32Const(heap_base),
+            Instruction::GlobalSet(bump),
+        ];
+        for (i, (name, ty, body)) in exports_list.iter().enumerate() {
+            functions.function(*ty);
+            let mut f = Function::new([]);
+            for ins in &reset {
+                f.instruction(ins);
+            }
+            let store_handle = |f: &mut Function, at: usize, ty: TypeId| {
+                f.instruction(&Instruction::I32Const(at as i32));
+                f.instruction(&Instruction::I32Const(0));
+                f.instruction(&Instruction::Call(resource_new[&ty]));
+                f.instruction(&Instruction::I32Store(MemArg {
+                    offset: 0,
+                    align: 2,
+                    memory_index: 0,
+                }));
+            };
+            match body {
+                Body::Nothing => {}
+                Body::Trap => {
+                    f.instruction(&Instruction::Unreachable);
+                }
+                Body::Area(area, layout) => {
+                    for &(at, ty) in &layout.handles {
+                        store_handle(&mut f, at, ty);
+                    }
+                    f.instruction(&Instruction::I32Const(*area as i32));
+                }
+                Body::Flat(flat, layout) => {
+                    if let Some(&(_, ty)) = layout.handles.first() {
+                        f.instruction(&Instruction::I32Const(0));
+                        f.instruction(&Instruction::Call(resource_new[&ty]));
+                    } else {
+                        let value = layout
+                            .bytes
+                            .iter()
+                            .fold(0u64, |acc, &(at, v, _)| acc | (v << (8 * at)));
+                        f.instruction(&match val_type(*flat) {
+                            ValType::I64 => Instruction::I64Const(value as i64),
+                            ValType::F32 => Instruction::F32Const(0.0.into()),
+                            ValType::F64 => Instruction::F64Const(0.0.into()),
+                            _ => Instruction::I32Const(value as i32),
+                        });
+                    }
+                }
+            }
+            f.instruction(&Instruction::End);
+            code.function(&f);
+            exports.export(name, ExportKind::Func, imported_funcs + i as u32);
+        }
+
+        // cabi_realloc: a bump allocator for arguments copied in by callers.
+        functions.function(realloc_type);
+        exports.export(
+            "cabi_realloc",
+            ExportKind::Func,
+            imported_funcs + exports_list.len() as u32,
+        );
+        code.function(&realloc());
+
+        let mut memories = MemorySection::new();
+        let pages = (heap_base as u64).div_ceil(65536).max(1);
+        memories.memory(MemoryType {
+            minimum: pages,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut globals = GlobalSection::new();
+        globals.global(
+            GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            },
+            &ConstExpr::i32_const(heap_base),
+        );
+        let mut datas = DataSection::new();
+        datas.active(0, &ConstExpr::i32_const(0), data);
+
+        let mut module = Module::new();
+        module
+            .section(&types)
+            .section(&imports)
+            .section(&functions)
+            .section(&memories)
+            .section(&globals)
+            .section(&exports)
+            .section(&code)
+            .section(&datas);
+        Ok(module.finish())
+    }
+
+    fn interface_name(&self, id: InterfaceId) -> String {
+        self.resolve.name_world_key(&WorldKey::Interface(id))
+    }
+}
+
+/// `cabi_realloc(old, old_size, align, size)`: bumps a pointer, growing the
+/// memory when needed, and traps when it cannot.
+fn realloc() -> Function {
+    use Instruction as I;
+    let (align_param, size_param, aligned, end) = (2, 3, 4, 5);
+    let mut f = Function::new([(2, ValType::I32)]);
+    for ins in [
+        // aligned = (bump + align - 1) & -align
+        I::GlobalGet(0),
+        I::LocalGet(align_param),
+        I::I32Add,
+        I::I32Const(1),
+        I::I32Sub,
+        I::I32Const(0),
+        I::LocalGet(align_param),
+        I::I32Sub,
+        I::I32And,
+        I::LocalTee(aligned),
+        // end = aligned + size; trap on wrap-around
+        I::LocalGet(size_param),
+        I::I32Add,
+        I::LocalTee(end),
+        I::LocalGet(aligned),
+        I::I32LtU,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::Unreachable,
+        I::End,
+        // grow when end is past the memory
+        I::LocalGet(end),
+        I::MemorySize(0),
+        I::I32Const(16),
+        I::I32Shl,
+        I::I32GtU,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::LocalGet(end),
+        I::MemorySize(0),
+        I::I32Const(16),
+        I::I32Shl,
+        I::I32Sub,
+        I::I32Const(65535),
+        I::I32Add,
+        I::I32Const(16),
+        I::I32ShrU,
+        I::MemoryGrow(0),
+        I::I32Const(-1),
+        I::I32Eq,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::Unreachable,
+        I::End,
+        I::End,
+        I::LocalGet(end),
+        I::GlobalSet(0),
+        I::LocalGet(aligned),
+        I::End,
+    ] {
+        f.instruction(&ins);
+    }
+    f
+}
+
+fn preferred<'n>(names: impl Iterator<Item = &'n str> + Clone) -> Option<usize> {
+    DENIED_CASES
+        .iter()
+        .find_map(|want| names.clone().position(|n| n == *want))
+}
+
+fn push_int(layout: &mut Layout, at: usize, value: u64, tag: wit_parser::Int) {
+    let width = match tag {
+        wit_parser::Int::U8 => 1,
+        wit_parser::Int::U16 => 2,
+        wit_parser::Int::U32 => 4,
+        wit_parser::Int::U64 => 8,
+    };
+    if value != 0 {
+        layout.bytes.push((at, value, width));
+    }
+}
+
+fn align(n: usize, to: usize) -> usize {
+    n.div_ceil(to) * to
+}
+
+fn val_type(t: WasmType) -> ValType {
+    match t {
+        WasmType::I32 | WasmType::Pointer | WasmType::Length => ValType::I32,
+        WasmType::I64 | WasmType::PointerOrI64 => ValType::I64,
+        WasmType::F32 => ValType::F32,
+        WasmType::F64 => ValType::F64,
+    }
+}
