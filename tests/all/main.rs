@@ -2,6 +2,7 @@
 
 mod compose;
 mod compress;
+mod deny;
 mod fixtures;
 mod guests;
 mod hash;
