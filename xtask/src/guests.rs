@@ -1,14 +1,18 @@
 //! Building every guest crate under `guests/` into a component.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER as WASI_ADAPTER,
+};
 use wit_bindgen_core::WorldGenerator as _;
 
-use crate::toolchain::{TARGET, Toolchain};
+use crate::toolchain::{Target, Toolchain};
 use crate::wit::Wit;
 use crate::{human_size, relative};
 
@@ -41,6 +45,7 @@ struct Guest {
     lib_name: String,
     dir: PathBuf,
     world: String,
+    target: Target,
 }
 
 /// Generates bindings, builds the guests for wasm and encodes each as a
@@ -76,24 +81,32 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
         );
     }
 
-    let toolchain = Toolchain::find_or_install()?;
+    // One cargo build per target, all into the same target directory.
     let target_dir = root.join(GUEST_TARGET_DIR);
-    let first_build = !target_dir.join(TARGET).exists();
-    eprintln!(
-        "xtask: building {} guests with {}{}",
-        guests.len(),
-        toolchain.describe(),
-        if first_build && matches!(toolchain, Toolchain::BuildStd) {
-            " (the first build also compiles std: 1 to 2 minutes)"
-        } else {
-            ""
-        }
-    );
-    let mut cmd = toolchain.cargo_build(&target_dir);
+    let mut by_target: BTreeMap<Target, Vec<&Guest>> = BTreeMap::new();
     for guest in &guests {
-        cmd.args(["--package", &guest.package]);
+        by_target.entry(guest.target).or_default().push(guest);
     }
-    run(cmd.current_dir(root))?;
+    for (target, members) in &by_target {
+        let toolchain = Toolchain::find_or_install(*target)?;
+        let first_build = !target_dir.join(target.triple()).exists();
+        eprintln!(
+            "xtask: building {} guest{} for {target} with {}{}",
+            members.len(),
+            if members.len() == 1 { "" } else { "s" },
+            toolchain.describe(),
+            if first_build && matches!(toolchain, Toolchain::BuildStd) {
+                " (the first build also compiles std: 1 to 2 minutes)"
+            } else {
+                ""
+            }
+        );
+        let mut cmd = toolchain.cargo_build(*target, &target_dir);
+        for guest in members {
+            cmd.args(["--package", &guest.package]);
+        }
+        run(cmd.current_dir(root))?;
+    }
 
     let out_dir = root.join(COMPONENTS_DIR);
     std::fs::create_dir_all(&out_dir)
@@ -101,10 +114,10 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
     let mut built = Vec::new();
     for guest in &guests {
         let core = target_dir
-            .join(TARGET)
+            .join(guest.target.triple())
             .join("guest")
             .join(format!("{}.wasm", guest.lib_name));
-        let component = componentize(&core, &wit, guest)?;
+        let (component, adapter_added) = componentize(&core, &wit, guest)?;
         let path = out_dir.join(format!("{}.wasm", guest.name));
         if std::fs::read(&path).ok().as_deref() != Some(component.as_slice()) {
             write_atomically(&path, &component)?;
@@ -115,6 +128,13 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
             human_size(component.len()),
             relative(root, &path).display()
         );
+        if !adapter_added.is_empty() {
+            eprintln!(
+                "xtask:   {:<10} adapter-added imports: {}",
+                "",
+                adapter_added.join(", ")
+            );
+        }
         built.push(Built {
             name: guest.name.clone(),
             component: path,
@@ -130,27 +150,49 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
 
 /// Encodes the core module at `core` as a component and checks that it
 /// imports nothing its world does not declare.
-fn componentize(core: &Path, wit: &Wit, guest: &Guest) -> Result<Vec<u8>> {
+///
+/// A guest whose target needs the WASI preview1 adapter is encoded with it;
+/// the adapter may add `wasi:` imports of its own, which are allowed, and
+/// returned (in the component's order) so the build can show them.
+fn componentize(core: &Path, wit: &Wit, guest: &Guest) -> Result<(Vec<u8>, Vec<String>)> {
     let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
+        .and_then(|encoder| {
+            if guest.target.needs_adapter() {
+                encoder.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_ADAPTER)
+            } else {
+                Ok(encoder)
+            }
+        })
         .and_then(|encoder| encoder.validate(true).encode())
         .with_context(|| format!("cannot make a component of guest `{}`", guest.name))?;
 
     let world = wit.world(&guest.world)?;
     let allowed = wit.import_names(world);
     let interface = nanoproc_linker::ComponentInterface::read(&component)?;
+    let mut adapter_added = Vec::new();
     for import in &interface.imports {
-        if !allowed.contains(&import.name) {
-            bail!(
-                "guest `{}` imports `{}`, which its world `{}` does not declare",
-                guest.name,
-                import.name,
-                guest.world
-            );
+        if allowed.contains(&import.name) {
+            continue;
         }
+        if guest.target.needs_adapter() && import.name.starts_with("wasi:") {
+            adapter_added.push(import.name.clone());
+            continue;
+        }
+        bail!(
+            "guest `{}` imports `{}`, which its world `{}` does not declare{}",
+            guest.name,
+            import.name,
+            guest.world,
+            if guest.target.needs_adapter() {
+                " (the WASI adapter adds only `wasi:` imports)"
+            } else {
+                ""
+            }
+        );
     }
-    Ok(component)
+    Ok((component, adapter_added))
 }
 
 /// The Rust bindings of `world`, as committed in each guest's `src/bindings.rs`.
@@ -225,6 +267,23 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<Guest>> {
                 )
             })?
             .to_string();
+        let target = match &package["metadata"]["nanoproc"]["target"] {
+            Value::Null => Target::Unknown,
+            Value::String(triple) => Target::from_triple(triple).with_context(|| {
+                format!(
+                    "{}: `target = \"{triple}\"` in `[package.metadata.nanoproc]` is not a \
+                     guest target; use one of {}",
+                    relative(root, &manifest).display(),
+                    target_list()
+                )
+            })?,
+            other => bail!(
+                "{}: `target` in `[package.metadata.nanoproc]` is `{other}`, not a string; \
+                 use one of {}",
+                relative(root, &manifest).display(),
+                target_list()
+            ),
+        };
         let lib_name = package["targets"]
             .as_array()
             .into_iter()
@@ -248,6 +307,7 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<Guest>> {
             lib_name,
             dir: dir.to_path_buf(),
             world,
+            target,
         });
     }
     if guests.is_empty() {
@@ -255,6 +315,15 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<Guest>> {
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(guests)
+}
+
+/// The targets a guest may name, for error messages: `"a"` or `"b"`.
+fn target_list() -> String {
+    Target::ALL
+        .iter()
+        .map(|t| format!("`\"{t}\"`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 /// WASI's WIT packages, as shipped inside the `wasmtime-wasi` crate the host uses.
@@ -295,4 +364,60 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo metadata` output for one guest crate with `metadata`.
+    fn metadata(nanoproc: Value) -> Value {
+        serde_json::json!({
+            "workspace_members": ["guest"],
+            "packages": [{
+                "id": "guest",
+                "name": "guest-demo",
+                "manifest_path": "/project/guests/demo/Cargo.toml",
+                "metadata": { "nanoproc": nanoproc },
+                "targets": [{ "kind": ["cdylib"], "name": "guest-demo" }],
+            }],
+        })
+    }
+
+    fn guests(nanoproc: Value) -> Result<Vec<Guest>> {
+        find_guests(Path::new("/project"), &metadata(nanoproc))
+    }
+
+    #[test]
+    fn the_target_defaults_to_wasm32_unknown_unknown() {
+        let found = guests(serde_json::json!({ "world": "a:b/c" })).unwrap();
+        assert_eq!(found[0].target, Target::Unknown);
+        assert_eq!(found[0].lib_name, "guest_demo");
+    }
+
+    #[test]
+    fn a_guest_may_ask_for_wasm32_wasip1() {
+        let found =
+            guests(serde_json::json!({ "world": "a:b/c", "target": "wasm32-wasip1" })).unwrap();
+        assert_eq!(found[0].target, Target::Wasip1);
+    }
+
+    #[test]
+    fn an_unknown_target_is_a_clear_error() {
+        let err = guests(serde_json::json!({ "world": "a:b/c", "target": "wasm32-wasip2" }))
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            err,
+            "guests/demo/Cargo.toml: `target = \"wasm32-wasip2\"` in \
+             `[package.metadata.nanoproc]` is not a guest target; use one of \
+             `\"wasm32-unknown-unknown\"` or `\"wasm32-wasip1\"`"
+        );
+        let err = guests(serde_json::json!({ "world": "a:b/c", "target": 1 }))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("is `1`, not a string"), "{err}");
+    }
 }

@@ -1,28 +1,88 @@
 //! Finding, or installing, a Rust toolchain that builds wasm guests.
 //!
-//! Two kinds are known. A rustup toolchain with the `wasm32-unknown-unknown`
-//! target added has a prebuilt standard library and needs nothing else.
-//! Where rustup cannot add targets (no route to its download server), Debian's
-//! `rustc-web` packages give a second rustc with the standard library's
-//! source, so the guests build `std` themselves with `-Zbuild-std`.
+//! A guest is built for one of two targets ([`Target`]). For each, two kinds
+//! of toolchain are known. A rustup toolchain with the target added has a
+//! prebuilt standard library and needs nothing else. Where rustup cannot add
+//! targets (no route to its download server), Debian's `rustc-web` packages
+//! give a second rustc with the standard library's source, so the guests
+//! build `std` themselves with `-Zbuild-std`; for `wasm32-wasip1` Debian's
+//! `wasi-libc` gives the C library that `std` links against.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-/// The wasm target every guest is built for: it has no operating system, so
-/// a guest can reach only what its WIT world imports.
-pub const TARGET: &str = "wasm32-unknown-unknown";
+/// A wasm target a guest can be built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// `wasm32-unknown-unknown`, the default: there is no operating system
+    /// below the guest, so it can reach only what its WIT world imports.
+    Unknown,
+    /// `wasm32-wasip1`: Rust's `std` on WASI preview 1. The core module is
+    /// made a component with the WASI preview1 adapter, which imports the
+    /// WASI preview 2 interfaces that `std` may call.
+    Wasip1,
+}
 
-/// Debian's packages that make up the second route.
-const DEBIAN_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-19"];
+impl Target {
+    /// Every target, in the order the build takes them.
+    pub const ALL: [Self; 2] = [Self::Unknown, Self::Wasip1];
+
+    /// The target's triple, as rustc and cargo name it.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Self::Unknown => "wasm32-unknown-unknown",
+            Self::Wasip1 => "wasm32-wasip1",
+        }
+    }
+
+    /// The target whose triple is `triple`, if a guest can be built for it.
+    pub fn from_triple(triple: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.triple() == triple)
+    }
+
+    /// Whether a core module built for this target becomes a component only
+    /// with the WASI preview1 adapter.
+    pub fn needs_adapter(self) -> bool {
+        matches!(self, Self::Wasip1)
+    }
+
+    /// The prefix of cargo's per-target environment variables, such as
+    /// `CARGO_TARGET_WASM32_WASIP1`.
+    fn cargo_env_prefix(self) -> String {
+        format!(
+            "CARGO_TARGET_{}",
+            self.triple().to_ascii_uppercase().replace('-', "_")
+        )
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.triple())
+    }
+}
+
+/// Debian's packages that make up the second route; `wasi-libc` is needed
+/// only by `wasm32-wasip1` guests, but installing it always is simpler and
+/// costs a few seconds.
+const DEBIAN_PACKAGES: &[&str] = &[
+    "rustc-web",
+    "cargo-web",
+    "rust-web-src",
+    "lld-19",
+    "wasi-libc",
+];
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_STD_SOURCE: &str = "/usr/lib/rustlib/src/rust/library/std/Cargo.toml";
 const DEBIAN_LINKER: &str = "wasm-ld-19";
+/// Where Debian's `wasi-libc` puts `libc.a` and the `crt1` objects.
+const DEBIAN_WASI_LIBC: &str = "/usr/lib/wasm32-wasi";
 
-/// A toolchain able to build guests for [`TARGET`].
+/// A toolchain able to build guests for one [`Target`].
 #[derive(Debug)]
 pub enum Toolchain {
     /// The cargo running xtask, whose rustc has the target's standard library.
@@ -35,49 +95,54 @@ pub enum Toolchain {
 }
 
 impl Toolchain {
-    /// Finds a toolchain, installing Debian's packages when that is the way
-    /// and we may: as root, on a machine with `apt-get`.
-    pub fn find_or_install() -> Result<Self> {
-        if let Some(found) = Self::find() {
+    /// Finds a toolchain for `target`, installing Debian's packages when
+    /// that is the way and we may: as root, on a machine with `apt-get`.
+    pub fn find_or_install(target: Target) -> Result<Self> {
+        if let Some(found) = Self::find(target) {
             return Ok(found);
         }
         if can_install() {
             eprintln!(
-                "xtask: no Rust toolchain here can build {TARGET}; installing Debian's {} \
+                "xtask: no Rust toolchain here can build {target}; installing Debian's {} \
                  (about a minute)",
                 DEBIAN_PACKAGES.join(" ")
             );
-            install()?;
-            if let Some(found) = Self::find() {
+            install(target)?;
+            if let Some(found) = Self::find(target) {
                 return Ok(found);
             }
             bail!(
-                "the packages were installed, but {DEBIAN_RUSTC} still cannot build {TARGET}\n{}",
-                instructions()
+                "the packages were installed, but {DEBIAN_RUSTC} still cannot build {target}\n{}",
+                instructions(target)
             );
         }
         bail!(
-            "no Rust toolchain here can build {TARGET} guests\n{}",
-            instructions()
+            "no Rust toolchain here can build {target} guests\n{}",
+            instructions(target)
         )
     }
 
-    fn find() -> Option<Self> {
+    fn find(target: Target) -> Option<Self> {
         let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        if has_prebuilt_std(Path::new(&rustc)) {
+        if has_prebuilt_std(Path::new(&rustc), target) {
             return Some(Self::Prebuilt { cargo });
         }
+        let libc_ready = match target {
+            Target::Unknown => true,
+            Target::Wasip1 => Path::new(DEBIAN_WASI_LIBC).join("libc.a").is_file(),
+        };
         let debian_ready = Path::new(DEBIAN_RUSTC).exists()
             && Path::new(DEBIAN_CARGO).exists()
             && Path::new(DEBIAN_STD_SOURCE).exists()
-            && on_path(DEBIAN_LINKER);
+            && on_path(DEBIAN_LINKER)
+            && libc_ready;
         debian_ready.then_some(Self::BuildStd)
     }
 
-    /// A `cargo build` for the guests with this toolchain; the caller adds
-    /// the packages to build.
-    pub fn cargo_build(&self, target_dir: &Path) -> Command {
+    /// A `cargo build` of guests for `target` with this toolchain; the caller
+    /// adds the packages to build.
+    pub fn cargo_build(&self, target: Target, target_dir: &Path) -> Command {
         let mut cmd;
         match self {
             Self::Prebuilt { cargo } => {
@@ -85,19 +150,29 @@ impl Toolchain {
                 cmd.arg("build");
             }
             Self::BuildStd => {
+                let env = target.cargo_env_prefix();
                 cmd = Command::new(DEBIAN_CARGO);
                 cmd.args(["build", "-Zbuild-std=std,panic_abort"])
                     // `-Zbuild-std` is unstable; Debian's stable rustc allows it this way.
                     .env("RUSTC_BOOTSTRAP", "1")
                     .env("RUSTC", DEBIAN_RUSTC)
-                    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", DEBIAN_LINKER);
+                    .env(format!("{env}_LINKER"), DEBIAN_LINKER);
+                if target == Target::Wasip1 {
+                    // Debian's rustc ships no self-contained WASI C library:
+                    // link Debian's `wasi-libc` instead.
+                    cmd.env(
+                        format!("{env}_RUSTFLAGS"),
+                        format!("-C link-self-contained=no -L {DEBIAN_WASI_LIBC}"),
+                    );
+                }
             }
         }
         // Flags meant for the host build must not leak into the guests.
         for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET"] {
             cmd.env_remove(var);
         }
-        cmd.args(["--profile", "guest", "--target", TARGET, "--target-dir"])
+        cmd.args(["--profile", "guest", "--target", target.triple()])
+            .arg("--target-dir")
             .arg(target_dir);
         cmd
     }
@@ -105,14 +180,14 @@ impl Toolchain {
     /// A few words on which toolchain this is, for progress messages.
     pub fn describe(&self) -> &'static str {
         match self {
-            Self::Prebuilt { .. } => "rustup's prebuilt wasm32 standard library",
+            Self::Prebuilt { .. } => "rustup's prebuilt standard library",
             Self::BuildStd => "Debian's rustc, building std from source",
         }
     }
 }
 
-/// Whether `rustc`'s sysroot holds a standard library for [`TARGET`].
-fn has_prebuilt_std(rustc: &Path) -> bool {
+/// Whether `rustc`'s sysroot holds a standard library for `target`.
+fn has_prebuilt_std(rustc: &Path, target: Target) -> bool {
     let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
         return false;
     };
@@ -120,7 +195,10 @@ fn has_prebuilt_std(rustc: &Path) -> bool {
         return false;
     }
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    let lib = sysroot.join("lib/rustlib").join(TARGET).join("lib");
+    let lib = sysroot
+        .join("lib/rustlib")
+        .join(target.triple())
+        .join("lib");
     std::fs::read_dir(lib).is_ok_and(|entries| {
         entries.flatten().any(|e| {
             let name = e.file_name();
@@ -143,7 +221,7 @@ fn can_install() -> bool {
     root && on_path("apt-get")
 }
 
-fn install() -> Result<()> {
+fn install(target: Target) -> Result<()> {
     let run = |args: &[&str]| -> Result<()> {
         eprintln!("xtask: apt-get {}", args.join(" "));
         let status = Command::new("apt-get")
@@ -159,14 +237,58 @@ fn install() -> Result<()> {
     run(&["update", "-qq"])?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
     args.extend_from_slice(DEBIAN_PACKAGES);
-    run(&args).with_context(instructions)
+    run(&args).with_context(|| instructions(target))
 }
 
-fn instructions() -> String {
+fn instructions(target: Target) -> String {
     format!(
         "Install one of these, then run the command again:\n  \
-         - with rustup and internet access:  rustup target add {TARGET}\n  \
+         - with rustup and internet access:  rustup target add {target}\n  \
          - on Debian 12 or newer, as root:    apt-get update && apt-get install -y {}",
         DEBIAN_PACKAGES.join(" ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triples_round_trip() {
+        for target in Target::ALL {
+            assert_eq!(Target::from_triple(target.triple()), Some(target));
+        }
+        assert_eq!(Target::from_triple("wasm32-wasip2"), None);
+    }
+
+    #[test]
+    fn cargo_env_prefix_is_cargos_spelling() {
+        assert_eq!(
+            Target::Unknown.cargo_env_prefix(),
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN"
+        );
+        assert_eq!(
+            Target::Wasip1.cargo_env_prefix(),
+            "CARGO_TARGET_WASM32_WASIP1"
+        );
+    }
+
+    #[test]
+    fn only_wasip1_builds_link_debians_wasi_libc() {
+        let flags = |target| {
+            Toolchain::BuildStd
+                .cargo_build(target, Path::new("target/wasm"))
+                .get_envs()
+                .find(|(k, _)| {
+                    let k = k.to_string_lossy();
+                    k.starts_with("CARGO_TARGET_") && k.ends_with("_RUSTFLAGS")
+                })
+                .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+        };
+        assert_eq!(flags(Target::Unknown), None);
+        assert_eq!(
+            flags(Target::Wasip1).as_deref(),
+            Some("-C link-self-contained=no -L /usr/lib/wasm32-wasi")
+        );
+    }
 }
