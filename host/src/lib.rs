@@ -15,6 +15,8 @@
 //! what the linker hands it.
 #![deny(missing_docs)]
 
+pub mod capabilities;
+
 use anyhow::Result;
 use wasmtime::{Config, Engine};
 

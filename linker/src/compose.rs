@@ -9,7 +9,7 @@ use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
 use crate::capability::Capability;
 use crate::error::{ComposeError, ErrorKind};
-use crate::manifest::Manifest;
+use crate::manifest::{Grants, Limits, Manifest};
 use crate::names::InterfaceName;
 use crate::typecheck::{Side, check_interface};
 
@@ -34,6 +34,8 @@ pub struct Plan {
     pub exports: Vec<(String, String)>,
     /// Things that compose but look like mistakes.
     pub warnings: Vec<String>,
+    /// The bounds the host is to enforce.
+    pub limits: Limits,
 }
 
 /// One component of the plan.
@@ -45,6 +47,8 @@ pub struct PlannedComponent {
     pub imports: Vec<(String, Satisfied)>,
     /// Its exports.
     pub exports: Vec<String>,
+    /// What the manifest grants it.
+    pub grants: Grants,
 }
 
 /// How one import is satisfied.
@@ -350,6 +354,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             name: component.name.clone(),
             imports,
             exports: exports[ci].iter().map(|(e, _)| e.clone()).collect(),
+            grants: entry.grants.clone(),
         });
     }
 
@@ -400,6 +405,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
         components,
         exports: app_exports,
         warnings,
+        limits: manifest.limits.clone(),
     })
 }
 

@@ -21,8 +21,11 @@ use wit_parser::{
     InterfaceId, Package, PackageName, Resolve, Stability, World, WorldId, WorldItem, WorldKey,
 };
 
+use crate::capability::Capability;
 use crate::compose::{Decoded, Plan, Satisfied};
 use crate::error::{ComposeError, ErrorKind};
+use crate::grants::AppGrants;
+use crate::manifest::Grants;
 use crate::names::InterfaceName;
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ComposeError {
@@ -60,7 +63,7 @@ pub(crate) fn encode(
                     })
                 }
                 Satisfied::Granted(_) => imports
-                    .instance_for(import)
+                    .instance_for(import, &planned.name)
                     .ok_or_else(|| internal("no capability import matches", import))?,
                 Satisfied::Denied(_) => {
                     denied.push(import.clone());
@@ -114,6 +117,21 @@ pub(crate) fn encode(
             .or_insert_with(|| builder.alias_export(from, name, ComponentExportKind::Instance));
         builder.export(name, ComponentExportKind::Instance, instance, None);
     }
+    let grants = AppGrants {
+        app: plan.app.clone(),
+        components: plan
+            .components
+            .iter()
+            .filter(|c| c.grants != Grants::default())
+            .map(|c| (c.name.clone(), c.grants.clone()))
+            .collect(),
+        limits: plan.limits.clone(),
+    };
+    let grants = serde_json::to_vec(&grants).map_err(|e| internal("writing the grants", e))?;
+    builder.custom_section(&wasm_encoder::CustomSection {
+        name: AppGrants::SECTION.into(),
+        data: grants.into(),
+    });
     builder.append_names();
     let out = builder.finish();
 
@@ -123,20 +141,59 @@ pub(crate) fn encode(
     Ok(out)
 }
 
-/// The capability imports of the composed component, by name.
+/// The capability imports of the composed component: the interface each
+/// stands for, the one component it serves if it is a per-holder copy, and
+/// its instance index.
 struct CapabilityImports {
-    by_name: Vec<(InterfaceName, u32)>,
+    by_name: Vec<(InterfaceName, Option<String>, u32)>,
 }
 
 impl CapabilityImports {
-    /// The import instance that satisfies a component's import `name`.
-    fn instance_for(&self, name: &str) -> Option<u32> {
+    /// The import instance that satisfies `holder`'s import `name`: its own
+    /// copy if it has one, the shared import otherwise.
+    fn instance_for(&self, name: &str, holder: &str) -> Option<u32> {
         let want = InterfaceName::parse(name)?;
-        self.by_name
-            .iter()
-            .find(|(have, _)| have.satisfies(&want))
-            .map(|(_, idx)| *idx)
+        let find = |own: bool| {
+            self.by_name
+                .iter()
+                .find(|(have, for_holder, _)| {
+                    have.satisfies(&want)
+                        && (for_holder.as_deref() == Some(holder)) == own
+                        && (own || for_holder.is_none())
+                })
+                .map(|(_, _, idx)| *idx)
+        };
+        find(true).or_else(|| find(false))
     }
+}
+
+/// The capabilities whose holders disagree on the narrowing, with their
+/// holders: these get an import per holder.
+fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
+    let mut split = Vec::new();
+    for capability in [Capability::Env, Capability::Dirs, Capability::Network] {
+        let holders: Vec<&crate::compose::PlannedComponent> = plan
+            .components
+            .iter()
+            .filter(|c| {
+                c.imports
+                    .iter()
+                    .any(|(_, s)| *s == Satisfied::Granted(capability))
+            })
+            .collect();
+        let narrowing = |g: &Grants| match capability {
+            Capability::Env => format!("{:?}", g.env),
+            Capability::Dirs => format!("{:?}", g.dirs),
+            _ => format!("{:?}", g.network),
+        };
+        let differ = holders
+            .windows(2)
+            .any(|w| narrowing(&w[0].grants) != narrowing(&w[1].grants));
+        if differ {
+            split.push((capability, holders.iter().map(|c| c.name.clone()).collect()));
+        }
+    }
+    split
 }
 
 /// Encodes the imports of every granted capability, and the interfaces their
@@ -247,7 +304,7 @@ fn import_capabilities(
         .merge_world_imports_based_on_semver(world)
         .map_err(|e| internal("merging semver-compatible imports", e))?;
 
-    let by_name = copy_world_imports(builder, &resolve, world)?;
+    let by_name = copy_world_imports(builder, &resolve, world, &split_per_holder(plan))?;
     Ok(CapabilityImports { by_name })
 }
 
@@ -271,11 +328,17 @@ fn rename_root_package(resolve: &mut Resolve, world: WorldId, i: usize) {
 /// Encodes `world`'s imports as a component type with wit-component, then
 /// copies its declarations to the top level of `builder`: the type, alias
 /// and import index spaces line up one to one, so no index needs rewriting.
+///
+/// An interface that hands out a capability split per holder is imported
+/// once per holder instead, under the holder's name: the first copy takes
+/// the shared import's place (so indices still line up), the others come
+/// after everything else, with the same instance type.
 fn copy_world_imports(
     builder: &mut ComponentBuilder,
     resolve: &Resolve,
     world: WorldId,
-) -> Result<Vec<(InterfaceName, u32)>, ComposeError> {
+    split: &[(Capability, Vec<String>)],
+) -> Result<Vec<(InterfaceName, Option<String>, u32)>, ComposeError> {
     let encoded =
         wit_component::metadata::encode(resolve, world, wit_component::StringEncoding::UTF8, None)
             .map_err(|e| internal("encoding the capability imports", e))?;
@@ -305,6 +368,7 @@ fn copy_world_imports(
 
     let mut reencoder = RoundtripReencoder;
     let mut imports = Vec::new();
+    let mut later = Vec::new();
     for decl in declarations.into_vec() {
         match decl {
             ComponentTypeDeclaration::Type(ty) => {
@@ -324,16 +388,41 @@ fn copy_world_imports(
                     .component_type_ref(import.ty)
                     .map_err(|e| internal("copying an import", e))?;
                 let name = import.name.name;
-                let idx = builder.import(name, ty);
                 let parsed = InterfaceName::parse(name)
                     .ok_or_else(|| internal("a capability import is not an interface", name))?;
-                imports.push((parsed, idx));
+                let holders = crate::grants::narrowed_by(&parsed.base).and_then(|capability| {
+                    split
+                        .iter()
+                        .find(|(c, _)| *c == capability)
+                        .map(|(_, holders)| holders)
+                });
+                match holders {
+                    Some(holders) => {
+                        for (i, holder) in holders.iter().enumerate() {
+                            let copy = crate::grants::holder_import_name(holder, &parsed);
+                            if i == 0 {
+                                let idx = builder.import(&copy, ty);
+                                imports.push((parsed.clone(), Some(holder.clone()), idx));
+                            } else {
+                                later.push((parsed.clone(), holder.clone(), copy, ty));
+                            }
+                        }
+                    }
+                    None => {
+                        let idx = builder.import(name, ty);
+                        imports.push((parsed, None, idx));
+                    }
+                }
             }
             ComponentTypeDeclaration::Export { .. } => {}
             ComponentTypeDeclaration::CoreType(_) => {
                 return Err(internal("a core type among the capability imports", ""));
             }
         }
+    }
+    for (parsed, holder, name, ty) in later {
+        let idx = builder.import(&name, ty);
+        imports.push((parsed, Some(holder), idx));
     }
     Ok(imports)
 }

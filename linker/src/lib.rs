@@ -23,6 +23,7 @@ mod compose;
 mod deny;
 mod encode;
 mod error;
+mod grants;
 mod graph;
 mod inspect;
 mod manifest;
@@ -35,6 +36,7 @@ pub use audit::{
 pub use capability::Capability;
 pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use error::{ComposeError, ErrorKind};
+pub use grants::{AppGrants, HolderImport};
 pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind};
 pub use manifest::{

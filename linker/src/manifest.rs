@@ -24,7 +24,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// A parsed app manifest, with the source it came from so that every later
@@ -97,7 +97,7 @@ impl Source {
 }
 
 /// The capabilities granted to one component. Everything is off unless said.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Grants {
     /// Standard input.
@@ -130,7 +130,7 @@ pub struct Grants {
 }
 
 /// A directory of the host, seen by one component under a path of its own.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DirGrant {
     /// The directory on the host, relative to the manifest's directory.
@@ -143,7 +143,7 @@ pub struct DirGrant {
 }
 
 /// What a component may do in a granted directory.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum DirMode {
     /// Read files and list directories.
@@ -154,7 +154,7 @@ pub enum DirMode {
 }
 
 /// The `[limits]` table: bounds the host enforces on every instance of the app.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
     /// The most linear memory all components together may hold, in bytes.

@@ -177,3 +177,75 @@ fn deny_providers_are_deterministic() {
     let b = compose_probe(UNGRANTED).unwrap().bytes;
     assert_eq!(a, b);
 }
+
+/// The slug guest, built for `wasm32-wasip1` with the real preview1
+/// adapter, composed with no grants at all.
+fn slug_app(grants: &str) -> nanoproc_linker::Composition {
+    let manifest =
+        format!("[app]\nexport = [\"slug\"]\n[components.slug]\npath = \"slug.wasm\"\n{grants}");
+    let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
+    let bytes = IndexMap::from([("slug".to_string(), nanoproc_tests::component_bytes("slug"))]);
+    compose(&manifest, &bytes).unwrap()
+}
+
+fn slugify(app: &[u8], linker: &Linker<WasiHost>, text: &str) -> String {
+    let mut store = Store::new(
+        engine(),
+        WasiHost::from_builder(wasmtime_wasi::WasiCtx::builder()),
+    );
+    let component = Component::new(engine(), app).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let iface = instance
+        .get_export_index(&mut store, None, "nanoproc:slug/slugify@0.1.0")
+        .unwrap();
+    let func = instance
+        .get_export_index(&mut store, Some(&iface), "slugify")
+        .unwrap();
+    let func = instance
+        .get_typed_func::<(&str,), (String,)>(&mut store, func)
+        .unwrap();
+    func.call(&mut store, (text,)).unwrap().0
+}
+
+#[test]
+fn a_real_adapter_guest_runs_with_every_adapter_import_denied() {
+    let composition = slug_app("");
+    let denied: Vec<&str> = composition.plan.components[0]
+        .imports
+        .iter()
+        .filter(|(_, s)| matches!(s, Satisfied::Denied(_)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(denied.len(), composition.plan.components[0].imports.len());
+    assert!(
+        denied.contains(&"wasi:filesystem/preopens@0.2.12"),
+        "{denied:?}"
+    );
+    // The app imports nothing, so it instantiates with an empty linker: no
+    // host capability exists to be reached.
+    let linker = Linker::new(engine());
+    for text in ["Hello, World!", "北京 über Straße", ""] {
+        assert_eq!(
+            slugify(&composition.bytes, &linker, text),
+            slug::slugify(text)
+        );
+    }
+}
+
+#[test]
+fn a_real_adapter_guest_granted_stderr_gets_it_and_nothing_else() {
+    let composition = slug_app("grants = { stderr = true }\n");
+    let app = nanoproc_linker::ComponentInterface::read(&composition.bytes).unwrap();
+    let imports: Vec<&str> = app.imports.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(
+        imports,
+        [
+            "wasi:io/error@0.2.12",
+            "wasi:io/streams@0.2.12",
+            "wasi:cli/stderr@0.2.12"
+        ]
+    );
+    let mut linker = Linker::new(engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    assert_eq!(slugify(&composition.bytes, &linker, "A b"), "a-b");
+}

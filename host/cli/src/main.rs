@@ -103,9 +103,14 @@ fn run(cli: Cli) -> Result<()> {
             let (manifest, composition) = compose(&manifest, &components)?;
             write_atomically(&output, &composition.bytes)?;
             eprintln!(
-                "composed `{}`: {} components, {} bytes, in {:.1} ms -> {}",
+                "composed `{}`: {} component{}, {} bytes, in {:.1} ms -> {}",
                 manifest.name(),
                 composition.plan.components.len(),
+                if composition.plan.components.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 composition.bytes.len(),
                 started.elapsed().as_secs_f64() * 1e3,
                 output.display()
@@ -153,7 +158,9 @@ fn run(cli: Cli) -> Result<()> {
 fn compose(path: &Path, dir: &ComponentsDir) -> Result<(Manifest, Composition)> {
     let manifest = Manifest::read(path)?;
     let guests = match &dir.components {
-        Some(dir) => dir.clone(),
+        // Given on the command line: relative to where the command runs.
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("cannot use {} as the components folder", dir.display()))?,
         None => find_components_dir(manifest.base_dir()),
     };
     let mut bytes = IndexMap::new();
