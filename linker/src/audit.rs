@@ -59,6 +59,10 @@ pub enum SatisfiedAudit {
         capability: String,
         /// Its narrowing for this component, such as `out -> /out (read-write)`.
         narrowing: String,
+        /// The app's own import for this component alone, when its
+        /// narrowing differs from another holder's.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        own_import: Option<String>,
     },
     /// Denied: an inert provider the linker synthesized answers every call
     /// with an error, an empty value, or a trap; the host is never reached.
@@ -111,6 +115,7 @@ impl Audit {
     /// The audit of `plan`, with narrowings read from `manifest`.
     pub fn new(manifest: &Manifest, plan: &Plan) -> Self {
         let grants_of = |name: &str| &manifest.components[name].grants;
+        let split = crate::grants::split_per_holder(plan);
         let components: Vec<ComponentAudit> = plan
             .components
             .iter()
@@ -129,6 +134,7 @@ impl Audit {
                             Satisfied::Granted(capability) => SatisfiedAudit::Granted {
                                 capability: capability.to_string(),
                                 narrowing: narrowing(*capability, grants_of(&c.name)),
+                                own_import: own_import(&split, &c.name, name),
                             },
                             Satisfied::Denied(capability) => SatisfiedAudit::Denied {
                                 capability: capability.to_string(),
@@ -231,6 +237,17 @@ fn path_to(plan: &Plan, from: &str, holds: &dyn Fn(&str) -> bool) -> Option<Vec<
 }
 
 /// How `capability` is narrowed for a component with `grants`.
+/// The app's import that serves `holder`'s `import` alone, if the import's
+/// capability is split per holder.
+fn own_import(split: &[(Capability, Vec<String>)], holder: &str, import: &str) -> Option<String> {
+    let name = crate::names::InterfaceName::parse(import)?;
+    let capability = crate::grants::narrowed_by(&name.base)?;
+    split
+        .iter()
+        .any(|(c, holders)| *c == capability && holders.iter().any(|h| h == holder))
+        .then(|| crate::grants::holder_import_name(holder, &name))
+}
+
 fn narrowing(capability: Capability, grants: &Grants) -> String {
     match capability {
         Capability::Env => format!("variables {}", grants.env.join(", ")),
@@ -277,11 +294,17 @@ impl fmt::Display for Audit {
                     SatisfiedAudit::Granted {
                         capability,
                         narrowing,
-                    } if narrowing == capability => format!("granted {capability}"),
-                    SatisfiedAudit::Granted {
-                        capability,
-                        narrowing,
-                    } => format!("granted {capability}: {narrowing}"),
+                        own_import,
+                    } => {
+                        let mut how = format!("granted {capability}");
+                        if narrowing != capability {
+                            how = format!("{how}: {narrowing}");
+                        }
+                        if let Some(import) = own_import {
+                            how = format!("{how}, as its own import {import}");
+                        }
+                        how
+                    }
                     SatisfiedAudit::Denied { capability } => {
                         format!("denied {capability} (inert provider)")
                     }

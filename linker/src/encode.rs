@@ -167,35 +167,6 @@ impl CapabilityImports {
     }
 }
 
-/// The capabilities whose holders disagree on the narrowing, with their
-/// holders: these get an import per holder.
-fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
-    let mut split = Vec::new();
-    for capability in [Capability::Env, Capability::Dirs, Capability::Network] {
-        let holders: Vec<&crate::compose::PlannedComponent> = plan
-            .components
-            .iter()
-            .filter(|c| {
-                c.imports
-                    .iter()
-                    .any(|(_, s)| *s == Satisfied::Granted(capability))
-            })
-            .collect();
-        let narrowing = |g: &Grants| match capability {
-            Capability::Env => format!("{:?}", g.env),
-            Capability::Dirs => format!("{:?}", g.dirs),
-            _ => format!("{:?}", g.network),
-        };
-        let differ = holders
-            .windows(2)
-            .any(|w| narrowing(&w[0].grants) != narrowing(&w[1].grants));
-        if differ {
-            split.push((capability, holders.iter().map(|c| c.name.clone()).collect()));
-        }
-    }
-    split
-}
-
 /// Encodes the imports of every granted capability, and the interfaces their
 /// types come from, at the top of the composed component.
 fn import_capabilities(
@@ -304,7 +275,12 @@ fn import_capabilities(
         .merge_world_imports_based_on_semver(world)
         .map_err(|e| internal("merging semver-compatible imports", e))?;
 
-    let by_name = copy_world_imports(builder, &resolve, world, &split_per_holder(plan))?;
+    let by_name = copy_world_imports(
+        builder,
+        &resolve,
+        world,
+        &crate::grants::split_per_holder(plan),
+    )?;
     Ok(CapabilityImports { by_name })
 }
 

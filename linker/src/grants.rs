@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use wasmparser::{Parser, Payload};
 
 use crate::capability::Capability;
+use crate::compose::{Plan, PlannedComponent, Satisfied};
 use crate::manifest::{Grants, Limits};
 use crate::names::InterfaceName;
 
@@ -168,4 +169,33 @@ impl AppGrants {
         }
         all
     }
+}
+
+/// The capabilities whose holders disagree on the narrowing, with their
+/// holders: these get an import per holder.
+pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
+    let mut split = Vec::new();
+    for capability in [Capability::Env, Capability::Dirs, Capability::Network] {
+        let holders: Vec<&PlannedComponent> = plan
+            .components
+            .iter()
+            .filter(|c| {
+                c.imports
+                    .iter()
+                    .any(|(_, s)| *s == Satisfied::Granted(capability))
+            })
+            .collect();
+        let narrowing = |g: &Grants| match capability {
+            Capability::Env => format!("{:?}", g.env),
+            Capability::Dirs => format!("{:?}", g.dirs),
+            _ => format!("{:?}", g.network),
+        };
+        let differ = holders
+            .windows(2)
+            .any(|w| narrowing(&w[0].grants) != narrowing(&w[1].grants));
+        if differ {
+            split.push((capability, holders.iter().map(|c| c.name.clone()).collect()));
+        }
+    }
+    split
 }

@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use nanoproc_linker::{Audit, Graph, Manifest, Source};
-use nanoproc_tests::{WasiHost, components_dir, engine};
+use nanoproc_host::capabilities::{HostState, Options, Stdio, add_to_linker};
+use nanoproc_linker::{AppGrants, Audit, Graph, Manifest, Source};
+use nanoproc_tests::{components_dir, engine};
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -69,12 +70,21 @@ fn run_case(dir: &Path) -> Result<(), String> {
             .map_err(|e| format!("the composition does not validate: {e}"))?;
         let component = Component::new(engine(), &composition.bytes)
             .map_err(|e| format!("wasmtime cannot compile the composition: {e:?}"))?;
+        // The host as it runs apps: each grant bound as the app says.
+        let grants = AppGrants::read(&composition.bytes)
+            .map_err(|e| format!("the app's grants cannot be read: {e}"))?
+            .unwrap_or_default();
         let mut linker = Linker::new(engine());
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-        let mut store = Store::new(
-            engine(),
-            WasiHost::with_stderr(MemoryOutputPipe::new(1 << 20)),
-        );
+        add_to_linker(&mut linker, &component)
+            .map_err(|e| format!("the host cannot provide the app's imports: {e:?}"))?;
+        let options = Options {
+            base_dir: dir.to_path_buf(),
+            stderr: Stdio::Pipe(MemoryOutputPipe::new(1 << 20)),
+            ..Options::default()
+        };
+        let state = HostState::new(&grants, &options)
+            .map_err(|e| format!("the host cannot grant what the app asks: {e:?}"))?;
+        let mut store = Store::new(engine(), state);
         linker
             .instantiate(&mut store, &component)
             .map_err(|e| format!("wasmtime cannot instantiate the composition: {e:?}"))?;
