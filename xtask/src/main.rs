@@ -32,6 +32,17 @@ enum Cmd {
     Build,
     /// Build the guests and show each component's imports, exports and WIT.
     Demo,
+    /// Build the guests, then compose an app manifest with `nanoproc compose`.
+    ///
+    /// `guest = "…"` entries of the manifest are the components this build
+    /// writes to `target/components/`.
+    Compose {
+        /// The app manifest.
+        manifest: PathBuf,
+        /// Where to write the composed component.
+        #[arg(short, long, default_value = "app.wasm")]
+        output: PathBuf,
+    },
     /// Build the guests, check formatting, lints and generated files, and run every test.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
@@ -62,6 +73,30 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Demo => {
             let built = guests::build(&root, guests::Generated::Write)?;
             demo(&root, &built)?;
+        }
+        Cmd::Compose { manifest, output } => {
+            let absolute = |p: &Path| {
+                std::path::absolute(p).with_context(|| format!("cannot use {}", p.display()))
+            };
+            let (manifest, output) = (absolute(&manifest)?, absolute(&output)?);
+            guests::build(&root, guests::Generated::Write)?;
+            let components = root.join("target/components");
+            cargo(
+                &root,
+                &[
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "nanoproc-cli",
+                    "--",
+                    "compose",
+                    &manifest.to_string_lossy(),
+                    "--output",
+                    &output.to_string_lossy(),
+                    "--components",
+                    &components.to_string_lossy(),
+                ],
+            )?;
         }
         Cmd::Test { no_lint, test_args } => {
             // Under CI a generated file that differs from the committed one is an error.
