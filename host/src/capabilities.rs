@@ -70,29 +70,62 @@ pub struct HostState {
     table: ResourceTable,
 }
 
-impl HostState {
-    /// The state for one instance of an app granted `grants`.
+/// The capabilities of one app: its grants, how the host provides them,
+/// and which components hold a narrowing of their own. Prepared once per
+/// app; [`Capabilities::state`] makes the state of each new instance.
+pub struct Capabilities {
+    grants: AppGrants,
+    options: Options,
+    /// The components the app imports a per-component copy for.
+    holders: Vec<String>,
+}
+
+impl Capabilities {
+    /// The capabilities of the composed app `component`, granted `grants`
+    /// (usually [`AppGrants::read`] of the app's bytes).
+    pub fn new(component: &Component, grants: AppGrants, options: Options) -> Self {
+        let mut holders = Vec::new();
+        for (name, _) in component.component_type().imports(component.engine()) {
+            if let Some(import) = HolderImport::parse(name)
+                && !holders.contains(&import.holder)
+            {
+                holders.push(import.holder);
+            }
+        }
+        Self {
+            grants,
+            options,
+            holders,
+        }
+    }
+
+    /// The state of one new instance of the app.
     ///
     /// # Errors
     ///
     /// When a granted directory cannot be opened or a granted `host:port`
     /// does not resolve.
-    pub fn new(grants: &AppGrants, options: &Options) -> Result<Self> {
-        let shared = context(&grants.shared(), options)?;
+    pub fn state(&self) -> Result<HostState> {
+        let shared = context(&self.grants.shared(), &self.options)?;
         let mut holders = HashMap::new();
-        for (name, theirs) in &grants.components {
+        for name in &self.holders {
+            let theirs = self.grants.components.get(name).with_context(|| {
+                format!("the app imports capabilities for `{name}`, but carries no grants for it")
+            })?;
             holders.insert(
                 name.clone(),
-                context(theirs, options).with_context(|| format!("granting `{name}`"))?,
+                context(theirs, &self.options).with_context(|| format!("granting `{name}`"))?,
             );
         }
-        Ok(Self {
+        Ok(HostState {
             shared,
             holders,
             table: ResourceTable::new(),
         })
     }
+}
 
+impl HostState {
     /// The context of `holder`'s own narrowing.
     fn holder(&mut self, holder: &str) -> wasmtime::Result<(&mut WasiCtx, &mut ResourceTable)> {
         let ctx = self

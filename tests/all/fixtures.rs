@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use nanoproc_host::capabilities::{HostState, Options, Stdio, add_to_linker};
+use nanoproc_host::capabilities::{Capabilities, Options, Stdio, add_to_linker};
 use nanoproc_linker::{AppGrants, Audit, Graph, Manifest, Source};
 use nanoproc_tests::{components_dir, engine};
 use wasmtime::Store;
@@ -82,7 +82,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
             stderr: Stdio::Pipe(MemoryOutputPipe::new(1 << 20)),
             ..Options::default()
         };
-        let state = HostState::new(&grants, &options)
+        let state = Capabilities::new(&component, grants, options)
+            .state()
             .map_err(|e| format!("the host cannot grant what the app asks: {e:?}"))?;
         let mut store = Store::new(engine(), state);
         linker

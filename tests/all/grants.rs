@@ -1,8 +1,10 @@
 //! Per-component grants: two components of one app holding different
 //! narrowings of the same capability each see only their own, in the host.
 
+use std::path::Path;
+
 use indexmap::IndexMap;
-use nanoproc_host::capabilities::{HostState, Options, add_to_linker};
+use nanoproc_host::capabilities::{Capabilities, Options, add_to_linker};
 use nanoproc_linker::{AppGrants, Manifest, compose};
 use nanoproc_tests::engine;
 use wasmtime::Store;
@@ -95,11 +97,16 @@ fn compose_two(a: &str, b: &str) -> (Vec<u8>, AppGrants) {
 }
 
 /// Calls `probe.func` of component `who` in the composed app.
-fn call(app: &[u8], grants: &AppGrants, options: &Options, who: &str, func: &str) -> Val {
+fn call(app: &[u8], grants: &AppGrants, base_dir: &Path, who: &str, func: &str) -> Val {
     let component = Component::new(engine(), app).unwrap();
     let mut linker = Linker::new(engine());
     add_to_linker(&mut linker, &component).unwrap();
-    let mut store = Store::new(engine(), HostState::new(grants, options).unwrap());
+    let options = Options {
+        base_dir: base_dir.to_path_buf(),
+        ..Options::default()
+    };
+    let capabilities = Capabilities::new(&component, grants.clone(), options);
+    let mut store = Store::new(engine(), capabilities.state().unwrap());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let probe = instance
         .get_export_index(&mut store, None, &format!("test:{who}/probe"))
@@ -148,11 +155,7 @@ fn different_narrowings_get_an_import_each_and_each_component_sees_its_own() {
         std::env::set_var("NANOPROC_TEST_PATH", "abc");
         std::env::set_var("NANOPROC_TEST_LONGER", "abcdefgh");
     }
-    let options = Options {
-        base_dir: dir.path().to_path_buf(),
-        ..Options::default()
-    };
-    let get = |who, func| call(&app, &grants, &options, who, func);
+    let get = |who, func| call(&app, &grants, dir.path(), who, func);
     assert_eq!(get("a", "variables"), Val::U32(1));
     assert_eq!(get("a", "first-variable-length"), Val::U32(3));
     assert_eq!(get("a", "directories"), Val::U32(1));
@@ -175,13 +178,12 @@ fn equal_narrowings_share_the_standard_import() {
             "wasi:filesystem/preopens@0.2.12",
         ]
     );
-    let options = Options {
-        base_dir: dir.path().to_path_buf(),
-        ..Options::default()
-    };
     assert_eq!(
-        call(&app, &grants, &options, "a", "directories"),
+        call(&app, &grants, dir.path(), "a", "directories"),
         Val::U32(1)
     );
-    assert_eq!(call(&app, &grants, &options, "b", "variables"), Val::U32(0));
+    assert_eq!(
+        call(&app, &grants, dir.path(), "b", "variables"),
+        Val::U32(0)
+    );
 }
