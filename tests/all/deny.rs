@@ -7,7 +7,7 @@
 
 use indexmap::IndexMap;
 use nanoproc_linker::{Audit, Manifest, Satisfied, compose};
-use nanoproc_tests::{WasiHost, engine};
+use nanoproc_tests::{WasiHost, engine, export_func};
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker, Val};
 
@@ -89,13 +89,7 @@ fn call(app: &[u8], func: &str) -> wasmtime::Result<Val> {
     let mut store = Store::new(engine(), WasiHost::from_builder(wasi));
     let component = Component::new(engine(), app)?;
     let instance = linker.instantiate(&mut store, &component)?;
-    let probe = instance
-        .get_export_index(&mut store, None, "test:deny/probe")
-        .unwrap();
-    let index = instance
-        .get_export_index(&mut store, Some(&probe), func)
-        .unwrap();
-    let f = instance.get_func(&mut store, index).unwrap();
+    let f = export_func(&instance, &mut store, "test:deny/probe", func);
     let mut results = [Val::Bool(false)];
     f.call(&mut store, &[], &mut results)?;
     Ok(results[0].clone())
@@ -195,15 +189,14 @@ fn slugify(app: &[u8], linker: &Linker<WasiHost>, text: &str) -> String {
     );
     let component = Component::new(engine(), app).unwrap();
     let instance = linker.instantiate(&mut store, &component).unwrap();
-    let iface = instance
-        .get_export_index(&mut store, None, "nanoproc:slug/slugify@0.1.0")
-        .unwrap();
-    let func = instance
-        .get_export_index(&mut store, Some(&iface), "slugify")
-        .unwrap();
-    let func = instance
-        .get_typed_func::<(&str,), (String,)>(&mut store, func)
-        .unwrap();
+    let func = export_func(
+        &instance,
+        &mut store,
+        "nanoproc:slug/slugify@0.1.0",
+        "slugify",
+    )
+    .typed::<(&str,), (String,)>(&store)
+    .unwrap();
     func.call(&mut store, (text,)).unwrap().0
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use nanoproc_host::capabilities::{Capabilities, Options, add_to_linker};
 use nanoproc_linker::{AppGrants, Manifest, compose};
-use nanoproc_tests::engine;
+use nanoproc_tests::{engine, export_func};
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker, Val};
 
@@ -108,13 +108,7 @@ fn call(app: &[u8], grants: &AppGrants, base_dir: &Path, who: &str, func: &str) 
     let capabilities = Capabilities::new(&component, grants.clone(), options);
     let mut store = Store::new(engine(), capabilities.state().unwrap());
     let instance = linker.instantiate(&mut store, &component).unwrap();
-    let probe = instance
-        .get_export_index(&mut store, None, &format!("test:{who}/probe"))
-        .unwrap();
-    let index = instance
-        .get_export_index(&mut store, Some(&probe), func)
-        .unwrap();
-    let f = instance.get_func(&mut store, index).unwrap();
+    let f = export_func(&instance, &mut store, &format!("test:{who}/probe"), func);
     let mut results = [Val::Bool(false)];
     f.call(&mut store, &[], &mut results).unwrap();
     results[0].clone()

@@ -123,3 +123,21 @@ impl wasmtime_wasi::WasiView for WasiHost {
         }
     }
 }
+
+/// The function `func` of the exported interface `interface` of `instance`.
+///
+/// # Panics
+///
+/// When the instance has no such export.
+pub fn export_func<T>(
+    instance: &wasmtime::component::Instance,
+    store: &mut wasmtime::Store<T>,
+    interface: &str,
+    func: &str,
+) -> wasmtime::component::Func {
+    let found = instance
+        .get_export_index(&mut *store, None, interface)
+        .and_then(|i| instance.get_export_index(&mut *store, Some(&i), func))
+        .and_then(|i| instance.get_func(&mut *store, i));
+    found.unwrap_or_else(|| panic!("the instance exports no `{func}` in `{interface}`"))
+}
