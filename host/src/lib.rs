@@ -15,6 +15,7 @@
 //! what the linker hands it.
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod capabilities;
 
 use anyhow::Result;
