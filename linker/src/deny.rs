@@ -105,7 +105,6 @@ pub(crate) fn provider(
             add(&resolve, dep, &exported, &mut imported);
         }
     }
-    imported.retain(|id| !exported.contains(id));
 
     let item = |id: InterfaceId| {
         (

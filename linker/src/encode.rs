@@ -153,17 +153,15 @@ impl CapabilityImports {
     /// copy if it has one, the shared import otherwise.
     fn instance_for(&self, name: &str, holder: &str) -> Option<u32> {
         let want = InterfaceName::parse(name)?;
-        let find = |own: bool| {
+        let find = |serves: Option<&str>| {
             self.by_name
                 .iter()
                 .find(|(have, for_holder, _)| {
-                    have.satisfies(&want)
-                        && (for_holder.as_deref() == Some(holder)) == own
-                        && (own || for_holder.is_none())
+                    have.satisfies(&want) && for_holder.as_deref() == serves
                 })
                 .map(|(_, _, idx)| *idx)
         };
-        find(true).or_else(|| find(false))
+        find(Some(holder)).or_else(|| find(None))
     }
 }
 

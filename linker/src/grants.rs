@@ -185,14 +185,14 @@ pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
                     .any(|(_, s)| *s == Satisfied::Granted(capability))
             })
             .collect();
-        let narrowing = |g: &Grants| match capability {
-            Capability::Env => format!("{:?}", g.env),
-            Capability::Dirs => format!("{:?}", g.dirs),
-            _ => format!("{:?}", g.network),
+        let same = |a: &Grants, b: &Grants| match capability {
+            Capability::Env => a.env == b.env,
+            Capability::Dirs => a.dirs == b.dirs,
+            _ => a.network == b.network,
         };
         let differ = holders
             .windows(2)
-            .any(|w| narrowing(&w[0].grants) != narrowing(&w[1].grants));
+            .any(|w| !same(&w[0].grants, &w[1].grants));
         if differ {
             split.push((capability, holders.iter().map(|c| c.name.clone()).collect()));
         }
