@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use wasm_encoder::{
     CodeSection, ConstExpr, DataSection, EntityType, ExportKind, ExportSection, Function,
     FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, MemorySection,
-    MemoryType, Module, TypeSection, ValType,
+    MemoryType, Module, NameMap, NameSection, TypeSection, ValType,
 };
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::{
@@ -384,6 +384,7 @@ impl<'a> CoreModule<'a> {
             Instruction::I32Const(heap_base),
             Instruction::GlobalSet(bump),
         ];
+        let mut func_names = NameMap::new();
         for (i, (name, ty, body)) in exports_list.iter().enumerate() {
             functions.function(*ty);
             let mut f = Function::new([]);
@@ -432,6 +433,8 @@ impl<'a> CoreModule<'a> {
             f.instruction(&Instruction::End);
             code.function(&f);
             exports.export(name, ExportKind::Func, imported_funcs + i as u32);
+            // Backtraces through the provider say what was denied.
+            func_names.append(imported_funcs + i as u32, &format!("denied {name}"));
         }
 
         // cabi_realloc: a bump allocator for arguments copied in by callers.
@@ -474,6 +477,9 @@ impl<'a> CoreModule<'a> {
             .section(&exports)
             .section(&code)
             .section(&datas);
+        let mut names = NameSection::new();
+        names.functions(&func_names);
+        module.section(&names);
         Ok(module.finish())
     }
 

@@ -3,7 +3,8 @@
 //! The composed component is laid out as:
 //! 1. the host capabilities it imports, their types encoded from the union of
 //!    what the granted components use (semver-compatible versions merged);
-//! 2. each component, embedded once, byte for byte;
+//! 2. each component, embedded once, byte for byte but for the names of its
+//!    core modules, which become the component's name (see `modules`);
 //! 3. one instance of each, in the plan's order, its imports wired to those
 //!    capabilities or to other instances' exports;
 //! 4. the app's exports, aliased from the instances that provide them;
@@ -45,7 +46,9 @@ pub(crate) fn encode(
 
     let mut component_index = HashMap::new();
     for planned in &plan.components {
-        let idx = builder.component_raw(Some(&planned.name), &bytes[&planned.name]);
+        let named = crate::modules::name_core_modules(&bytes[&planned.name], &planned.name)
+            .map_err(|e| internal("naming its core modules", e))?;
+        let idx = builder.component_raw(Some(&planned.name), &named);
         component_index.insert(planned.name.as_str(), idx);
     }
 
@@ -81,7 +84,10 @@ pub(crate) fn encode(
                 .ok_or_else(|| internal("a planned component was not decoded", &planned.name))?;
             let provider = crate::deny::provider(&component.resolve, component.world, &denied)?;
             let name = format!("{}-deny", planned.name);
-            let idx = builder.component_raw(Some(&name), &provider.bytes);
+            // A trap in the provider happens on behalf of the component.
+            let named = crate::modules::name_core_modules(&provider.bytes, &planned.name)
+                .map_err(|e| internal("naming its deny provider", e))?;
+            let idx = builder.component_raw(Some(&name), &named);
             let provider_args: Vec<_> = provider
                 .imports
                 .iter()

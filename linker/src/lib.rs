@@ -27,6 +27,7 @@ mod grants;
 mod graph;
 mod inspect;
 mod manifest;
+mod modules;
 mod names;
 mod typecheck;
 

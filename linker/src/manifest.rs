@@ -163,7 +163,8 @@ pub struct Limits {
     pub timeout_ms: Option<u64>,
     /// The most tables all components together may hold.
     pub tables: Option<u32>,
-    /// The most component instances the app may create.
+    /// The most core module instances an instance of the app may hold
+    /// (each component holds one or more).
     pub instances: Option<u32>,
 }
 
