@@ -18,7 +18,7 @@ use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use nanoproc_linker::{AppGrants, DirMode, Grants, HolderImport};
+use nanoproc_linker::{AppGrants, DirMode, Grants, HolderImport, Limits};
 use wasmtime::component::{Component, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::WasiCliCtxView;
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView};
@@ -30,6 +30,8 @@ use wasmtime_wasi::p2::bindings::sync::sockets::udp_create_socket::Host as _;
 use wasmtime_wasi::p2::{TcpSocket, UdpSocket};
 use wasmtime_wasi::sockets::WasiSocketsCtxView;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use crate::limits::Budget;
 
 /// Where a granted stream goes, when it is granted.
 pub enum Stdio {
@@ -50,6 +52,9 @@ pub struct Options {
     pub stdout: Stdio,
     /// Where a granted stderr goes.
     pub stderr: Stdio,
+    /// Limits that replace the app's own where set (e.g. a deadline given
+    /// on the command line).
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -59,15 +64,19 @@ impl Default for Options {
             args: Vec::new(),
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
+            limits: Limits::default(),
         }
     }
 }
 
-/// The per-store state of an app: its WASI contexts and resource table.
+/// The per-store state of an app: its WASI contexts, resource table and
+/// what it has used of its limits.
 pub struct HostState {
     shared: WasiCtx,
     holders: HashMap<String, WasiCtx>,
     table: ResourceTable,
+    /// The instance's limits, enforced through `Store::limiter`.
+    pub budget: Budget,
 }
 
 /// The capabilities of one app: its grants, how the host provides them,
@@ -83,7 +92,12 @@ pub struct Capabilities {
 impl Capabilities {
     /// The capabilities of the composed app `component`, granted `grants`
     /// (usually [`AppGrants::read`] of the app's bytes).
-    pub fn new(component: &Component, grants: AppGrants, options: Options) -> Self {
+    pub fn new(component: &Component, mut grants: AppGrants, options: Options) -> Self {
+        let (limits, overrides) = (&mut grants.limits, &options.limits);
+        limits.memory = overrides.memory.or(limits.memory);
+        limits.timeout_ms = overrides.timeout_ms.or(limits.timeout_ms);
+        limits.tables = overrides.tables.or(limits.tables);
+        limits.instances = overrides.instances.or(limits.instances);
         let mut holders = Vec::new();
         for (name, _) in component.component_type().imports(component.engine()) {
             if let Some(import) = HolderImport::parse(name)
@@ -97,6 +111,12 @@ impl Capabilities {
             options,
             holders,
         }
+    }
+
+    /// The limits every instance runs under: the app's own, replaced by
+    /// those set in [`Options::limits`].
+    pub fn limits(&self) -> &Limits {
+        &self.grants.limits
     }
 
     /// The state of one new instance of the app.
@@ -121,6 +141,7 @@ impl Capabilities {
             shared,
             holders,
             table: ResourceTable::new(),
+            budget: Budget::new(&self.grants.limits),
         })
     }
 }

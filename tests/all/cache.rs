@@ -2,14 +2,13 @@
 //! entry that was tampered with or cut short is rebuilt, never loaded.
 
 use nanoproc_host::cache::{Cache, Outcome};
-use nanoproc_tests::{component_bytes, engine, export_func};
-use wasmtime::Store;
+use nanoproc_tests::{component_bytes, engine, export_func, store};
 use wasmtime::component::{Component, Linker, Val};
 
 /// Runs the cached json component's `validate` on a small document, to show
 /// that what came out of the cache is the working component.
 fn works(component: &Component) {
-    let mut store = Store::new(engine(), ());
+    let mut store = store(());
     let instance = Linker::new(engine())
         .instantiate(&mut store, component)
         .unwrap();

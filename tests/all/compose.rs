@@ -3,9 +3,8 @@
 use std::io::Write as _;
 
 use nanoproc_linker::ComponentInterface;
-use nanoproc_tests::{WasiHost, compose_manifest, engine};
+use nanoproc_tests::{WasiHost, compose_manifest, engine, store};
 use sha2::Digest as _;
-use wasmtime::Store;
 use wasmtime::component::{Component, Linker, Val};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -49,7 +48,7 @@ fn documents(docs: &[(&str, &str)]) -> Val {
 /// Runs the composed app's `build` on `docs`; returns the result and stderr.
 fn build(app: &[u8], docs: &[(&str, &str)]) -> (Val, String) {
     let stderr = MemoryOutputPipe::new(usize::MAX);
-    let mut store = Store::new(engine(), WasiHost::with_stderr(stderr.clone()));
+    let mut store = store(WasiHost::with_stderr(stderr.clone()));
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let component = Component::new(engine(), app).unwrap();

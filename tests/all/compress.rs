@@ -2,8 +2,7 @@
 
 use std::io::{Read as _, Write as _};
 
-use nanoproc_tests::{component, engine};
-use wasmtime::Store;
+use nanoproc_tests::{component, engine, store};
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -14,8 +13,8 @@ wasmtime::component::bindgen!({
 
 use exports::nanoproc::compress::gzip::DecompressError;
 
-fn instance() -> (Store<()>, Compress) {
-    let mut store = Store::new(engine(), ());
+fn instance() -> (wasmtime::Store<()>, Compress) {
+    let mut store = store(());
     let compress =
         Compress::instantiate(&mut store, &component("compress"), &Linker::new(engine())).unwrap();
     (store, compress)

@@ -7,8 +7,7 @@
 
 use indexmap::IndexMap;
 use nanoproc_linker::{Audit, Manifest, Satisfied, compose};
-use nanoproc_tests::{WasiHost, engine, export_func};
-use wasmtime::Store;
+use nanoproc_tests::{WasiHost, engine, export_func, store};
 use wasmtime::component::{Component, Linker, Val};
 
 const PROBE: &str = r#"
@@ -86,7 +85,7 @@ fn call(app: &[u8], func: &str) -> wasmtime::Result<Val> {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let mut wasi = wasmtime_wasi::WasiCtx::builder();
     wasi.env("SECRET", "hunter2").inherit_network();
-    let mut store = Store::new(engine(), WasiHost::from_builder(wasi));
+    let mut store = store(WasiHost::from_builder(wasi));
     let component = Component::new(engine(), app)?;
     let instance = linker.instantiate(&mut store, &component)?;
     let f = export_func(&instance, &mut store, "test:deny/probe", func);
@@ -183,10 +182,7 @@ fn slug_app(grants: &str) -> nanoproc_linker::Composition {
 }
 
 fn slugify(app: &[u8], linker: &Linker<WasiHost>, text: &str) -> String {
-    let mut store = Store::new(
-        engine(),
-        WasiHost::from_builder(wasmtime_wasi::WasiCtx::builder()),
-    );
+    let mut store = store(WasiHost::from_builder(wasmtime_wasi::WasiCtx::builder()));
     let component = Component::new(engine(), app).unwrap();
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let func = export_func(

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use nanoproc_host::capabilities::{Capabilities, Options, Stdio, add_to_linker};
 use nanoproc_linker::{AppGrants, Audit, Graph, Manifest, Source};
-use nanoproc_tests::{components_dir, engine};
-use wasmtime::Store;
+use nanoproc_tests::{components_dir, engine, store};
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -85,7 +84,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
         let state = Capabilities::new(&component, grants, options)
             .state()
             .map_err(|e| format!("the host cannot grant what the app asks: {e:?}"))?;
-        let mut store = Store::new(engine(), state);
+        let mut store = store(state);
         linker
             .instantiate(&mut store, &component)
             .map_err(|e| format!("wasmtime cannot instantiate the composition: {e:?}"))?;

@@ -6,8 +6,7 @@ use std::path::Path;
 use indexmap::IndexMap;
 use nanoproc_host::capabilities::{Capabilities, Options, add_to_linker};
 use nanoproc_linker::{AppGrants, Manifest, compose};
-use nanoproc_tests::{engine, export_func};
-use wasmtime::Store;
+use nanoproc_tests::{engine, export_func, store};
 use wasmtime::component::{Component, Linker, Val};
 
 /// A component that imports `wasi:cli/environment` and
@@ -106,7 +105,7 @@ fn call(app: &[u8], grants: &AppGrants, base_dir: &Path, who: &str, func: &str) 
         ..Options::default()
     };
     let capabilities = Capabilities::new(&component, grants.clone(), options);
-    let mut store = Store::new(engine(), capabilities.state().unwrap());
+    let mut store = store(capabilities.state().unwrap());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let f = export_func(&instance, &mut store, &format!("test:{who}/probe"), func);
     let mut results = [Val::Bool(false)];

@@ -1,9 +1,8 @@
 //! Properties every built guest component must have.
 
 use nanoproc_linker::{ComponentInterface, ItemKind};
-use nanoproc_tests::{GUESTS, component, component_bytes, engine};
+use nanoproc_tests::{GUESTS, component, component_bytes, engine, store};
 use wasmparser::{Parser, Validator, WasmFeatures};
-use wasmtime::Store;
 use wasmtime::component::Linker;
 
 fn names(items: &[nanoproc_linker::Item]) -> Vec<&str> {
@@ -78,7 +77,7 @@ fn each_guest_exports_its_own_interface() {
 fn pure_libraries_instantiate_with_nothing_provided() {
     let linker = Linker::<()>::new(engine());
     for name in ["compress", "hash", "json", "markdown"] {
-        let mut store = Store::new(engine(), ());
+        let mut store = store(());
         linker
             .instantiate(&mut store, &component(name))
             .unwrap_or_else(|e| panic!("`{name}` needs something: {e:?}"));
@@ -88,7 +87,7 @@ fn pure_libraries_instantiate_with_nothing_provided() {
 #[test]
 fn logger_cannot_start_without_stderr() {
     let linker = Linker::<()>::new(engine());
-    let mut store = Store::new(engine(), ());
+    let mut store = store(());
     let Err(err) = linker.instantiate(&mut store, &component("logger")) else {
         panic!("the logger was instantiated with no stderr");
     };

@@ -1,8 +1,7 @@
 //! The hash component digests exactly as the sha2 crate does natively.
 
-use nanoproc_tests::{component, engine};
+use nanoproc_tests::{component, engine, store};
 use sha2::Digest as _;
-use wasmtime::Store;
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -12,8 +11,8 @@ wasmtime::component::bindgen!({
 
 use exports::nanoproc::hash::digest::Algorithm;
 
-fn instance() -> (Store<()>, Hash) {
-    let mut store = Store::new(engine(), ());
+fn instance() -> (wasmtime::Store<()>, Hash) {
+    let mut store = store(());
     let hash = Hash::instantiate(&mut store, &component("hash"), &Linker::new(engine())).unwrap();
     (store, hash)
 }

@@ -1,7 +1,6 @@
 //! The json component validates, formats and queries as serde_json does natively.
 
-use nanoproc_tests::{component, engine};
-use wasmtime::Store;
+use nanoproc_tests::{component, engine, store};
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -12,8 +11,8 @@ wasmtime::component::bindgen!({
 
 use exports::nanoproc::json::document::{QueryError, SyntaxError};
 
-fn instance() -> (Store<()>, Json) {
-    let mut store = Store::new(engine(), ());
+fn instance() -> (wasmtime::Store<()>, Json) {
+    let mut store = store(());
     let json = Json::instantiate(&mut store, &component("json"), &Linker::new(engine())).unwrap();
     (store, json)
 }
@@ -121,8 +120,9 @@ fn queries_follow_json_pointer() {
     let (mut store, json) = instance();
     let document = json.nanoproc_json_document();
     let text = r#"{"authors": [{"name": "Ada"}, {"name": "Grace"}], "a/b": 1, "m~n": 2}"#;
-    let query =
-        |store: &mut Store<()>, pointer: &str| document.call_query(store, text, pointer).unwrap();
+    let query = |store: &mut wasmtime::Store<()>, pointer: &str| {
+        document.call_query(store, text, pointer).unwrap()
+    };
     assert_eq!(
         query(&mut store, "/authors/1/name"),
         Ok(Some("\"Grace\"".into()))

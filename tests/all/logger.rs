@@ -1,7 +1,6 @@
 //! The logger component writes through the one capability it imports.
 
-use nanoproc_tests::{WasiHost, component, engine};
-use wasmtime::Store;
+use nanoproc_tests::{WasiHost, component, engine, store};
 use wasmtime::component::{ComponentType, Linker, Lower};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -26,7 +25,7 @@ enum Level {
 /// Calls `log` once for each of `lines` and returns what reached stderr.
 fn log(lines: &[(Level, &str, &str)]) -> String {
     let stderr = MemoryOutputPipe::new(usize::MAX);
-    let mut store = Store::new(engine(), WasiHost::with_stderr(stderr.clone()));
+    let mut store = store(WasiHost::with_stderr(stderr.clone()));
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let instance = linker

@@ -1,7 +1,6 @@
 //! The markdown component renders exactly as pulldown-cmark does natively.
 
-use nanoproc_tests::{component, engine};
-use wasmtime::Store;
+use nanoproc_tests::{component, engine, store};
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -48,8 +47,8 @@ fn native(markdown: &str, all: bool) -> String {
     html
 }
 
-fn instance() -> (Store<()>, Markdown) {
-    let mut store = Store::new(engine(), ());
+fn instance() -> (wasmtime::Store<()>, Markdown) {
+    let mut store = store(());
     let markdown =
         Markdown::instantiate(&mut store, &component("markdown"), &Linker::new(engine())).unwrap();
     (store, markdown)

@@ -2,9 +2,8 @@
 //! and carries the imports the WASI preview1 adapter added to it.
 
 use nanoproc_linker::{ComponentInterface, ItemKind};
-use nanoproc_tests::{WasiHost, component, component_bytes, engine};
+use nanoproc_tests::{WasiHost, component, component_bytes, engine, store};
 use wasmparser::{Parser, Validator, WasmFeatures};
-use wasmtime::Store;
 use wasmtime::component::Linker;
 
 wasmtime::component::bindgen!({
@@ -13,8 +12,8 @@ wasmtime::component::bindgen!({
 });
 
 /// An instance under a WASI host that grants nothing.
-fn instance() -> (Store<WasiHost>, Slug) {
-    let mut store = Store::new(engine(), WasiHost::without_capabilities());
+fn instance() -> (wasmtime::Store<WasiHost>, Slug) {
+    let mut store = store(WasiHost::without_capabilities());
     let mut linker = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let slug = Slug::instantiate(&mut store, &component("slug"), &linker).unwrap();
@@ -66,7 +65,7 @@ fn imports_only_what_the_wasi_adapter_added() {
 #[test]
 fn cannot_start_without_wasi() {
     let linker = Linker::<()>::new(engine());
-    let mut store = Store::new(engine(), ());
+    let mut store = store(());
     let Err(err) = linker.instantiate(&mut store, &component("slug")) else {
         panic!("the slug component was instantiated with no WASI provided");
     };

@@ -13,7 +13,7 @@ use wasmtime::component::Component;
 
 /// The guests every build produces, in the order the tests report them.
 pub const GUESTS: &[&str] = &[
-    "compress", "hash", "json", "logger", "markdown", "pages", "slug",
+    "compress", "hash", "hostile", "json", "logger", "markdown", "pages", "prober", "relay", "slug",
 ];
 
 /// The folder `cargo xtask build` writes components to.
@@ -36,10 +36,27 @@ pub fn component_bytes(name: &str) -> Vec<u8> {
     })
 }
 
+/// The runtime all tests share: the host's engine, without a cache.
+pub fn runtime() -> &'static nanoproc_host::Runtime {
+    static RUNTIME: OnceLock<nanoproc_host::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        nanoproc_host::Runtime::with_engine(
+            nanoproc_host::engine().expect("the host's engine configuration"),
+        )
+    })
+}
+
 /// The engine all tests share, configured as the host configures it.
 pub fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| nanoproc_host::engine().expect("the host's engine configuration"))
+    runtime().engine()
+}
+
+/// A store on [`engine`] with no deadline, for tests that drive wasmtime
+/// themselves.
+pub fn store<T: 'static>(data: T) -> wasmtime::Store<T> {
+    let mut store = wasmtime::Store::new(engine(), data);
+    store.set_epoch_deadline(u64::MAX / 2);
+    store
 }
 
 /// The built component `name`, compiled once per test process.

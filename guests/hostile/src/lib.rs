@@ -1,0 +1,58 @@
+//! The hostile component: a dependency that misbehaves on request, so that
+//! the tests can show the host survives it. Not a library to reuse.
+
+#[rustfmt::skip]
+#[allow(warnings, clippy::all)]
+mod bindings;
+
+use std::hint::black_box;
+
+use bindings::exports::nanoproc::hostile::attacks::Guest;
+
+struct Hostile;
+
+impl Guest for Hostile {
+    fn spin() {
+        let mut n = 0u64;
+        loop {
+            n = black_box(n.wrapping_add(1));
+        }
+    }
+
+    fn hoard(mebibytes: u32) -> u64 {
+        let mut kept = Vec::new();
+        for _ in 0..mebibytes {
+            // Writing every byte makes the pages real.
+            kept.push(black_box(vec![0xa5u8; 1 << 20]));
+        }
+        black_box(&kept).iter().map(|block| block.len() as u64).sum()
+    }
+
+    fn recurse(depth: u64) -> u64 {
+        descend(depth, [0; 16])
+    }
+
+    fn flood(length: u64) -> Vec<u8> {
+        vec![0x5a; usize::try_from(length).unwrap_or(usize::MAX)]
+    }
+
+    fn fail(message: String) {
+        panic!("{message}");
+    }
+
+    fn echo(text: String) -> String {
+        text
+    }
+}
+
+/// One stack frame per level, each holding `pad` so that the frames are big.
+fn descend(depth: u64, pad: [u64; 16]) -> u64 {
+    if depth == 0 {
+        return black_box(pad[0]);
+    }
+    let mut pad = black_box(pad);
+    pad[usize::try_from(depth % 16).unwrap_or(0)] = depth;
+    1 + black_box(descend(depth - 1, pad))
+}
+
+bindings::export!(Hostile with_types_in bindings);

@@ -1,0 +1,31 @@
+//! The relay component: calls the hostile component it is wired to, so
+//! that a test can tell a trap there from a trap here.
+
+#[rustfmt::skip]
+#[allow(warnings, clippy::all)]
+mod bindings;
+
+use bindings::exports::nanoproc::hostile::forward::Guest;
+use bindings::nanoproc::hostile::attacks;
+
+struct Relay;
+
+impl Guest for Relay {
+    fn fail_there(message: String) {
+        attacks::fail(&message);
+    }
+
+    fn fail_here(message: String) {
+        panic!("{message}");
+    }
+
+    fn echo_there(text: String) -> String {
+        attacks::echo(&text)
+    }
+
+    fn spin_there() {
+        attacks::spin();
+    }
+}
+
+bindings::export!(Relay with_types_in bindings);

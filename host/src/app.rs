@@ -1,0 +1,448 @@
+//! Loading composed apps and calling them: a [`Runtime`] loads an [`App`]
+//! once (compiled through the cache, linked to its capabilities, ready to
+//! instantiate), and each [`Instance`] of it lives in a store of its own
+//! with the app's limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use nanoproc_linker::{AppGrants, Limits};
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{
+    Component, ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lift, Linker, Lower,
+    Val, wasm_wave,
+};
+use wasmtime::{Engine, Store};
+
+use crate::cache::{Cache, Outcome};
+use crate::capabilities::{Capabilities, HostState, Options, add_to_linker};
+use crate::fault::{Cause, Fault};
+
+/// How often the engine's epoch advances: the granularity of deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// The exported interface every command component implements.
+const CLI_RUN: &str = "wasi:cli/run";
+
+/// The engine nanoproc runs apps on, with the thread that advances its
+/// epoch for deadlines and the cache of compiled apps.
+pub struct Runtime {
+    engine: Engine,
+    cache: Option<Cache>,
+}
+
+impl Runtime {
+    /// A runtime with nanoproc's engine ([`crate::engine`]) and the
+    /// per-user compiled-artifact cache ([`Cache::user`]).
+    ///
+    /// # Errors
+    ///
+    /// When wasmtime rejects the engine configuration on this machine.
+    pub fn new() -> Result<Self> {
+        Ok(Self::with_engine(crate::engine()?).with_cache(Some(Cache::user())))
+    }
+
+    /// A runtime on `engine`, which must have epoch interruption on, with
+    /// no cache. Starts a thread that advances the engine's epoch every
+    /// [`EPOCH_TICK`] for as long as the engine lives.
+    pub fn with_engine(engine: Engine) -> Self {
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("nanoproc-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .expect("the epoch thread starts");
+        Self {
+            engine,
+            cache: None,
+        }
+    }
+
+    /// The same runtime with compiled apps kept in `cache` (none: compile
+    /// every time).
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<Cache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// The engine apps are compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Loads the composed app `bytes` with the grants and limits it
+    /// carries: compiled (or taken from the cache), linked to the host
+    /// capabilities it was granted, and ready to instantiate.
+    ///
+    /// # Errors
+    ///
+    /// When the bytes are no component wasmtime can compile, the grants
+    /// section is malformed, or the app imports something this host does
+    /// not provide.
+    pub fn load(&self, bytes: &[u8], options: Options) -> Result<App> {
+        let (component, outcome) = match &self.cache {
+            Some(cache) => cache.component(&self.engine, bytes)?,
+            None => (
+                Component::new(&self.engine, bytes)
+                    .map_err(|e| anyhow::anyhow!("cannot compile the app: {e:?}"))?,
+                Outcome::Compiled,
+            ),
+        };
+        let grants = AppGrants::read(bytes)?.unwrap_or_default();
+        let capabilities = Capabilities::new(&component, grants, options);
+        let mut linker = Linker::new(&self.engine);
+        add_to_linker(&mut linker, &component)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow::anyhow!("cannot link the app to this host: {e:#}"))?;
+        let exports = Exports::of(&component);
+        Ok(App(Arc::new(Loaded {
+            pre,
+            capabilities,
+            exports,
+            outcome,
+        })))
+    }
+}
+
+/// A loaded app: compile and link once, instantiate many times, from any
+/// thread (cloning is cheap).
+#[derive(Clone)]
+pub struct App(Arc<Loaded>);
+
+struct Loaded {
+    pre: InstancePre<HostState>,
+    capabilities: Capabilities,
+    exports: Exports,
+    outcome: Outcome,
+}
+
+impl App {
+    /// A fresh instance of the app, in a store of its own.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when instantiation traps or goes over a limit; an error
+    /// when a granted directory cannot be opened or a granted endpoint
+    /// does not resolve.
+    pub fn instantiate(&self) -> Result<Instance> {
+        let live = self.live()?;
+        Ok(Instance {
+            app: self.clone(),
+            live: Some(live),
+        })
+    }
+
+    fn live(&self) -> Result<Live> {
+        let mut store = Store::new(self.0.pre.engine(), self.0.capabilities.state()?);
+        store.limiter(|state| &mut state.budget);
+        self.arm(&mut store);
+        let instance = self
+            .0
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| Fault::new("instantiation", &e, self.timeout()))?;
+        Ok(Live { store, instance })
+    }
+
+    /// Sets the deadline of the next call into `store`.
+    fn arm(&self, store: &mut Store<HostState>) {
+        let ticks = match self.timeout() {
+            // One more tick than the time covers: the first may come at once.
+            Some(timeout) => (timeout.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1,
+            None => u64::MAX / 2,
+        };
+        store.set_epoch_deadline(ticks);
+    }
+
+    /// The longest one call may run, from the app's limits.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.0
+            .capabilities
+            .limits()
+            .timeout_ms
+            .map(Duration::from_millis)
+    }
+
+    /// The limits each instance runs under.
+    pub fn limits(&self) -> &Limits {
+        self.0.capabilities.limits()
+    }
+
+    /// Whether the compiled app came from the cache.
+    pub fn outcome(&self) -> &Outcome {
+        &self.0.outcome
+    }
+
+    /// The functions the app exports, by the names [`Instance::call`]
+    /// accepts in full (`interface#function`, or `function` at the top).
+    pub fn functions(&self) -> impl Iterator<Item = &str> {
+        self.0.exports.funcs.iter().map(|f| f.name.as_str())
+    }
+
+    /// The type of the exported function `name`.
+    ///
+    /// # Errors
+    ///
+    /// When the app exports no such function, or several match.
+    pub fn function_type(&self, name: &str) -> Result<ComponentFunc> {
+        Ok(self.0.exports.find(name)?.ty.clone())
+    }
+
+    /// Whether the app is a command (exports `wasi:cli/run`).
+    pub fn is_command(&self) -> bool {
+        self.0.exports.find(&format!("{CLI_RUN}#run")).is_ok()
+    }
+}
+
+/// An instance of an app. A call that faults drops the instance it ran in
+/// (its state can no longer be trusted); the next call runs on a fresh one.
+pub struct Instance {
+    app: App,
+    live: Option<Live>,
+}
+
+struct Live {
+    store: Store<HostState>,
+    instance: wasmtime::component::Instance,
+}
+
+impl Instance {
+    /// Calls the exported function `name` with `params`, typed.
+    ///
+    /// `name` is `interface#function` (the version may be left out of the
+    /// interface), a function exported at the top, or just the function's
+    /// name when only one export has a function of that name.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when the call traps, runs past the deadline or goes over
+    /// a limit; an error when there is no such function or its type is not
+    /// `(P) -> R`.
+    pub fn call<P, R>(&mut self, name: &str, params: P) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync,
+    {
+        let (func, export) = self.func(name)?;
+        let live = self.live.as_mut().context("the instance is live")?;
+        let typed = func
+            .typed::<P, R>(&live.store)
+            .map_err(|e| anyhow::anyhow!("`{export}` has another type: {e}"))?;
+        let result = typed.call(&mut live.store, params);
+        self.settle(&export, result)
+    }
+
+    /// Calls the exported function `name` with `params` as dynamic values,
+    /// returning its results.
+    ///
+    /// # Errors
+    ///
+    /// As [`Instance::call`].
+    pub fn call_values(&mut self, name: &str, params: &[Val]) -> Result<Vec<Val>> {
+        let (func, export) = self.func(name)?;
+        let live = self.live.as_mut().context("the instance is live")?;
+        let mut results = vec![Val::Bool(false); func.ty(&live.store).results().len()];
+        let result = func.call(&mut live.store, params, &mut results);
+        self.settle(&export, result)?;
+        Ok(results)
+    }
+
+    /// Calls a function written as a WAVE call, `render("# hi")`, and
+    /// returns its results in WAVE: one value as itself, several as a
+    /// tuple, none as the empty string.
+    ///
+    /// # Errors
+    ///
+    /// When the call does not parse or its arguments do not fit the
+    /// function's parameters, and as [`Instance::call`].
+    pub fn call_wave(&mut self, call: &str) -> Result<String> {
+        let parsed = wasm_wave::untyped::UntypedFuncCall::parse(call)
+            .map_err(|e| anyhow::anyhow!("cannot parse the call `{call}`: {e}"))?;
+        let name = parsed.name().to_string();
+        let ty = self.app.function_type(&name)?;
+        let param_types: Vec<_> = ty.params().map(|(_, t)| t).collect();
+        let params: Vec<Val> = parsed.to_wasm_params(&param_types).map_err(|e| {
+            let expected: Vec<String> = ty
+                .params()
+                .map(|(n, t)| format!("{n}: {}", wasm_wave::wasm::DisplayType(&t)))
+                .collect();
+            anyhow::anyhow!(
+                "the arguments of `{call}` do not fit `{name}({})`: {e}",
+                expected.join(", ")
+            )
+        })?;
+        let results = self.call_values(&name, &params)?;
+        let mut wave = Vec::new();
+        for value in &results {
+            wave.push(
+                value
+                    .to_wave()
+                    .map_err(|e| anyhow::anyhow!("cannot write a result in WAVE: {e}"))?,
+            );
+        }
+        Ok(match wave.len() {
+            1 => wave.remove(0),
+            _ if wave.is_empty() => String::new(),
+            _ => format!("({})", wave.join(", ")),
+        })
+    }
+
+    /// Runs the app as a command: calls `wasi:cli/run#run`.
+    ///
+    /// # Errors
+    ///
+    /// When the app is no command, or as [`Instance::call`]. An exit
+    /// through `wasi:cli/exit` is not an error: its status is returned.
+    pub fn run(&mut self) -> Result<i32> {
+        if !self.app.is_command() {
+            bail!(
+                "the app exports no `{CLI_RUN}`, so it cannot be run; call one of its functions instead: {}",
+                self.app.functions().collect::<Vec<_>>().join(", ")
+            );
+        }
+        match self.call::<(), (Result<(), ()>,)>(&format!("{CLI_RUN}#run"), ()) {
+            Ok((Ok(()),)) => Ok(0),
+            Ok((Err(()),)) => Ok(1),
+            Err(error) => match error.downcast_ref::<Fault>().map(|f| &f.cause) {
+                Some(Cause::Exit(status)) => Ok(*status),
+                _ => Err(error),
+            },
+        }
+    }
+
+    fn revive(&mut self) -> Result<&mut Live> {
+        if self.live.is_none() {
+            self.live = Some(self.app.live()?);
+        }
+        Ok(self.live.as_mut().expect("just made live"))
+    }
+
+    /// The function called `name`, and its full name.
+    fn func(&mut self, name: &str) -> Result<(Func, String)> {
+        let export = self.app.0.exports.find(name)?;
+        let (index, full) = (export.index, export.name.clone());
+        let app = self.app.clone();
+        let live = self.revive()?;
+        app.arm(&mut live.store);
+        let func = live
+            .instance
+            .get_func(&mut live.store, index)
+            .with_context(|| format!("the instance has no function `{full}`"))?;
+        Ok((func, full))
+    }
+
+    /// The outcome of a call: on failure the instance is dropped and the
+    /// error becomes a [`Fault`].
+    fn settle<T>(&mut self, export: &str, result: wasmtime::Result<T>) -> Result<T> {
+        result.map_err(|error| {
+            self.live = None;
+            Fault::new(export, &error, self.app.timeout()).into()
+        })
+    }
+}
+
+/// The functions an app exports.
+struct Exports {
+    funcs: Vec<Export>,
+}
+
+struct Export {
+    /// `interface#function`, or `function` at the top.
+    name: String,
+    /// The interface without its version, for lookups that leave it out.
+    unversioned: Option<String>,
+    func: String,
+    index: ComponentExportIndex,
+    ty: ComponentFunc,
+}
+
+impl Exports {
+    fn of(component: &Component) -> Self {
+        let engine = component.engine();
+        let mut funcs = Vec::new();
+        for (name, item) in component.component_type().exports(engine) {
+            match item.ty {
+                ComponentItem::ComponentFunc(ty) => {
+                    if let Some(index) = component.get_export_index(None, name) {
+                        funcs.push(Export {
+                            name: name.to_string(),
+                            unversioned: None,
+                            func: name.to_string(),
+                            index,
+                            ty,
+                        });
+                    }
+                }
+                ComponentItem::ComponentInstance(instance) => {
+                    let Some(parent) = component.get_export_index(None, name) else {
+                        continue;
+                    };
+                    for (func, item) in instance.exports(engine) {
+                        let ComponentItem::ComponentFunc(ty) = item.ty else {
+                            continue;
+                        };
+                        if let Some(index) = component.get_export_index(Some(&parent), func) {
+                            funcs.push(Export {
+                                name: format!("{name}#{func}"),
+                                unversioned: Some(name.split('@').next().unwrap_or(name).into()),
+                                func: func.to_string(),
+                                index,
+                                ty,
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Self { funcs }
+    }
+
+    fn find(&self, name: &str) -> Result<&Export> {
+        let found: Vec<&Export> = match name.rsplit_once('#') {
+            Some((interface, func)) => self
+                .funcs
+                .iter()
+                .filter(|e| {
+                    e.func == func
+                        && (e.name.starts_with(&format!("{interface}#"))
+                            || e.unversioned.as_deref() == Some(interface))
+                })
+                .collect(),
+            None => self.funcs.iter().filter(|e| e.func == name).collect(),
+        };
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => bail!(
+                "the app exports no function `{name}`; it exports: {}",
+                self.list()
+            ),
+            many => bail!(
+                "`{name}` could be any of {}; name one in full",
+                many.iter()
+                    .map(|e| format!("`{}`", e.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn list(&self) -> String {
+        if self.funcs.is_empty() {
+            return "nothing".to_string();
+        }
+        self.funcs
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

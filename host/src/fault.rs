@@ -1,0 +1,152 @@
+//! Faults: what went wrong inside an app, and in which component.
+//!
+//! The linker names every core module of a composed app after its
+//! component, so the frames of wasmtime's backtrace say which component
+//! was running; the component's outermost frame is the function it was
+//! entered through (wit-bindgen and wit-component name it after the
+//! export, e.g. `nanoproc:markdown/render@0.1.0#render`).
+
+use std::fmt;
+use std::time::Duration;
+
+use wasmtime::{Trap, WasmBacktrace};
+
+use crate::limits::MemoryLimitExceeded;
+
+/// A call into an app that did not return: the app trapped, ran past its
+/// deadline, hit a limit, or a host function it called failed. The instance
+/// it happened in is dropped; the next call gets a fresh one.
+#[derive(Debug)]
+pub struct Fault {
+    /// What the host was doing: the export it called, or `instantiation`.
+    pub call: String,
+    /// The component running when it happened (its name in the manifest),
+    /// when the backtrace says.
+    pub component: Option<String>,
+    /// The function that component was entered through, when named.
+    pub function: Option<String>,
+    /// The innermost function on the stack, when named and not `function`.
+    pub innermost: Option<String>,
+    /// What happened.
+    pub cause: Cause,
+}
+
+/// What ended a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The call ran longer than the app's time limit.
+    Deadline(Duration),
+    /// A memory grow would have taken the app over its memory limit.
+    Memory(MemoryLimitExceeded),
+    /// The wasm stack grew past the engine's limit (deep recursion).
+    StackOverflow,
+    /// Any other trap (`unreachable`, which a guest's panic becomes, an
+    /// out-of-bounds access, a division by zero, ...).
+    Trap(Trap),
+    /// The app asked to exit with this status through `wasi:cli/exit`.
+    Exit(i32),
+    /// A failure that is no trap: a host function returned an error, or
+    /// wasmtime refused to instantiate (a limit on tables or instances).
+    Other(String),
+}
+
+impl Fault {
+    /// The fault that `error` (from calling `call`) describes, `timeout`
+    /// being the deadline that was set.
+    pub(crate) fn new(call: &str, error: &wasmtime::Error, timeout: Option<Duration>) -> Self {
+        let cause = cause(error, timeout);
+        let (component, function, innermost) = error
+            .downcast_ref::<WasmBacktrace>()
+            .map(locate)
+            .unwrap_or_default();
+        Self {
+            call: call.to_string(),
+            component,
+            function,
+            innermost,
+            cause,
+        }
+    }
+}
+
+fn cause(error: &wasmtime::Error, timeout: Option<Duration>) -> Cause {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Cause::Exit(exit.0);
+    }
+    if let Some(exceeded) = error.downcast_ref::<MemoryLimitExceeded>() {
+        return Cause::Memory(exceeded.clone());
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Cause::Deadline(timeout.unwrap_or_default()),
+        Some(Trap::StackOverflow) => Cause::StackOverflow,
+        Some(trap) => Cause::Trap(*trap),
+        None => Cause::Other(format!("{error:#}")),
+    }
+}
+
+/// The innermost component on `backtrace`, the function it was entered
+/// through and the innermost function.
+fn locate(backtrace: &WasmBacktrace) -> (Option<String>, Option<String>, Option<String>) {
+    let frames = backtrace.frames();
+    let Some(first) = frames.iter().position(|f| f.module().name().is_some()) else {
+        return (None, None, None);
+    };
+    let component = frames[first].module().name().map(str::to_string);
+    // Frames without a module name are wasmtime's own trampolines between
+    // components; the component's frames end at the next named module.
+    let entered = frames[first..]
+        .iter()
+        .take_while(|f| {
+            f.module()
+                .name()
+                .is_none_or(|n| Some(n) == component.as_deref())
+        })
+        .filter(|f| f.module().name().is_some())
+        .last();
+    let function = entered.and_then(|f| f.func_name()).map(demangle);
+    let innermost = frames[first]
+        .func_name()
+        .map(demangle)
+        .filter(|name| Some(name) != function.as_ref());
+    (component, function, innermost)
+}
+
+fn demangle(name: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(name))
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.component {
+            Some(component) => write!(f, "component `{component}`")?,
+            None => write!(f, "the app")?,
+        }
+        match &self.cause {
+            Cause::Deadline(limit) => write!(f, " ran past the deadline of {limit:?}")?,
+            Cause::Memory(_) => write!(f, " hit the memory limit")?,
+            Cause::StackOverflow => write!(f, " overflowed the wasm stack")?,
+            Cause::Trap(_) => write!(f, " trapped")?,
+            Cause::Exit(status) => write!(f, " exited with status {status}")?,
+            Cause::Other(_) => write!(f, " failed")?,
+        }
+        if let Some(function) = &self.function {
+            write!(f, " in `{function}`")?;
+        }
+        if let Some(innermost) = &self.innermost {
+            write!(f, " (innermost frame `{innermost}`)")?;
+        }
+        if self.call == "instantiation" {
+            write!(f, " while instantiating")?;
+        } else {
+            write!(f, " during the call to `{}`", self.call)?;
+        }
+        match &self.cause {
+            Cause::Memory(exceeded) => write!(f, ": {exceeded}"),
+            Cause::Trap(trap) => write!(f, ": {trap}"),
+            Cause::Other(message) => write!(f, ": {message}"),
+            Cause::Deadline(_) | Cause::StackOverflow | Cause::Exit(_) => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Fault {}
