@@ -3,7 +3,7 @@
 //! instantiate), and each [`Instance`] of it lives in a store of its own
 //! with the app's limits.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -13,7 +13,7 @@ use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lift, Linker, Lower,
     Val, wasm_wave,
 };
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, EngineWeak, Store};
 
 use crate::cache::{Cache, Outcome};
 use crate::capabilities::{Capabilities, HostState, Options, add_to_linker};
@@ -44,9 +44,23 @@ impl Runtime {
     }
 
     /// A runtime on `engine`, which must have epoch interruption on, with
-    /// no cache. Starts a thread that advances the engine's epoch every
-    /// [`EPOCH_TICK`] for as long as the engine lives.
+    /// no cache. The first runtime on an engine starts a thread that
+    /// advances the engine's epoch every [`EPOCH_TICK`] for as long as the
+    /// engine lives.
     pub fn with_engine(engine: Engine) -> Self {
+        static TICKING: Mutex<Vec<EngineWeak>> = Mutex::new(Vec::new());
+        let mut ticking = TICKING.lock().unwrap_or_else(|e| e.into_inner());
+        ticking.retain(|weak| weak.upgrade().is_some());
+        if ticking
+            .iter()
+            .any(|weak| weak.upgrade().is_some_and(|e| Engine::same(&e, &engine)))
+        {
+            return Self {
+                engine,
+                cache: None,
+            };
+        }
+        ticking.push(engine.weak());
         let weak = engine.weak();
         std::thread::Builder::new()
             .name("nanoproc-epoch".into())
@@ -364,6 +378,32 @@ struct Export {
     ty: ComponentFunc,
 }
 
+impl Export {
+    /// Whether `name` names this function: `interface#function` as the
+    /// component model writes it, `[ns:pkg/]interface.function[@version]`
+    /// as WAVE does, or `function` alone. Versions may be left out.
+    fn is_named(&self, name: &str) -> bool {
+        let Some(unversioned) = &self.unversioned else {
+            return self.func == name;
+        };
+        let interface = &self.name[..self.name.len() - self.func.len() - 1];
+        if let Some((wanted, func)) = name.rsplit_once('#') {
+            return func == self.func && (wanted == interface || wanted == unversioned);
+        }
+        let (path, version) = match name.split_once('@') {
+            Some((path, version)) => (path, Some(version)),
+            None => (name, None),
+        };
+        let Some((wanted, func)) = path.rsplit_once('.') else {
+            return name == self.func;
+        };
+        let short = unversioned.rsplit('/').next().unwrap_or(unversioned);
+        func == self.func
+            && (wanted == unversioned || wanted == short)
+            && version.is_none_or(|v| interface.ends_with(&format!("@{v}")))
+    }
+}
+
 impl Exports {
     fn of(component: &Component) -> Self {
         let engine = component.engine();
@@ -407,18 +447,7 @@ impl Exports {
     }
 
     fn find(&self, name: &str) -> Result<&Export> {
-        let found: Vec<&Export> = match name.rsplit_once('#') {
-            Some((interface, func)) => self
-                .funcs
-                .iter()
-                .filter(|e| {
-                    e.func == func
-                        && (e.name.starts_with(&format!("{interface}#"))
-                            || e.unversioned.as_deref() == Some(interface))
-                })
-                .collect(),
-            None => self.funcs.iter().filter(|e| e.func == name).collect(),
-        };
+        let found: Vec<&Export> = self.funcs.iter().filter(|e| e.is_named(name)).collect();
         match found.as_slice() {
             [one] => Ok(one),
             [] => bail!(

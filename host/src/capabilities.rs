@@ -28,7 +28,7 @@ use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::tcp_create_socket::Host as _;
 use wasmtime_wasi::p2::bindings::sync::sockets::udp_create_socket::Host as _;
 use wasmtime_wasi::p2::{TcpSocket, UdpSocket};
-use wasmtime_wasi::sockets::WasiSocketsCtxView;
+use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::limits::Budget;
@@ -218,8 +218,20 @@ fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
             allowed.extend(addrs);
         }
         let allowed = Arc::new(allowed);
-        builder.socket_addr_check(move |addr, _| {
-            let ok = allowed.contains(&addr);
+        builder.allow_tcp(true).allow_udp(true);
+        builder.socket_addr_check(move |addr, used| {
+            let ok = match used {
+                // Replies come from the granted endpoints only.
+                SocketAddrUse::TcpConnect | SocketAddrUse::UdpSend | SocketAddrUse::UdpReceive => {
+                    allowed.contains(&addr)
+                }
+                // An outgoing socket is bound to an ephemeral port of any
+                // address before it connects; nothing else may be bound.
+                SocketAddrUse::TcpBind | SocketAddrUse::UdpBind => {
+                    addr.ip().is_unspecified() && addr.port() == 0
+                }
+                SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept => false,
+            };
             Box::pin(async move { ok })
         });
     }

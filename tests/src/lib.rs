@@ -13,7 +13,8 @@ use wasmtime::component::Component;
 
 /// The guests every build produces, in the order the tests report them.
 pub const GUESTS: &[&str] = &[
-    "compress", "hash", "hostile", "json", "logger", "markdown", "pages", "prober", "relay", "slug",
+    "compress", "hash", "hostile", "json", "logger", "markdown", "pages", "prober", "relay",
+    "site", "slug",
 ];
 
 /// The folder `cargo xtask build` writes components to.

@@ -125,6 +125,15 @@ pub mod exports {
                         _rt::cabi_dealloc(l0, l1, 1);
                     }
                 }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_step_cabi<T_: Guest>(arg0: i64) -> i64 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::step(arg0 as u64) };
+                        _rt::as_i64(result0)
+                    }
+                }
                 pub trait Guest {
                     /// Never returns: an endless loop.
                     #[allow(async_fn_in_trait)]
@@ -146,6 +155,9 @@ pub mod exports {
                     /// Returns `text` unchanged: shows that the instance works.
                     #[allow(async_fn_in_trait)]
                     fn echo(text: _rt::String) -> _rt::String;
+                    /// Returns `value + 1`: the cheapest call there is, for measuring calls.
+                    #[allow(async_fn_in_trait)]
+                    fn step(value: u64) -> u64;
                 }
                 #[doc(hidden)]
                 macro_rules! __export_nanoproc_hostile_attacks_0_1_0_cabi {
@@ -177,7 +189,10 @@ pub mod exports {
                         #[unsafe (export_name =
                         "cabi_post_nanoproc:hostile/attacks@0.1.0#echo")] unsafe extern
                         "C" fn _post_return_echo(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_echo::<$ty > (arg0) } } };
+                        $($path_to_types)*:: __post_return_echo::<$ty > (arg0) } }
+                        #[unsafe (export_name = "nanoproc:hostile/attacks@0.1.0#step")]
+                        unsafe extern "C" fn export_step(arg0 : i64,) -> i64 { unsafe {
+                        $($path_to_types)*:: _export_step_cabi::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
@@ -285,15 +300,15 @@ pub(crate) use __export_hostile_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 338] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xd4\x01\x01A\x02\x01\
-A\x02\x01B\x0d\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 359] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xe9\x01\x01A\x02\x01\
+A\x02\x01B\x0f\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
 hoard\x01\x01\x01@\x01\x05depthw\0w\x04\0\x07recurse\x01\x02\x01p}\x01@\x01\x06l\
 engthw\0\x03\x04\0\x05flood\x01\x04\x01@\x01\x07messages\x01\0\x04\0\x04fail\x01\
-\x05\x01@\x01\x04texts\0s\x04\0\x04echo\x01\x06\x04\0\x1enanoproc:hostile/attack\
-s@0.1.0\x05\0\x04\0\x1enanoproc:hostile/hostile@0.1.0\x04\0\x0b\x0d\x01\0\x07hos\
-tile\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\
-\x10wit-bindgen-rust\x060.61.1";
+\x05\x01@\x01\x04texts\0s\x04\0\x04echo\x01\x06\x01@\x01\x05valuew\0w\x04\0\x04s\
+tep\x01\x07\x04\0\x1enanoproc:hostile/attacks@0.1.0\x05\0\x04\0\x1enanoproc:host\
+ile/hostile@0.1.0\x04\0\x0b\x0d\x01\0\x07hostile\x03\0\0\0G\x09producers\x01\x0c\
+processed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

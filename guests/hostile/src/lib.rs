@@ -25,11 +25,14 @@ impl Guest for Hostile {
             // Writing every byte makes the pages real.
             kept.push(black_box(vec![0xa5u8; 1 << 20]));
         }
-        black_box(&kept).iter().map(|block| block.len() as u64).sum()
+        black_box(&kept)
+            .iter()
+            .map(|block| block.len() as u64)
+            .sum()
     }
 
     fn recurse(depth: u64) -> u64 {
-        descend(depth, [0; 16])
+        descend(depth)
     }
 
     fn flood(length: u64) -> Vec<u8> {
@@ -43,16 +46,19 @@ impl Guest for Hostile {
     fn echo(text: String) -> String {
         text
     }
+
+    fn step(value: u64) -> u64 {
+        value.wrapping_add(1)
+    }
 }
 
-/// One stack frame per level, each holding `pad` so that the frames are big.
-fn descend(depth: u64, pad: [u64; 16]) -> u64 {
+/// One wasm stack frame per level: the addition after the call keeps it
+/// from becoming a loop.
+fn descend(depth: u64) -> u64 {
     if depth == 0 {
-        return black_box(pad[0]);
+        return 0;
     }
-    let mut pad = black_box(pad);
-    pad[usize::try_from(depth % 16).unwrap_or(0)] = depth;
-    1 + black_box(descend(depth - 1, pad))
+    1 + descend(black_box(depth - 1))
 }
 
 bindings::export!(Hostile with_types_in bindings);

@@ -37,12 +37,12 @@ impl Guest for Prober {
                 OpenFlags::empty(),
                 DescriptorFlags::READ,
             )
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.name().to_string())?;
         let mut contents = Vec::new();
         loop {
             let (chunk, end) = file
                 .read(65536, contents.len() as u64)
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.name().to_string())?;
             contents.extend_from_slice(&chunk);
             if end || chunk.is_empty() {
                 break;
@@ -59,10 +59,10 @@ impl Guest for Prober {
                 OpenFlags::CREATE | OpenFlags::TRUNCATE,
                 DescriptorFlags::WRITE,
             )
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.name().to_string())?;
         file.write(contents.as_bytes(), 0)
             .map(|_| ())
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| e.name().to_string())
     }
 
     fn env(name: String) -> Option<String> {
@@ -98,15 +98,15 @@ impl Guest for Prober {
                 )
             }
         };
-        let socket = create_tcp_socket(family).map_err(|e| format!("{e:?}"))?;
+        let socket = create_tcp_socket(family).map_err(|e| e.name().to_string())?;
         socket
             .start_connect(&instance_network(), remote)
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| e.name().to_string())?;
         loop {
             match socket.finish_connect() {
                 Ok(_streams) => return Ok(()),
                 Err(ErrorCode::WouldBlock) => socket.subscribe().block(),
-                Err(e) => return Err(format!("{e:?}")),
+                Err(e) => return Err(e.name().to_string()),
             }
         }
     }

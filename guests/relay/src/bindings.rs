@@ -173,6 +173,25 @@ pub mod nanoproc {
                     result6
                 }
             }
+            #[allow(unused_unsafe, clippy::all)]
+            /// Returns `value + 1`: the cheapest call there is, for measuring calls.
+            #[allow(async_fn_in_trait)]
+            pub fn step(value: u64) -> u64 {
+                unsafe {
+                    #[cfg(target_arch = "wasm32")]
+                    #[link(wasm_import_module = "nanoproc:hostile/attacks@0.1.0")]
+                    unsafe extern "C" {
+                        #[link_name = "step"]
+                        fn wit_import0(_: i64) -> i64;
+                    }
+                    #[cfg(not(target_arch = "wasm32"))]
+                    unsafe extern "C" fn wit_import0(_: i64) -> i64 {
+                        unreachable!()
+                    }
+                    let ret = wit_import0(_rt::as_i64(&value));
+                    ret as u64
+                }
+            }
         }
     }
 }
@@ -273,6 +292,24 @@ pub mod exports {
                         { T_::spin_there() };
                     }
                 }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_step_there_cabi<T_: Guest>(arg0: i32) -> i64 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::step_there(arg0 as u32) };
+                        _rt::as_i64(result0)
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_step_here_cabi<T_: Guest>(arg0: i32) -> i64 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::step_here(arg0 as u32) };
+                        _rt::as_i64(result0)
+                    }
+                }
                 pub trait Guest {
                     /// Calls `fail` of the imported attacks with `message`.
                     #[allow(async_fn_in_trait)]
@@ -286,6 +323,14 @@ pub mod exports {
                     /// Calls `spin` of the imported attacks.
                     #[allow(async_fn_in_trait)]
                     fn spin_there() -> ();
+                    /// Calls `step` of the imported attacks `times` times, each time on
+                    /// the last result, starting from 0: a call between components.
+                    #[allow(async_fn_in_trait)]
+                    fn step_there(times: u32) -> u64;
+                    /// The same as `step-there` with a function of the relay itself: a call
+                    /// inside one component.
+                    #[allow(async_fn_in_trait)]
+                    fn step_here(times: u32) -> u64;
                 }
                 #[doc(hidden)]
                 macro_rules! __export_nanoproc_hostile_forward_0_1_0_cabi {
@@ -309,7 +354,14 @@ pub mod exports {
                         } #[unsafe (export_name =
                         "nanoproc:hostile/forward@0.1.0#spin-there")] unsafe extern "C"
                         fn export_spin_there() { unsafe { $($path_to_types)*::
-                        _export_spin_there_cabi::<$ty > () } } };
+                        _export_spin_there_cabi::<$ty > () } } #[unsafe (export_name =
+                        "nanoproc:hostile/forward@0.1.0#step-there")] unsafe extern "C"
+                        fn export_step_there(arg0 : i32,) -> i64 { unsafe {
+                        $($path_to_types)*:: _export_step_there_cabi::<$ty > (arg0) } }
+                        #[unsafe (export_name =
+                        "nanoproc:hostile/forward@0.1.0#step-here")] unsafe extern "C" fn
+                        export_step_here(arg0 : i32,) -> i64 { unsafe {
+                        $($path_to_types)*:: _export_step_here_cabi::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
@@ -476,18 +528,19 @@ pub(crate) use __export_relay_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 461] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xd1\x02\x01A\x02\x01\
-A\x04\x01B\x0d\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 523] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\x8f\x03\x01A\x02\x01\
+A\x04\x01B\x0f\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
 hoard\x01\x01\x01@\x01\x05depthw\0w\x04\0\x07recurse\x01\x02\x01p}\x01@\x01\x06l\
 engthw\0\x03\x04\0\x05flood\x01\x04\x01@\x01\x07messages\x01\0\x04\0\x04fail\x01\
-\x05\x01@\x01\x04texts\0s\x04\0\x04echo\x01\x06\x03\0\x1enanoproc:hostile/attack\
-s@0.1.0\x05\0\x01B\x07\x01@\x01\x07messages\x01\0\x04\0\x0afail-there\x01\0\x04\0\
-\x09fail-here\x01\0\x01@\x01\x04texts\0s\x04\0\x0aecho-there\x01\x01\x01@\0\x01\0\
-\x04\0\x0aspin-there\x01\x02\x04\0\x1enanoproc:hostile/forward@0.1.0\x05\x01\x04\
-\0\x1cnanoproc:hostile/relay@0.1.0\x04\0\x0b\x0b\x01\0\x05relay\x03\0\0\0G\x09pr\
-oducers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x06\
-0.61.1";
+\x05\x01@\x01\x04texts\0s\x04\0\x04echo\x01\x06\x01@\x01\x05valuew\0w\x04\0\x04s\
+tep\x01\x07\x03\0\x1enanoproc:hostile/attacks@0.1.0\x05\0\x01B\x0a\x01@\x01\x07m\
+essages\x01\0\x04\0\x0afail-there\x01\0\x04\0\x09fail-here\x01\0\x01@\x01\x04tex\
+ts\0s\x04\0\x0aecho-there\x01\x01\x01@\0\x01\0\x04\0\x0aspin-there\x01\x02\x01@\x01\
+\x05timesy\0w\x04\0\x0astep-there\x01\x03\x04\0\x09step-here\x01\x03\x04\0\x1ena\
+noproc:hostile/forward@0.1.0\x05\x01\x04\0\x1cnanoproc:hostile/relay@0.1.0\x04\0\
+\x0b\x0b\x01\0\x05relay\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-c\
+omponent\x070.258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

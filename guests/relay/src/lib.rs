@@ -26,6 +26,21 @@ impl Guest for Relay {
     fn spin_there() {
         attacks::spin();
     }
+
+    fn step_there(times: u32) -> u64 {
+        (0..times).fold(0, |value, _| attacks::step(value))
+    }
+
+    fn step_here(times: u32) -> u64 {
+        (0..times).fold(0, |value, _| step(std::hint::black_box(value)))
+    }
+}
+
+/// What `step` of the attacks does, here: kept out of line so that each
+/// step stays a call.
+#[inline(never)]
+fn step(value: u64) -> u64 {
+    value.wrapping_add(1)
 }
 
 bindings::export!(Relay with_types_in bindings);

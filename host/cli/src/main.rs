@@ -1,5 +1,5 @@
 //! `nanoproc`: compose component apps from a manifest, audit what each
-//! component can reach, and run them.
+//! component can reach, and run or call them.
 //!
 //! Thin glue: parsing arguments and printing; the work is in
 //! `nanoproc-linker` and `nanoproc-host`.
@@ -11,9 +11,12 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indexmap::IndexMap;
-use nanoproc_linker::{Audit, Composition, Graph, Manifest};
+use nanoproc_host::cache::Outcome;
+use nanoproc_host::{App, Options, Runtime};
+use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest};
 
-/// Compose component apps from a manifest, deny by default, and audit them.
+/// Compose component apps from a manifest, deny by default, audit them, and
+/// run them with only the capabilities they were granted.
 #[derive(Parser)]
 #[command(name = "nanoproc", version, long_about = None)]
 struct Cli {
@@ -62,6 +65,51 @@ enum Cmd {
         #[command(flatten)]
         components: ComponentsDir,
     },
+    /// Run an app that exports `wasi:cli/run`, with the grants and limits it
+    /// carries; the exit status is the app's.
+    ///
+    /// Directories granted with relative paths are found relative to the
+    /// manifest's directory when APP is a manifest, else relative to the
+    /// current directory.
+    Run {
+        #[command(flatten)]
+        app: AppArgs,
+        /// Arguments for the app (after `--`); it sees the app's name first.
+        #[arg(last = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
+    /// Call one function an app exports, arguments and results written in
+    /// WAVE, e.g. `nanoproc call app.wasm 'render("# hi")'`.
+    ///
+    /// The function is named as `interface#function`, or by its name alone
+    /// when only one export has a function of that name.
+    Call {
+        #[command(flatten)]
+        app: AppArgs,
+        /// The call, as `function(arg, ...)` in WAVE.
+        call: String,
+    },
+}
+
+/// Which app to run, and how.
+#[derive(clap::Args)]
+struct AppArgs {
+    /// A composed app (`.wasm`), or an app manifest (`.toml`) to compose first.
+    app: PathBuf,
+    /// The longest one call may run, in milliseconds (replaces the app's own limit).
+    #[arg(long, value_name = "MS")]
+    timeout: Option<u64>,
+    /// The most memory the app may hold, in bytes (replaces the app's own limit).
+    #[arg(long, value_name = "BYTES")]
+    memory: Option<u64>,
+    /// Compile the app again instead of using the compiled-artifact cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Say how the app was loaded and how long each step took, on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    #[command(flatten)]
+    components: ComponentsDir,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -84,7 +132,7 @@ const EXIT_REFUSED: u8 = 1;
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_REFUSED)
@@ -92,8 +140,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Cmd::Run { app, args } => {
+            let (app, name) = load(&app, args)?;
+            let status = app.instantiate()?.run()?;
+            if status != 0 {
+                eprintln!("`{name}` exited with status {status}");
+            }
+            return Ok(ExitCode::from(u8::try_from(status).unwrap_or(u8::MAX)));
+        }
+        Cmd::Call { app, call } => {
+            let (app, _) = load(&app, Vec::new())?;
+            let result = app.instantiate()?.call_wave(&call)?;
+            if !result.is_empty() {
+                println!("{result}");
+            }
+        }
         Cmd::Compose {
             manifest,
             output,
@@ -151,7 +214,64 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the app `args` names (composing it first when it is a manifest),
+/// with `program_args` after its name as its arguments; also its name.
+fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
+    let started = Instant::now();
+    let is_manifest = args.app.extension().is_some_and(|e| e == "toml");
+    let (bytes, name, base_dir) = if is_manifest {
+        let (manifest, composition) = compose(&args.app, &args.components)?;
+        if args.verbose {
+            eprintln!(
+                "composed in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        let base = manifest.base_dir().to_path_buf();
+        (composition.bytes, manifest.name().to_string(), base)
+    } else {
+        let bytes = std::fs::read(&args.app)
+            .with_context(|| format!("cannot read the app {}", args.app.display()))?;
+        let name = args
+            .app
+            .file_stem()
+            .map_or("app".into(), |s| s.to_string_lossy().into_owned());
+        (bytes, name, PathBuf::from("."))
+    };
+    let runtime = Runtime::new()?;
+    let runtime = if args.no_cache {
+        runtime.with_cache(None)
+    } else {
+        runtime
+    };
+    let loading = Instant::now();
+    let mut argv = vec![name.clone()];
+    argv.extend(program_args);
+    let options = Options {
+        base_dir,
+        args: argv,
+        limits: Limits {
+            memory: args.memory,
+            timeout_ms: args.timeout,
+            ..Limits::default()
+        },
+        ..Options::default()
+    };
+    let app = runtime
+        .load(&bytes, options)
+        .with_context(|| format!("cannot load `{name}`"))?;
+    if args.verbose {
+        let how = match app.outcome() {
+            Outcome::Hit => "loaded from the cache".to_string(),
+            Outcome::Compiled => "compiled".to_string(),
+            Outcome::Rebuilt(why) => format!("compiled again ({why})"),
+        };
+        eprintln!("{how} in {:.1} ms", loading.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok((app, name))
 }
 
 /// Reads the manifest and its components and composes them; warnings go to stderr.
