@@ -43,6 +43,10 @@ enum Cmd {
         #[arg(short, long, default_value = "app.wasm")]
         output: PathBuf,
     },
+    /// Build the guests, then measure the host in a release build: the demo
+    /// app's instantiation beside an empty component's, a call between
+    /// components beside one inside a component, compiling beside a cache hit.
+    Bench,
     /// Build the guests, check formatting, lints and generated files, and run every test.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
@@ -96,6 +100,13 @@ fn run(cli: Cli) -> Result<()> {
                     "--components",
                     &components.to_string_lossy(),
                 ],
+            )?;
+        }
+        Cmd::Bench => {
+            guests::build(&root, guests::Generated::Write)?;
+            cargo(
+                &root,
+                &["bench", "--package", "nanoproc-tests", "--bench", "host"],
             )?;
         }
         Cmd::Test { no_lint, test_args } => {
