@@ -184,7 +184,7 @@ fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
     if grants.stdin {
         builder.inherit_stdin();
     }
-    if !grants.env.is_empty() {
+    if !grants.env.is_empty() || grants.args {
         for var in &grants.env {
             if let Ok(value) = std::env::var(var) {
                 builder.env(var, value);

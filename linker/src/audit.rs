@@ -250,6 +250,7 @@ fn own_import(split: &[(Capability, Vec<String>)], holder: &str, import: &str) -
 
 fn narrowing(capability: Capability, grants: &Grants) -> String {
     match capability {
+        Capability::Env if grants.env.is_empty() => "arguments, no variables".to_string(),
         Capability::Env => format!("variables {}", grants.env.join(", ")),
         Capability::Dirs => grants
             .dirs

@@ -59,7 +59,7 @@ impl Capability {
             Self::Stdin => grants.stdin,
             Self::Stdout => grants.stdout,
             Self::Stderr => grants.stderr,
-            Self::Env => !grants.env.is_empty(),
+            Self::Env => !grants.env.is_empty() || grants.args,
             Self::Exit => grants.exit,
             Self::Clocks => grants.clocks,
             Self::Random => grants.random,

@@ -151,6 +151,7 @@ impl AppGrants {
             all.clocks |= grants.clocks;
             all.random |= grants.random;
             all.exit |= grants.exit;
+            all.args |= grants.args;
             for var in &grants.env {
                 if !all.env.contains(var) {
                     all.env.push(var.clone());
@@ -186,7 +187,7 @@ pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
             })
             .collect();
         let same = |a: &Grants, b: &Grants| match capability {
-            Capability::Env => a.env == b.env,
+            Capability::Env => a.env == b.env && a.args == b.args,
             Capability::Dirs => a.dirs == b.dirs,
             _ => a.network == b.network,
         };

@@ -121,6 +121,10 @@ pub struct Grants {
     /// The environment variables it may read, by name (and its arguments).
     #[serde(default)]
     pub env: Vec<String>,
+    /// Its arguments, without any environment variable unless `env` names
+    /// some (both come through `wasi:cli/environment`).
+    #[serde(default)]
+    pub args: bool,
     /// The host directories it may open.
     #[serde(default)]
     pub dirs: Vec<DirGrant>,

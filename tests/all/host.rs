@@ -398,6 +398,18 @@ fn only_the_environment_variables_on_the_list_are_seen() {
 }
 
 #[test]
+fn an_arguments_grant_gives_no_variables() {
+    let files = Files::new();
+    let app = files.prober("args = true, env = []");
+    let (value,): (Option<String>,) = app
+        .instantiate()
+        .unwrap()
+        .call("env", ("CARGO_PKG_NAME".to_string(),))
+        .unwrap();
+    assert_eq!(value, None);
+}
+
+#[test]
 fn only_the_hosts_on_the_list_can_be_reached() {
     let granted = TcpListener::bind("127.0.0.1:0").unwrap();
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
