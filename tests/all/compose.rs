@@ -19,15 +19,19 @@ const DOCUMENTS: &[(&str, &str)] = &[
     ),
 ];
 
-fn native_html(title: &str, body: &str) -> String {
+/// The page the pages guest makes of markdown `body` titled `title`,
+/// rendered natively with the markdown options it uses.
+pub(crate) fn native_html(title: &str, body: &str) -> String {
     let options = pulldown_cmark::Options::ENABLE_TABLES
         | pulldown_cmark::Options::ENABLE_FOOTNOTES
         | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
         | pulldown_cmark::Options::ENABLE_TASKLISTS;
-    let mut html = format!(
-        "<!doctype html>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
-        title.replace('&', "&amp;").replace('"', "&quot;")
-    );
+    let title = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    let mut html = format!("<!doctype html>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n");
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
     html
 }

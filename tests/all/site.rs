@@ -94,25 +94,14 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// The page the pages guest makes of `text` titled `title`, rendered
-/// natively with the markdown options it uses.
+/// The page the pages guest makes of the document `text` (front matter
+/// and body) titled `title`.
 fn native_page(title: &str, text: &str) -> String {
     let body = text
         .strip_prefix("---\n")
         .and_then(|rest| rest.split_once("\n---\n"))
         .map_or(text, |(_, body)| body);
-    let options = pulldown_cmark::Options::ENABLE_TABLES
-        | pulldown_cmark::Options::ENABLE_FOOTNOTES
-        | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
-        | pulldown_cmark::Options::ENABLE_TASKLISTS;
-    let title = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;");
-    let mut html = format!("<!doctype html>\n<meta charset=\"utf-8\">\n<title>{title}</title>\n");
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
-    html
+    crate::compose::native_html(title, body)
 }
 
 #[test]
