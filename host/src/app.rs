@@ -40,42 +40,41 @@ impl Runtime {
     ///
     /// When wasmtime rejects the engine configuration on this machine.
     pub fn new() -> Result<Self> {
-        Ok(Self::with_engine(crate::engine()?).with_cache(Some(Cache::user())))
+        Ok(Self::with_engine(crate::engine()?)?.with_cache(Some(Cache::user())))
     }
 
     /// A runtime on `engine`, which must have epoch interruption on, with
     /// no cache. The first runtime on an engine starts a thread that
     /// advances the engine's epoch every [`EPOCH_TICK`] for as long as the
     /// engine lives.
-    pub fn with_engine(engine: Engine) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be started.
+    pub fn with_engine(engine: Engine) -> Result<Self> {
         static TICKING: Mutex<Vec<EngineWeak>> = Mutex::new(Vec::new());
         let mut ticking = TICKING.lock().unwrap_or_else(|e| e.into_inner());
+        // Engines that are gone drop out; their threads have ended.
         ticking.retain(|weak| weak.upgrade().is_some());
-        if ticking
-            .iter()
-            .any(|weak| weak.upgrade().is_some_and(|e| Engine::same(&e, &engine)))
-        {
-            return Self {
-                engine,
-                cache: None,
-            };
+        let ticks = |weak: &EngineWeak| weak.upgrade().is_some_and(|e| Engine::same(&e, &engine));
+        if !ticking.iter().any(ticks) {
+            let weak = engine.weak();
+            std::thread::Builder::new()
+                .name("nanoproc-epoch".into())
+                .spawn(move || {
+                    while let Some(engine) = weak.upgrade() {
+                        engine.increment_epoch();
+                        drop(engine);
+                        std::thread::sleep(EPOCH_TICK);
+                    }
+                })
+                .context("cannot start the thread that enforces deadlines")?;
+            ticking.push(engine.weak());
         }
-        ticking.push(engine.weak());
-        let weak = engine.weak();
-        std::thread::Builder::new()
-            .name("nanoproc-epoch".into())
-            .spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(EPOCH_TICK);
-                }
-            })
-            .expect("the epoch thread starts");
-        Self {
+        Ok(Self {
             engine,
             cache: None,
-        }
+        })
     }
 
     /// The same runtime with compiled apps kept in `cache` (none: compile

@@ -238,7 +238,9 @@ fn wave_calls_take_and_give_wave() {
 fn a_second_load_is_a_cache_hit_and_skips_compilation() {
     let dir = tempfile::tempdir().unwrap();
     let composition = compose_manifest("tests/apps/relay/nanoproc.toml").unwrap();
-    let runtime = Runtime::with_engine(engine().clone()).with_cache(Some(Cache::new(dir.path())));
+    let runtime = Runtime::with_engine(engine().clone())
+        .unwrap()
+        .with_cache(Some(Cache::new(dir.path())));
     let started = Instant::now();
     let first = runtime
         .load(&composition.bytes, Options::default())

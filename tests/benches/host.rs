@@ -60,7 +60,8 @@ fn instantiate(app: &App) -> f64 {
 }
 
 fn main() {
-    let runtime = Runtime::with_engine(nanoproc_host::engine().expect("engine"));
+    let runtime =
+        Runtime::with_engine(nanoproc_host::engine().expect("engine")).expect("a runtime");
     let demo = load(&runtime, "guests/pages/nanoproc.toml");
     let empty_bytes = wat::parse_str("(component)").expect("an empty component");
     let empty = runtime
@@ -92,6 +93,7 @@ fn main() {
     let composition = compose_manifest("guests/site/nanoproc.toml").expect("the site composes");
     let cache_dir = tempfile::tempdir().expect("a temporary directory");
     let cached = Runtime::with_engine(runtime.engine().clone())
+        .expect("a runtime")
         .with_cache(Some(Cache::new(cache_dir.path())));
     let (mut compile_ns, mut hit_ns) = (Vec::new(), Vec::new());
     for _ in 0..5 {

@@ -44,6 +44,7 @@ pub fn runtime() -> &'static nanoproc_host::Runtime {
         nanoproc_host::Runtime::with_engine(
             nanoproc_host::engine().expect("the host's engine configuration"),
         )
+        .expect("a runtime")
     })
 }
 
