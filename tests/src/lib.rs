@@ -4,6 +4,8 @@
 //! The components are built by `cargo xtask build` (which `cargo xtask test`
 //! runs first); a test that finds one missing fails and says so.
 
+pub mod native;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -13,8 +15,18 @@ use wasmtime::component::Component;
 
 /// The guests every build produces, in the order the tests report them.
 pub const GUESTS: &[&str] = &[
-    "compress", "hash", "hostile", "json", "logger", "markdown", "pages", "prober", "relay",
-    "site", "slug",
+    "compress",
+    "hash",
+    "hostile",
+    "json",
+    "logger",
+    "markdown",
+    "markdown-compromised",
+    "pages",
+    "prober",
+    "relay",
+    "site",
+    "slug",
 ];
 
 /// The folder `cargo xtask build` writes components to.

@@ -111,6 +111,7 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
     let out_dir = root.join(COMPONENTS_DIR);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let width = guests.iter().map(|g| g.name.len()).max().unwrap_or(0);
     let mut built = Vec::new();
     for guest in &guests {
         let core = target_dir
@@ -123,14 +124,14 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
             write_atomically(&path, &component)?;
         }
         eprintln!(
-            "xtask:   {:<10} {:>10}  {}",
+            "xtask:   {:<width$} {:>10}  {}",
             guest.name,
             human_size(component.len()),
             relative(root, &path).display()
         );
         if !adapter_added.is_empty() {
             eprintln!(
-                "xtask:   {:<10} adapter-added imports: {}",
+                "xtask:   {:<width$} adapter-added imports: {}",
                 "",
                 adapter_added.join(", ")
             );
