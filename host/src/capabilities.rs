@@ -12,26 +12,47 @@
 //! descriptor or socket handed out under one component's narrowing keeps
 //! that narrowing's rights wherever it goes, and the shared interfaces that
 //! use it (`wasi:filesystem/types`, `wasi:sockets/tcp`) need no copies.
+//!
+//! Refusals are reported ([`Refusal`]) and attributed to the components
+//! of the context they came from: a network address not granted
+//! through the context's address check, a path outside a granted directory
+//! through the `wasi:filesystem/types` functions that take a path (each
+//! descriptor remembers whose preopen it came from), and environment
+//! variables left out when a component reads its environment.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use nanoproc_linker::{AppGrants, DirMode, Grants, HolderImport, Limits};
-use wasmtime::component::{Component, Linker, Resource, ResourceTable};
+use nanoproc_linker::{AppGrants, Capability, DirMode, Grants, HolderImport, Limits};
+use wasmtime::component::{
+    Component, ComponentNamedList, ComponentType, Lift, Linker, LinkerInstance, Lower, Resource,
+    ResourceTable,
+};
 use wasmtime_wasi::cli::WasiCliCtxView;
 use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView};
+use wasmtime_wasi::p2::FsResult;
 use wasmtime_wasi::p2::bindings::cli::environment::Host as _;
 use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as _;
 use wasmtime_wasi::p2::bindings::sockets::network::{ErrorCode, IpAddressFamily};
 use wasmtime_wasi::p2::bindings::sockets::tcp_create_socket::Host as _;
+use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
+    self as fs, DescriptorFlags, HostDescriptor as _, OpenFlags, PathFlags,
+};
 use wasmtime_wasi::p2::bindings::sync::sockets::udp_create_socket::Host as _;
 use wasmtime_wasi::p2::{TcpSocket, UdpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::limits::Budget;
+use crate::refusal::{Answer, Refusal, Refusals, Reporter};
+
+/// The WASI 0.2 version wasmtime-wasi provides, as in the names it gives
+/// its interfaces in a linker. The interfaces the host shadows to report
+/// refusals must be named exactly so, or they would be defined beside
+/// wasmtime-wasi's instead of replacing them.
+const WASI_VERSION: &str = "0.2.12";
 
 /// Where a granted stream goes, when it is granted.
 pub enum Stdio {
@@ -55,6 +76,9 @@ pub struct Options {
     /// Limits that replace the app's own where set (e.g. a deadline given
     /// on the command line).
     pub limits: Limits,
+    /// Where each refusal of something a component was not granted is
+    /// reported (by default the host process's stderr).
+    pub refusals: Refusals,
 }
 
 impl Default for Options {
@@ -65,6 +89,7 @@ impl Default for Options {
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
             limits: Limits::default(),
+            refusals: Refusals::Stderr,
         }
     }
 }
@@ -77,6 +102,25 @@ pub struct HostState {
     table: ResourceTable,
     /// The instance's limits, enforced through `Store::limiter`.
     pub budget: Budget,
+    attribution: Arc<Attribution>,
+    /// Whose grant each descriptor (by its handle's representation) came
+    /// from: set for each preopen handed out, inherited by what is opened
+    /// from it.
+    descriptors: HashMap<u32, Label>,
+}
+
+/// The components a refusal is attributed to: those a context serves.
+type Label = Arc<[String]>;
+
+/// How refusals are reported and attributed, the same for every instance
+/// of an app.
+struct Attribution {
+    reporter: Reporter,
+    /// The components the shared context serves each narrowed capability
+    /// to: those granted it that have no narrowing of their own.
+    shared_dirs: Label,
+    shared_env: Label,
+    shared_network: Label,
 }
 
 /// The capabilities of one app: its grants, how the host provides them,
@@ -87,6 +131,7 @@ pub struct Capabilities {
     options: Options,
     /// The components the app imports a per-component copy for.
     holders: Vec<String>,
+    attribution: Arc<Attribution>,
 }
 
 impl Capabilities {
@@ -99,17 +144,37 @@ impl Capabilities {
         limits.tables = overrides.tables.or(limits.tables);
         limits.instances = overrides.instances.or(limits.instances);
         let mut holders = Vec::new();
+        let mut own = Vec::new();
         for (name, _) in component.component_type().imports(component.engine()) {
-            if let Some(import) = HolderImport::parse(name)
-                && !holders.contains(&import.holder)
-            {
-                holders.push(import.holder);
+            if let Some(import) = HolderImport::parse(name) {
+                own.push((import.holder.clone(), import.capability));
+                if !holders.contains(&import.holder) {
+                    holders.push(import.holder);
+                }
             }
         }
+        let shared = |capability: Capability| -> Label {
+            grants
+                .components
+                .iter()
+                .filter(|(name, theirs)| {
+                    capability.granted_by(theirs)
+                        && !own.iter().any(|(h, c)| h == *name && *c == capability)
+                })
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        let attribution = Arc::new(Attribution {
+            reporter: Reporter::new(&options.refusals),
+            shared_dirs: shared(Capability::Dirs),
+            shared_env: shared(Capability::Env),
+            shared_network: shared(Capability::Network),
+        });
         Self {
             grants,
             options,
             holders,
+            attribution,
         }
     }
 
@@ -126,15 +191,23 @@ impl Capabilities {
     /// When a granted directory cannot be opened or a granted `host:port`
     /// does not resolve.
     pub fn state(&self) -> Result<HostState> {
-        let shared = context(&self.grants.shared(), &self.options)?;
+        let attribution = &self.attribution;
+        let shared = context(
+            &self.grants.shared(),
+            &self.options,
+            &attribution.reporter,
+            &attribution.shared_network,
+        )?;
         let mut holders = HashMap::new();
         for name in &self.holders {
             let theirs = self.grants.components.get(name).with_context(|| {
                 format!("the app imports capabilities for `{name}`, but carries no grants for it")
             })?;
+            let label: Label = Arc::from([name.clone()]);
             holders.insert(
                 name.clone(),
-                context(theirs, &self.options).with_context(|| format!("granting `{name}`"))?,
+                context(theirs, &self.options, &attribution.reporter, &label)
+                    .with_context(|| format!("granting `{name}`"))?,
             );
         }
         Ok(HostState {
@@ -142,6 +215,8 @@ impl Capabilities {
             holders,
             table: ResourceTable::new(),
             budget: Budget::new(&self.grants.limits),
+            attribution: attribution.clone(),
+            descriptors: HashMap::new(),
         })
     }
 }
@@ -155,6 +230,55 @@ impl HostState {
             .ok_or_else(|| wasmtime::format_err!("the app holds no grants for `{holder}`"))?;
         Ok((ctx, &mut self.table))
     }
+
+    /// The filesystem of the shared context, which serves every descriptor.
+    fn filesystem(&mut self) -> WasiFilesystemCtxView<'_> {
+        WasiFilesystemCtxView {
+            ctx: self.shared.filesystem(),
+            table: &mut self.table,
+        }
+    }
+
+    /// Records that `dirs` were handed out under the grant of `label`.
+    fn preopened(&mut self, dirs: &[(Resource<Descriptor>, String)], label: &Label) {
+        for (dir, _) in dirs {
+            self.descriptors.insert(dir.rep(), label.clone());
+        }
+    }
+
+    /// Whose grant the descriptor `rep` came from.
+    fn owner(&self, rep: u32) -> Label {
+        self.descriptors
+            .get(&rep)
+            .unwrap_or(&self.attribution.shared_dirs)
+            .clone()
+    }
+
+    /// Reports the environment variables of the host that were left out of
+    /// `environment`, the environment `label` just read.
+    fn environment_read(&self, environment: &[(String, String)], label: &Label) {
+        self.attribution.reporter.report(|| {
+            let mut withheld: Vec<String> = std::env::vars_os()
+                .map(|(name, _)| name.to_string_lossy().into_owned())
+                .filter(|name| !environment.iter().any(|(granted, _)| granted == name))
+                .collect();
+            withheld.sort();
+            let attempt = match withheld.as_slice() {
+                [] => return None,
+                [one] => format!("the host's environment variable `{one}`"),
+                [first, ..] => format!(
+                    "{} of the host's environment variables, such as `{first}`",
+                    withheld.len()
+                ),
+            };
+            Some(Refusal {
+                components: label.to_vec(),
+                capability: Capability::Env,
+                attempt,
+                answer: Answer::LeftOut,
+            })
+        });
+    }
 }
 
 impl WasiView for HostState {
@@ -166,8 +290,14 @@ impl WasiView for HostState {
     }
 }
 
-/// The WASI context of one set of grants.
-fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
+/// The WASI context of one set of grants, held by the components `label`,
+/// reporting refused addresses to `reporter`.
+fn context(
+    grants: &Grants,
+    options: &Options,
+    reporter: &Reporter,
+    label: &Label,
+) -> Result<WasiCtx> {
     let mut builder = WasiCtxBuilder::new();
     if grants.stdout {
         match &options.stdout {
@@ -218,6 +348,7 @@ fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
             allowed.extend(addrs);
         }
         let allowed = Arc::new(allowed);
+        let (reporter, label) = (reporter.clone(), label.clone());
         builder.allow_tcp(true).allow_udp(true);
         builder.socket_addr_check(move |addr, used| {
             let ok = match used {
@@ -232,10 +363,37 @@ fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
                 }
                 SocketAddrUse::TcpListen | SocketAddrUse::TcpAccept => false,
             };
+            if !ok {
+                reporter.report(|| Some(network_refusal(&label, addr, used)));
+            }
             Box::pin(async move { ok })
         });
     }
     Ok(builder.build())
+}
+
+/// The refusal of `addr` for `used` to the components `label`, and what
+/// wasmtime-wasi answers the guest when the address check says no.
+fn network_refusal(label: &Label, addr: SocketAddr, used: SocketAddrUse) -> Refusal {
+    let denied = Answer::Error("access-denied");
+    let (attempt, answer) = match used {
+        SocketAddrUse::TcpConnect => (format!("a TCP connection to {addr}"), denied),
+        SocketAddrUse::TcpBind => (format!("binding a TCP socket to {addr}"), denied),
+        SocketAddrUse::TcpListen => (format!("listening for TCP connections on {addr}"), denied),
+        // The connection is reset before the guest sees it.
+        SocketAddrUse::TcpAccept => (format!("a TCP connection from {addr}"), Answer::Dropped),
+        SocketAddrUse::UdpBind => (format!("binding a UDP socket to {addr}"), denied),
+        SocketAddrUse::UdpSend => (format!("UDP datagrams to {addr}"), denied),
+        // Checked on connecting only after sending to the same address
+        // was allowed, so refused only for a datagram received.
+        SocketAddrUse::UdpReceive => (format!("a UDP datagram from {addr}"), Answer::Dropped),
+    };
+    Refusal {
+        components: label.to_vec(),
+        capability: Capability::Network,
+        attempt,
+        answer,
+    }
 }
 
 /// Adds WASI 0.2 to `linker`, and binds each per-component import of
@@ -246,6 +404,9 @@ fn context(grants: &Grants, options: &Options) -> Result<WasiCtx> {
 /// When the app imports a per-component interface this host does not know.
 pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+    linker.allow_shadowing(true);
+    shadow(linker)?;
+    linker.allow_shadowing(false);
     let engine = component.engine().clone();
     for (name, _) in component.component_type().imports(&engine) {
         let Some(import) = HolderImport::parse(name) else {
@@ -256,9 +417,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
         match import.interface.split('@').next().unwrap_or_default() {
             "wasi:cli/environment" => {
                 let h = holder.clone();
+                let label: Label = Arc::from([holder.clone()]);
                 instance.func_wrap("get-environment", move |mut store, (): ()| {
-                    let (ctx, table) = store.data_mut().holder(&h)?;
-                    Ok((cli(ctx, table).get_environment()?,))
+                    let state = store.data_mut();
+                    let (ctx, table) = state.holder(&h)?;
+                    let environment = cli(ctx, table).get_environment()?;
+                    state.environment_read(&environment, &label);
+                    Ok((environment,))
                 })?;
                 let h = holder.clone();
                 instance.func_wrap("get-arguments", move |mut store, (): ()| {
@@ -272,13 +437,16 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                 })?;
             }
             "wasi:filesystem/preopens" => {
+                let label: Label = Arc::from([holder.clone()]);
                 instance.func_wrap("get-directories", move |mut store, (): ()| {
-                    let (ctx, table) = store.data_mut().holder(&holder)?;
+                    let state = store.data_mut();
+                    let (ctx, table) = state.holder(&holder)?;
                     let dirs: Vec<(Resource<Descriptor>, String)> = WasiFilesystemCtxView {
                         ctx: ctx.filesystem(),
                         table,
                     }
                     .get_directories()?;
+                    state.preopened(&dirs, &label);
                     Ok((dirs,))
                 })?;
             }
@@ -311,6 +479,194 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
     }
     Ok(())
 }
+
+/// Replaces the functions of wasmtime-wasi's shared interfaces through
+/// which refusals are seen or descriptors handed out with functions that
+/// call wasmtime-wasi's own and then report or record; what the guest gets
+/// is unchanged.
+fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
+    let mut environment = linker.instance(&format!("wasi:cli/environment@{WASI_VERSION}"))?;
+    environment.func_wrap("get-environment", |mut store, (): ()| {
+        let state = store.data_mut();
+        let environment = cli(&mut state.shared, &mut state.table).get_environment()?;
+        let label = state.attribution.shared_env.clone();
+        state.environment_read(&environment, &label);
+        Ok((environment,))
+    })?;
+    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{WASI_VERSION}"))?;
+    preopens.func_wrap("get-directories", |mut store, (): ()| {
+        let state = store.data_mut();
+        let dirs: Vec<(Resource<Descriptor>, String)> = state.filesystem().get_directories()?;
+        let label = state.attribution.shared_dirs.clone();
+        state.preopened(&dirs, &label);
+        Ok((dirs,))
+    })?;
+
+    type Fd = Resource<Descriptor>;
+    let mut types = linker.instance(&format!("wasi:filesystem/types@{WASI_VERSION}"))?;
+    path_method(
+        &mut types,
+        "open-at",
+        |(fd, _, path, open, flags): &(Fd, PathFlags, String, OpenFlags, DescriptorFlags)| {
+            let writing = flags
+                .intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY)
+                || open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
+            let mode = if writing { " for writing" } else { "" };
+            (fd.rep(), format!("opening `{path}`{mode}"))
+        },
+        |view, (fd, path_flags, path, open, flags)| view.open_at(fd, path_flags, path, open, flags),
+    )?;
+    path_method(
+        &mut types,
+        "stat-at",
+        |(fd, _, path): &(Fd, PathFlags, String)| {
+            (fd.rep(), format!("reading the metadata of `{path}`"))
+        },
+        |view, (fd, path_flags, path)| view.stat_at(fd, path_flags, path),
+    )?;
+    path_method(
+        &mut types,
+        "metadata-hash-at",
+        |(fd, _, path): &(Fd, PathFlags, String)| {
+            (fd.rep(), format!("reading the metadata of `{path}`"))
+        },
+        |view, (fd, path_flags, path)| view.metadata_hash_at(fd, path_flags, path),
+    )?;
+    path_method(
+        &mut types,
+        "set-times-at",
+        |(fd, _, path, _, _): &(Fd, PathFlags, String, fs::NewTimestamp, fs::NewTimestamp)| {
+            (fd.rep(), format!("setting the times of `{path}`"))
+        },
+        |view, (fd, path_flags, path, atim, mtim)| {
+            view.set_times_at(fd, path_flags, path, atim, mtim)
+        },
+    )?;
+    path_method(
+        &mut types,
+        "readlink-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), format!("reading the symbolic link `{path}`")),
+        |view, (fd, path)| view.readlink_at(fd, path),
+    )?;
+    path_method(
+        &mut types,
+        "create-directory-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), format!("creating the directory `{path}`")),
+        |view, (fd, path)| view.create_directory_at(fd, path),
+    )?;
+    path_method(
+        &mut types,
+        "remove-directory-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), format!("removing the directory `{path}`")),
+        |view, (fd, path)| view.remove_directory_at(fd, path),
+    )?;
+    path_method(
+        &mut types,
+        "unlink-file-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), format!("removing the file `{path}`")),
+        |view, (fd, path)| view.unlink_file_at(fd, path),
+    )?;
+    path_method(
+        &mut types,
+        "symlink-at",
+        |(fd, target, path): &(Fd, String, String)| {
+            (
+                fd.rep(),
+                format!("making `{path}` a symbolic link to `{target}`"),
+            )
+        },
+        |view, (fd, target, path)| view.symlink_at(fd, target, path),
+    )?;
+    path_method(
+        &mut types,
+        "link-at",
+        |(fd, _, old, _, new): &(Fd, PathFlags, String, Fd, String)| {
+            (fd.rep(), format!("linking `{new}` to `{old}`"))
+        },
+        |view, (fd, old_flags, old, new_fd, new)| view.link_at(fd, old_flags, old, new_fd, new),
+    )?;
+    path_method(
+        &mut types,
+        "rename-at",
+        |(fd, old, _, new): &(Fd, String, Fd, String)| {
+            (fd.rep(), format!("renaming `{old}` to `{new}`"))
+        },
+        |view, (fd, old, new_fd, new)| view.rename_at(fd, old, new_fd, new),
+    )?;
+    Ok(())
+}
+
+/// Replaces `[method]descriptor.NAME`, a method taking a path, with one
+/// that calls wasmtime-wasi's `call` and reports the refusal of what
+/// `attempt` describes (returning the descriptor's representation and a
+/// phrase) when the guest gets `not-permitted`: the answer to any path out
+/// of a granted directory and to any change in a read-only one. (`access`
+/// and `read-only` are the host system's own answers, not the grant's.) A
+/// descriptor it opens inherits whose grant its directory came from.
+fn path_method<P, R>(
+    types: &mut LinkerInstance<'_, HostState>,
+    name: &str,
+    attempt: fn(&P) -> (u32, String),
+    call: fn(&mut WasiFilesystemCtxView<'_>, P) -> FsResult<R>,
+) -> Result<()>
+where
+    P: ComponentNamedList + Lift + Send + Sync + 'static,
+    R: ComponentType + Lower + Opened + Send + Sync + 'static,
+{
+    types.func_wrap(
+        &format!("[method]descriptor.{name}"),
+        move |mut store, params: P| -> wasmtime::Result<(Result<R, fs::ErrorCode>,)> {
+            let (dir, what) = attempt(&params);
+            let state = store.data_mut();
+            let mut filesystem = state.filesystem();
+            let result = match call(&mut filesystem, params) {
+                Ok(value) => Ok(value),
+                Err(error) => Err(fs::Host::convert_error_code(&mut filesystem, error)?),
+            };
+            match &result {
+                Ok(value) => {
+                    if let Some(opened) = value.opened() {
+                        let owner = state.owner(dir);
+                        state.descriptors.insert(opened, owner);
+                    }
+                }
+                Err(code @ fs::ErrorCode::NotPermitted) => {
+                    let code = code.name();
+                    state.attribution.reporter.report(|| {
+                        Some(Refusal {
+                            components: state.owner(dir).to_vec(),
+                            capability: Capability::Dirs,
+                            attempt: format!("{what} in a granted directory"),
+                            answer: Answer::Error(code),
+                        })
+                    });
+                }
+                Err(_) => {}
+            }
+            Ok((result,))
+        },
+    )?;
+    Ok(())
+}
+
+/// What a filesystem method returns: a new descriptor, or something else.
+trait Opened {
+    /// The representation of the descriptor it opened, if it did.
+    fn opened(&self) -> Option<u32> {
+        None
+    }
+}
+
+impl Opened for Resource<Descriptor> {
+    fn opened(&self) -> Option<u32> {
+        Some(self.rep())
+    }
+}
+
+impl Opened for () {}
+impl Opened for String {}
+impl Opened for fs::DescriptorStat {}
+impl Opened for fs::MetadataHashValue {}
 
 fn cli<'a>(ctx: &'a mut WasiCtx, table: &'a mut ResourceTable) -> WasiCliCtxView<'a> {
     WasiCliCtxView {

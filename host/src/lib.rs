@@ -25,10 +25,12 @@ pub mod cache;
 pub mod capabilities;
 pub mod fault;
 pub mod limits;
+pub mod refusal;
 
 pub use app::{App, Instance, Runtime};
 pub use capabilities::{Options, Stdio};
 pub use fault::{Cause, Fault};
+pub use refusal::{Answer, Refusal, Refusals};
 
 use anyhow::Result;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
