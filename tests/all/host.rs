@@ -1,14 +1,17 @@
-//! The host: each grant works and each missing grant is refused, faults
-//! name the component and function, limits stop hostile guests, and the
-//! host carries on with a fresh instance.
+//! The host: each grant works and each missing grant is refused, each
+//! refusal is reported naming the component, faults name the component and
+//! function, limits stop hostile guests, and the host carries on with a
+//! fresh instance.
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use indexmap::IndexMap;
 use nanoproc_host::cache::{Cache, Outcome};
-use nanoproc_host::{App, Cause, Fault, Options, Runtime};
-use nanoproc_linker::Limits;
+use nanoproc_host::{Answer, App, Cause, Fault, Options, Refusal, Refusals, Runtime};
+use nanoproc_linker::{Capability, Limits, Manifest, compose};
 use nanoproc_tests::{compose_manifest, engine, runtime};
 
 /// The app composed from the manifest at `path` (relative to the project
@@ -262,10 +265,66 @@ fn a_second_load_is_a_cache_hit_and_skips_compilation() {
     eprintln!("compiled in {compiling:?}, loaded from the cache in {loading:?}");
 }
 
+/// The refusals reported by the apps loaded with [`Refused::options`].
+#[derive(Clone, Default)]
+struct Refused(Arc<Mutex<Vec<Refusal>>>);
+
+impl Refused {
+    fn options(&self, base_dir: &Path) -> Options {
+        let log = self.0.clone();
+        Options {
+            base_dir: base_dir.to_path_buf(),
+            refusals: Refusals::Report(Arc::new(move |refusal| {
+                log.lock().unwrap().push(refusal.clone());
+            })),
+            ..Options::default()
+        }
+    }
+
+    /// The refusals reported since the last call, as their lines.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+}
+
+/// Runs `f` until the host's environment is the same before and after it,
+/// since another test may set a variable meanwhile.
+fn with_steady_environment<T>(mut f: impl FnMut() -> T) -> T {
+    loop {
+        let before: Vec<_> = std::env::vars_os().collect();
+        let result = f();
+        if std::env::vars_os().eq(before) {
+            return result;
+        }
+    }
+}
+
+/// The refusal reported when `who` (as the line names it) reads an
+/// environment that grants it the variables `granted`.
+fn environment_refusal(who: &str, granted: &[&str]) -> String {
+    let mut withheld: Vec<String> = std::env::vars_os()
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+        .filter(|name| !granted.contains(&name.as_str()))
+        .collect();
+    withheld.sort();
+    assert!(withheld.len() > 1, "the test runs with a few variables set");
+    format!(
+        "refused {who} {} of the host's environment variables, such as `{}`: \
+         not in its environment grant (left out, no error)",
+        withheld.len(),
+        withheld[0]
+    )
+}
+
 /// A folder with a granted directory `data` (a file, and a symlink to a
 /// secret outside it) and the secret beside it.
 struct Files {
     dir: tempfile::TempDir,
+    /// What the host refused the apps loaded from it.
+    refused: Refused,
 }
 
 impl Files {
@@ -275,7 +334,10 @@ impl Files {
         std::fs::write(dir.path().join("data/public.txt"), "public").unwrap();
         std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
         std::os::unix::fs::symlink("../secret.txt", dir.path().join("data/link.txt")).unwrap();
-        Self { dir }
+        Self {
+            dir,
+            refused: Refused::default(),
+        }
     }
 
     /// The prober app, composed from a manifest written into the folder:
@@ -305,13 +367,7 @@ impl Files {
             ),
         )
         .unwrap();
-        load(
-            &manifest,
-            Options {
-                base_dir: self.dir.path().to_path_buf(),
-                ..Options::default()
-            },
-        )
+        load(&manifest, self.refused.options(self.dir.path()))
     }
 }
 
@@ -324,6 +380,14 @@ fn read(app: &App, dir: &str, path: &str) -> Result<String, String> {
     result
 }
 
+/// The refusal of opening `path` in a granted directory to `who`.
+fn opening(who: &str, path: &str) -> String {
+    format!(
+        "refused {who} opening `{path}` in a granted directory: \
+         not in its filesystem grant (not-permitted)"
+    )
+}
+
 #[test]
 fn a_granted_directory_gives_its_files_and_nothing_outside_it() {
     let files = Files::new();
@@ -331,22 +395,48 @@ fn a_granted_directory_gives_its_files_and_nothing_outside_it() {
     let (dirs,): (Vec<String>,) = app.instantiate().unwrap().call("directories", ()).unwrap();
     assert_eq!(dirs, ["/data"]);
     assert_eq!(read(&app, "/data", "public.txt"), Ok("public".into()));
+    assert_eq!(files.refused.take(), [""; 0]);
     // `..` out of the directory.
     assert_eq!(
         read(&app, "/data", "../secret.txt"),
         Err("not-permitted".into())
     );
+    assert_eq!(files.refused.take(), [opening("`prober`", "../secret.txt")]);
     // A symlink inside pointing out of it.
     assert_eq!(read(&app, "/data", "link.txt"), Err("not-permitted".into()));
+    assert_eq!(files.refused.take(), [opening("`prober`", "link.txt")]);
     // An absolute path.
     assert_eq!(
         read(&app, "/data", "/etc/passwd"),
         Err("not-permitted".into())
     );
-    // A directory that was not granted.
+    assert_eq!(files.refused.take(), [opening("`prober`", "/etc/passwd")]);
+    // A directory that was not granted: the guest finds no such preopen,
+    // and the host is asked nothing it could refuse.
     assert_eq!(
         read(&app, "/", "etc/passwd"),
         Err("no directory `/` was given".into())
+    );
+    assert_eq!(files.refused.take(), [""; 0]);
+}
+
+#[test]
+fn a_refusal_says_who_what_which_grant_and_the_answer() {
+    let files = Files::new();
+    let app = files.prober("");
+    assert_eq!(
+        read(&app, "/data", "../secret.txt"),
+        Err("not-permitted".into())
+    );
+    let refusals = std::mem::take(&mut *files.refused.0.lock().unwrap());
+    assert_eq!(
+        refusals,
+        [Refusal {
+            components: vec!["prober".into()],
+            capability: Capability::Dirs,
+            attempt: "opening `../secret.txt` in a granted directory".into(),
+            answer: Answer::Error("not-permitted"),
+        }]
     );
 }
 
@@ -371,6 +461,13 @@ fn a_read_only_directory_refuses_writes_and_a_read_write_one_takes_them() {
     let read_only = files.prober("");
     assert_eq!(write(&read_only), Err("not-permitted".into()));
     assert!(!files.dir.path().join("data/new.txt").exists());
+    assert_eq!(
+        files.refused.take(),
+        [
+            "refused `prober` opening `new.txt` for writing in a granted directory: \
+          not in its filesystem grant (not-permitted)"
+        ]
+    );
     let read_write =
         files.prober(r#"dirs = [{ host = "data", guest = "/data", mode = "read-write" }]"#);
     assert_eq!(write(&read_write), Ok(()));
@@ -378,6 +475,7 @@ fn a_read_only_directory_refuses_writes_and_a_read_write_one_takes_them() {
         std::fs::read_to_string(files.dir.path().join("data/new.txt")).unwrap(),
         "hello"
     );
+    assert_eq!(files.refused.take(), [""; 0]);
 }
 
 #[test]
@@ -395,20 +493,30 @@ fn only_the_environment_variables_on_the_list_are_seen() {
             .unwrap();
         value
     };
-    assert_eq!(env("CARGO_PKG_NAME"), Some(allowed));
-    assert_eq!(env("CARGO_MANIFEST_DIR"), None);
+    let refusal = || environment_refusal("`prober`", &["CARGO_PKG_NAME"]);
+    with_steady_environment(|| {
+        assert_eq!(env("CARGO_PKG_NAME"), Some(allowed.clone()));
+        assert_eq!(files.refused.take(), [refusal()]);
+    });
+    with_steady_environment(|| {
+        assert_eq!(env("CARGO_MANIFEST_DIR"), None);
+        assert_eq!(files.refused.take(), [refusal()]);
+    });
 }
 
 #[test]
 fn an_arguments_grant_gives_no_variables() {
     let files = Files::new();
     let app = files.prober("args = true, env = []");
-    let (value,): (Option<String>,) = app
-        .instantiate()
-        .unwrap()
-        .call("env", ("CARGO_PKG_NAME".to_string(),))
-        .unwrap();
-    assert_eq!(value, None);
+    with_steady_environment(|| {
+        let (value,): (Option<String>,) = app
+            .instantiate()
+            .unwrap()
+            .call("env", ("CARGO_PKG_NAME".to_string(),))
+            .unwrap();
+        assert_eq!(value, None);
+        assert_eq!(files.refused.take(), [environment_refusal("`prober`", &[])]);
+    });
 }
 
 #[test]
@@ -428,5 +536,263 @@ fn only_the_hosts_on_the_list_can_be_reached() {
         result
     };
     assert_eq!(connect(granted), Ok(()));
+    assert_eq!(files.refused.take(), [""; 0]);
     assert_eq!(connect(other), Err("access-denied".into()));
+    assert_eq!(
+        files.refused.take(),
+        [format!(
+            "refused `prober` a TCP connection to {other}: not in its network grant (access-denied)"
+        )]
+    );
+}
+
+/// A component that imports `wasi:cli/environment`,
+/// `wasi:filesystem/preopens` and `open-at` of `wasi:filesystem/types`, and
+/// exports `test:NAME/probe` with `variables` (how many environment
+/// variables it sees), `open(path)` (opens `path` for reading in its first
+/// preopened directory) and `open-in(sub, path)` (opens the directory
+/// `sub` there, then `path` in it). Opening returns 0 when it opens and
+/// 1 + the error code's index when it does not (`not-permitted` is 32);
+/// `open-in` adds 100 when `sub` does not open.
+fn opener(name: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"
+(component
+  (import "wasi:cli/environment@0.2.12" (instance $env
+    (export "get-environment" (func (result (list (tuple string string)))))
+  ))
+  (import "wasi:filesystem/types@0.2.12" (instance $types
+    (export "descriptor" (type (sub resource)))
+    (type (flags "symlink-follow"))
+    (export "path-flags" (type (eq 1)))
+    (type (flags "create" "directory" "exclusive" "truncate"))
+    (export "open-flags" (type (eq 3)))
+    (type (flags "read" "write" "file-integrity-sync" "data-integrity-sync"
+      "requested-write-sync" "mutate-directory"))
+    (export "descriptor-flags" (type (eq 5)))
+    (type (enum "access" "would-block" "already" "bad-descriptor" "busy" "deadlock"
+      "quota" "exist" "file-too-large" "illegal-byte-sequence" "in-progress"
+      "interrupted" "invalid" "io" "is-directory" "loop" "too-many-links"
+      "message-size" "name-too-long" "no-device" "no-entry" "no-lock"
+      "insufficient-memory" "insufficient-space" "not-directory" "not-empty"
+      "not-recoverable" "unsupported" "no-tty" "no-such-device" "overflow"
+      "not-permitted" "pipe" "read-only" "invalid-seek" "text-file-busy"
+      "cross-device"))
+    (export "error-code" (type (eq 7)))
+    (type (borrow 0))
+    (type (own 0))
+    (type (result 10 (error 8)))
+    (export "[method]descriptor.open-at" (func
+      (param "self" 9) (param "path-flags" 2) (param "path" string)
+      (param "open-flags" 4) (param "flags" 6) (result 11)))
+  ))
+  (alias export $types "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.2.12" (instance $preopens
+    (alias outer 1 $descriptor (type))
+    (export "descriptor" (type (eq 0)))
+    (type (own 1))
+    (type (tuple 2 string))
+    (type (list 3))
+    (export "get-directories" (func (result 4)))
+  ))
+  (core module $libc
+    (memory (export "memory") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
+      (global.set $next (i32.add (local.get $at) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias export $env "get-environment" (func $get-environment))
+  (alias export $preopens "get-directories" (func $get-directories))
+  (alias export $types "[method]descriptor.open-at" (func $open-at))
+  (core func $get-environment (canon lower (func $get-environment)
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (core func $get-directories (canon lower (func $get-directories)
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (core func $open-at (canon lower (func $open-at) (memory (core memory $libc "memory"))))
+  (core module $main
+    (import "libc" "memory" (memory 1))
+    (import "wasi" "get-environment" (func $get-environment (param i32)))
+    (import "wasi" "get-directories" (func $get-directories (param i32)))
+    (import "wasi" "open-at" (func $open-at (param i32 i32 i32 i32 i32 i32 i32)))
+    (func (export "variables") (result i32)
+      (call $get-environment (i32.const 16))
+      (i32.load (i32.const 20)))
+    ;; The handle of the first preopened directory.
+    (func $dir (result i32)
+      (call $get-directories (i32.const 32))
+      (i32.load (i32.load (i32.const 32))))
+    ;; Opens the path at `ptr`, `len` in `dir` for reading, with `oflags`;
+    ;; the handle it opens is at 52.
+    (func $open (param $dir i32) (param $ptr i32) (param $len i32) (param $oflags i32)
+      (result i32)
+      (call $open-at (local.get $dir) (i32.const 0) (local.get $ptr) (local.get $len)
+        (local.get $oflags) (i32.const 1) (i32.const 48))
+      (if (result i32) (i32.load8_u (i32.const 48))
+        (then (i32.add (i32.const 1) (i32.load8_u (i32.const 52))))
+        (else (i32.const 0))))
+    (func (export "open") (param i32 i32) (result i32)
+      (call $open (call $dir) (local.get 0) (local.get 1) (i32.const 0)))
+    (func (export "open-in") (param i32 i32 i32 i32) (result i32)
+      (local $opened i32)
+      (local.set $opened (call $open (call $dir) (local.get 0) (local.get 1) (i32.const 2)))
+      (if (result i32) (local.get $opened)
+        (then (i32.add (i32.const 100) (local.get $opened)))
+        (else (call $open (i32.load (i32.const 52)) (local.get 2) (local.get 3) (i32.const 0))))))
+  (core instance $main (instantiate $main
+    (with "libc" (instance $libc))
+    (with "wasi" (instance
+      (export "get-environment" (func $get-environment))
+      (export "get-directories" (func $get-directories))
+      (export "open-at" (func $open-at))))))
+  (func $variables (result u32) (canon lift (core func $main "variables")))
+  (func $open (param "path" string) (result u32) (canon lift (core func $main "open")
+    (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (func $open-in (param "sub" string) (param "path" string) (result u32)
+    (canon lift (core func $main "open-in")
+      (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+  (instance $probe
+    (export "variables" (func $variables))
+    (export "open" (func $open))
+    (export "open-in" (func $open-in)))
+  (export "test:{name}/probe" (instance $probe))
+)
+"#
+    ))
+    .unwrap()
+}
+
+/// Two openers, `a` and `b`, granted what the TOML tables `a` and `b` say,
+/// in a folder with the directories `one` (holding `sub/inner.txt` and
+/// `public.txt`) and `two`, and `secret.txt` beside them.
+struct Openers {
+    app: App,
+    refused: Refused,
+    _dir: tempfile::TempDir,
+}
+
+impl Openers {
+    fn new(a: &str, b: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("one/sub")).unwrap();
+        std::fs::create_dir(dir.path().join("two")).unwrap();
+        std::fs::write(dir.path().join("one/sub/inner.txt"), "inner").unwrap();
+        std::fs::write(dir.path().join("one/public.txt"), "public").unwrap();
+        std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
+        let manifest = Manifest::parse(
+            "nanoproc.toml",
+            format!(
+                "[app]\nexport = [\"a\", \"b\"]\n\
+                 [components.a]\npath = \"a.wasm\"\ngrants = {a}\n\
+                 [components.b]\npath = \"b.wasm\"\ngrants = {b}\n"
+            ),
+        )
+        .unwrap();
+        let bytes = IndexMap::from([
+            ("a".to_string(), opener("a")),
+            ("b".to_string(), opener("b")),
+        ]);
+        let composition = compose(&manifest, &bytes).unwrap();
+        let refused = Refused::default();
+        let app = runtime()
+            .load(&composition.bytes, refused.options(dir.path()))
+            .unwrap();
+        Self {
+            app,
+            refused,
+            _dir: dir,
+        }
+    }
+
+    fn open(&self, who: &str, path: &str) -> u32 {
+        let (opened,): (u32,) = self
+            .app
+            .instantiate()
+            .unwrap()
+            .call(&format!("test:{who}/probe#open"), (path.to_string(),))
+            .unwrap();
+        opened
+    }
+
+    fn open_in(&self, who: &str, sub: &str, path: &str) -> u32 {
+        let (opened,): (u32,) = self
+            .app
+            .instantiate()
+            .unwrap()
+            .call(
+                &format!("test:{who}/probe#open-in"),
+                (sub.to_string(), path.to_string()),
+            )
+            .unwrap();
+        opened
+    }
+
+    fn variables(&self, who: &str) -> u32 {
+        let (count,): (u32,) = self
+            .app
+            .instantiate()
+            .unwrap()
+            .call(&format!("test:{who}/probe#variables"), ())
+            .unwrap();
+        count
+    }
+}
+
+/// What `open` returns for `not-permitted`.
+const NOT_PERMITTED: u32 = 32;
+
+#[test]
+fn a_refusal_names_the_component_whose_own_grant_refused_it() {
+    let openers = Openers::new(
+        r#"{ env = ["CARGO_PKG_NAME"], dirs = [{ host = "one" }] }"#,
+        r#"{ env = ["CARGO_MANIFEST_DIR"], dirs = [{ host = "two" }] }"#,
+    );
+    assert_eq!(openers.open("a", "public.txt"), 0);
+    assert_eq!(openers.open("a", "../secret.txt"), NOT_PERMITTED);
+    assert_eq!(openers.refused.take(), [opening("`a`", "../secret.txt")]);
+    assert_eq!(openers.open("b", "../secret.txt"), NOT_PERMITTED);
+    assert_eq!(openers.refused.take(), [opening("`b`", "../secret.txt")]);
+    // A descriptor opened from a preopen is held under the same grant;
+    // it is a directory of its own, so `..` leaves it.
+    assert_eq!(openers.open_in("a", "sub", "inner.txt"), 0);
+    assert_eq!(openers.refused.take(), [""; 0]);
+    assert_eq!(openers.open_in("a", "sub", "../public.txt"), NOT_PERMITTED);
+    assert_eq!(openers.refused.take(), [opening("`a`", "../public.txt")]);
+    with_steady_environment(|| {
+        assert_eq!(openers.variables("a"), 1);
+        assert_eq!(
+            openers.refused.take(),
+            [environment_refusal("`a`", &["CARGO_PKG_NAME"])]
+        );
+        assert_eq!(openers.variables("b"), 1);
+        assert_eq!(
+            openers.refused.take(),
+            [environment_refusal("`b`", &["CARGO_MANIFEST_DIR"])]
+        );
+    });
+}
+
+#[test]
+fn a_refusal_under_a_grant_several_components_share_names_them_all() {
+    let same = r#"{ env = ["CARGO_PKG_NAME"], dirs = [{ host = "one" }] }"#;
+    let openers = Openers::new(same, same);
+    assert_eq!(openers.open("b", "../secret.txt"), NOT_PERMITTED);
+    assert_eq!(
+        openers.refused.take(),
+        [opening("`a` or `b`", "../secret.txt")]
+    );
+    assert_eq!(openers.open_in("a", "sub", "/etc/passwd"), NOT_PERMITTED);
+    assert_eq!(
+        openers.refused.take(),
+        [opening("`a` or `b`", "/etc/passwd")]
+    );
+    with_steady_environment(|| {
+        assert_eq!(openers.variables("b"), 1);
+        assert_eq!(
+            openers.refused.take(),
+            [environment_refusal("`a` or `b`", &["CARGO_PKG_NAME"])]
+        );
+    });
 }
