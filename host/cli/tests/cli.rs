@@ -91,3 +91,47 @@ fn a_bad_call_says_what_is_wrong() {
         text(&output.stderr)
     );
 }
+
+#[test]
+fn each_refusal_is_a_line_on_stderr_and_the_guest_gets_its_error() {
+    let cache = tempfile::tempdir().unwrap();
+    let app = tempfile::tempdir().unwrap();
+    std::fs::create_dir(app.path().join("data")).unwrap();
+    let manifest = app.path().join("nanoproc.toml");
+    std::fs::write(
+        &manifest,
+        "[app]\nname = \"probe\"\nexport = [\"prober\"]\n\n\
+         [components.prober]\nguest = \"prober\"\n\
+         grants = { dirs = [{ host = \"data\", guest = \"/data\" }], \
+         env = [\"HOME\"], network = [\"127.0.0.1:1\"] }\n",
+    )
+    .unwrap();
+    let components = root().join("target/components");
+    let call = |call: &str| {
+        nanoproc(
+            &[
+                "call",
+                manifest.to_str().unwrap(),
+                call,
+                "--components",
+                components.to_str().unwrap(),
+            ],
+            &cache,
+        )
+    };
+    let output = call(r#"read("/data", "../secret.txt")"#);
+    assert_eq!(text(&output.stdout), "err(\"not-permitted\")\n");
+    assert_eq!(
+        text(&output.stderr),
+        "nanoproc: refused `prober` opening `../secret.txt` in a granted directory: \
+         not in its filesystem grant (not-permitted)\n"
+    );
+    assert!(output.status.success());
+    let output = call(r#"connect("127.0.0.1:2")"#);
+    assert_eq!(text(&output.stdout), "err(\"access-denied\")\n");
+    assert_eq!(
+        text(&output.stderr),
+        "nanoproc: refused `prober` a TCP connection to 127.0.0.1:2: \
+         not in its network grant (access-denied)\n"
+    );
+}
