@@ -112,7 +112,8 @@ impl Graph {
     }
 
     /// A self-contained SVG: components in rows by how far they are from
-    /// the app's exports, capabilities in the bottom row.
+    /// the app's exports, each wire an arrow labelled with its interface, and
+    /// the capabilities granted to a component listed in red in its box.
     pub fn to_svg(&self) -> String {
         // Rank: exported components at 0, each provider below its importers.
         let mut rank: Vec<usize> = vec![0; self.components.len()];
@@ -124,8 +125,26 @@ impl Graph {
                 }
             }
         }
+        let granted = |component: &str| {
+            self.grants
+                .iter()
+                .filter(|(holder, _)| holder == component)
+                .map(|(_, capability)| capability.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let any_grant = !self.grants.is_empty();
+        // Boxes fit the longest line they hold (about 7 px a character).
+        let longest = self
+            .components
+            .iter()
+            .map(|c| c.chars().count().max(granted(c).chars().count()))
+            .max()
+            .unwrap_or(0);
+        let box_w = (longest as f64 * 7.0 + 24.0).max(130.0);
+        let box_h = if any_grant { 54.0 } else { 40.0 };
+        let (gap_x, gap_y, margin) = (40.0, 80.0, 30.0);
         let rows = rank.iter().max().map_or(0, |r| r + 1);
-        let (box_w, box_h, gap_x, gap_y, margin) = (150.0, 40.0, 40.0, 90.0, 30.0);
         let component_rows: Vec<Vec<&String>> = (0..rows)
             .map(|row| {
                 self.components
@@ -139,51 +158,27 @@ impl Graph {
         let widest = component_rows
             .iter()
             .map(Vec::len)
-            .chain([self.capabilities.len()])
             .max()
             .unwrap_or(1)
             .max(1);
         let full = widest as f64 * (box_w + gap_x) - gap_x;
-        let row_y = |row: usize| margin + 20.0 + row as f64 * (box_h + gap_y);
-        let mut layout: Vec<(String, f64, f64, bool)> = Vec::new();
+        let top = margin + 30.0;
+        let mut layout: Vec<(&String, f64, f64)> = Vec::new();
         for (row, names) in component_rows.iter().enumerate() {
             // Each row is centred under the widest one.
             let used = names.len() as f64 * (box_w + gap_x) - gap_x;
             for (i, name) in names.iter().enumerate() {
                 let x = margin + (full - used) / 2.0 + i as f64 * (box_w + gap_x);
-                layout.push(((*name).clone(), x, row_y(row), false));
+                layout.push((name, x, top + row as f64 * (box_h + gap_y)));
             }
         }
-        // A capability sits under the components that hold it.
-        let mut next_free = margin;
-        for cap in &self.capabilities {
-            let xs: Vec<f64> = self
-                .grants
-                .iter()
-                .filter(|(_, c)| c == cap)
-                .filter_map(|(holder, _)| {
-                    layout
-                        .iter()
-                        .find(|(n, _, _, c)| n == holder && !c)
-                        .map(|l| l.1)
-                })
-                .collect();
-            let wanted = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
-            let x = wanted.max(next_free);
-            next_free = x + box_w + gap_x;
-            layout.push((cap.to_string(), x, row_y(rows), true));
-        }
-        let right = layout
-            .iter()
-            .map(|l| l.1 + box_w)
-            .fold(margin + full, f64::max);
-        let width = right + margin;
-        let height = margin * 2.0 + 20.0 + (rows + 1) as f64 * (box_h + gap_y) - gap_y;
-        let find = |name: &str, cap: bool| {
+        let width = (margin * 2.0 + full).max(420.0);
+        let height = top + margin + rows as f64 * (box_h + gap_y) - gap_y;
+        let find = |name: &str| {
             layout
                 .iter()
-                .find(|(n, _, _, c)| n == name && *c == cap)
-                .map(|(_, x, y, _)| (*x, *y))
+                .find(|(n, _, _)| *n == name)
+                .map(|(_, x, y)| (*x, *y))
         };
         let mut out = format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"13\">\n"
@@ -195,21 +190,23 @@ impl Graph {
             margin + 4.0,
             xml(&self.app)
         );
-        let edge = |out: &mut String,
-                    from: (f64, f64),
-                    to: (f64, f64),
-                    label: &str,
-                    granted: bool| {
-            let (x1, y1) = (from.0 + box_w / 2.0, from.1 + box_h);
-            let (x2, y2) = (to.0 + box_w / 2.0, to.1);
-            let style = if granted {
-                "stroke=\"#c0392b\" stroke-dasharray=\"5 4\""
-            } else {
-                "stroke=\"#555\""
-            };
+        if any_grant {
             let _ = writeln!(
                 out,
-                "  <line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" {style} marker-end=\"url(#arrow)\"/>"
+                "  <text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" fill=\"#c0392b\" text-anchor=\"end\">red: the capabilities granted to a component</text>",
+                width - margin,
+                margin + 4.0
+            );
+        }
+        for (from, to, label) in &self.wires {
+            let (Some(a), Some(b)) = (find(from), find(to)) else {
+                continue;
+            };
+            let (x1, y1) = (a.0 + box_w / 2.0, a.1 + box_h);
+            let (x2, y2) = (b.0 + box_w / 2.0, b.1);
+            let _ = writeln!(
+                out,
+                "  <line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>"
             );
             // The label sits near the provider, where edges fan apart.
             let short = label.rsplit('/').next().unwrap_or(label);
@@ -221,36 +218,39 @@ impl Graph {
                 xml(label),
                 xml(short)
             );
-        };
-        for (from, to, label) in &self.wires {
-            if let (Some(a), Some(b)) = (find(from, false), find(to, false)) {
-                edge(&mut out, a, b, label, false);
-            }
         }
-        for (holder, cap) in &self.grants {
-            if let (Some(a), Some(b)) = (find(holder, false), find(&cap.to_string(), true)) {
-                edge(&mut out, a, b, "granted", true);
-            }
-        }
-        for (name, x, y, is_cap) in &layout {
-            let (fill, stroke, rx) = if *is_cap {
-                ("#ffe9d6", "#c0392b", 20)
-            } else if self.exported.contains(name) {
-                ("#d6e6ff", "#2c5aa0", 8)
+        for (name, x, y) in &layout {
+            let (fill, stroke) = if self.exported.contains(*name) {
+                ("#d6e6ff", "#2c5aa0")
             } else {
-                ("#eef3fb", "#6b7a90", 8)
+                ("#eef3fb", "#6b7a90")
             };
             let _ = writeln!(
                 out,
-                "  <rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{box_w:.0}\" height=\"{box_h:.0}\" rx=\"{rx}\" fill=\"{fill}\" stroke=\"{stroke}\"/>"
+                "  <rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{box_w:.0}\" height=\"{box_h:.0}\" rx=\"8\" fill=\"{fill}\" stroke=\"{stroke}\"/>"
             );
+            let grants = granted(name);
+            let name_y = if grants.is_empty() {
+                box_h / 2.0 + 4.0
+            } else {
+                22.0
+            };
             let _ = writeln!(
                 out,
                 "  <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\">{}</text>",
                 x + box_w / 2.0,
-                y + box_h / 2.0 + 4.0,
+                y + name_y,
                 xml(name)
             );
+            if !grants.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  <text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" fill=\"#c0392b\" text-anchor=\"middle\">{}</text>",
+                    x + box_w / 2.0,
+                    y + 41.0,
+                    xml(&grants)
+                );
+            }
         }
         out.push_str("</svg>\n");
         out

@@ -143,19 +143,21 @@ fn bad_front_matter_is_reported_by_the_app() {
 }
 
 #[test]
-fn picture_of_the_example_app_draws_every_component_and_grant() {
+fn picture_of_the_example_app_draws_every_component_wire_and_grant() {
     let composition = compose_manifest("guests/pages/nanoproc.toml").unwrap();
     let svg = nanoproc_linker::Graph::new(&composition.plan).to_svg();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.ends_with("</svg>\n"));
-    // Six components and one capability, stderr.
-    assert_eq!(svg.matches("<rect ").count(), 7, "{svg}");
-    for name in [
-        "pages", "markdown", "json", "compress", "hash", "logger", "stderr",
-    ] {
+    // Six components, the logger's box listing its one grant.
+    assert_eq!(svg.matches("<rect ").count(), 6, "{svg}");
+    for name in ["pages", "markdown", "json", "compress", "hash", "logger"] {
         assert!(svg.contains(&format!(">{name}</text>")), "{name} missing");
     }
-    // Five wires and one grant, each an arrow.
-    assert_eq!(svg.matches("<line ").count(), 6);
-    assert_eq!(svg.matches("stroke-dasharray").count(), 1);
+    assert_eq!(
+        svg.matches("fill=\"#c0392b\" text-anchor=\"middle\">stderr</text>")
+            .count(),
+        1
+    );
+    // Five wires, each an arrow.
+    assert_eq!(svg.matches("<line ").count(), 5);
 }
