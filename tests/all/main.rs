@@ -3,6 +3,7 @@
 mod cache;
 mod compose;
 mod compress;
+mod demo;
 mod deny;
 mod fixtures;
 mod grants;

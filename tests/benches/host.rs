@@ -8,6 +8,7 @@ use std::time::Instant;
 use nanoproc_host::cache::Cache;
 use nanoproc_host::{App, Options, Runtime};
 use nanoproc_tests::compose_manifest;
+use nanoproc_tests::measure::Stats;
 
 /// Rounds per case; the cases take turns round by round.
 const ROUNDS: usize = 15;
@@ -15,24 +16,6 @@ const ROUNDS: usize = 15;
 const INSTANCES: usize = 200;
 /// Calls per measured call into the relay.
 const STEPS: u32 = 100_000;
-
-/// Median, min and max of samples, in nanoseconds.
-struct Stats {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Stats {
-    fn of(mut samples: Vec<f64>) -> Self {
-        samples.sort_by(f64::total_cmp);
-        Self {
-            median: samples[samples.len() / 2],
-            min: samples[0],
-            max: samples[samples.len() - 1],
-        }
-    }
-}
 
 fn row(case: &str, stats: &Stats, unit: &str, scale: f64) {
     println!(

@@ -4,10 +4,14 @@
 //! The components are built by `cargo xtask build` (which `cargo xtask test`
 //! runs first); a test that finds one missing fails and says so.
 
+pub mod measure;
 pub mod native;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use indexmap::IndexMap;
 use std::sync::{Mutex, OnceLock};
 
 use wasmtime::Engine;
@@ -86,30 +90,50 @@ pub fn component(name: &str) -> Component {
         .clone()
 }
 
+/// The app manifest at `path` (relative to the project root, or absolute)
+/// and the bytes of its components, with `guest = "…"` sources taken from
+/// [`components_dir`].
+///
+/// # Errors
+///
+/// When the manifest is malformed or a component file cannot be read.
+pub fn app_inputs(
+    path: &Path,
+) -> anyhow::Result<(nanoproc_linker::Manifest, IndexMap<String, Vec<u8>>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate is inside the project");
+    let manifest = nanoproc_linker::Manifest::read(&root.join(path))?;
+    let mut bytes = IndexMap::new();
+    for (name, component) in &manifest.components {
+        let file = manifest
+            .base_dir()
+            .join(component.source.component_path(&components_dir()));
+        let data = std::fs::read(&file).with_context(|| {
+            format!(
+                "cannot read {}; build it with `cargo xtask build`",
+                file.display()
+            )
+        })?;
+        bytes.insert(name.clone(), data);
+    }
+    Ok((manifest, bytes))
+}
+
 /// Composes the app manifest at `path` (relative to the project root), with
 /// `guest = "…"` sources taken from [`components_dir`].
 ///
 /// # Errors
 ///
-/// As [`nanoproc_linker::compose`], or when a component file is missing.
+/// As [`nanoproc_linker::compose`].
+///
+/// # Panics
+///
+/// When the manifest cannot be read or a component file is missing.
 pub fn compose_manifest(
     path: &str,
 ) -> Result<nanoproc_linker::Composition, nanoproc_linker::ComposeError> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let manifest = nanoproc_linker::Manifest::read(&root.join(path))?;
-    let mut bytes = indexmap::IndexMap::new();
-    for (name, component) in &manifest.components {
-        let file = manifest
-            .base_dir()
-            .join(component.source.component_path(&components_dir()));
-        let data = std::fs::read(&file).unwrap_or_else(|e| {
-            panic!(
-                "cannot read {}: {e}; build it with `cargo xtask build`",
-                file.display()
-            )
-        });
-        bytes.insert(name.clone(), data);
-    }
+    let (manifest, bytes) = app_inputs(Path::new(path)).unwrap_or_else(|e| panic!("{e:#}"));
     nanoproc_linker::compose(&manifest, &bytes)
 }
 

@@ -21,14 +21,6 @@ pub const COMPONENTS_DIR: &str = "target/components";
 /// The cargo target directory of the guest build, relative to the project root.
 const GUEST_TARGET_DIR: &str = "target/wasm";
 
-/// One component the build produced.
-pub struct Built {
-    /// The guest's name: its directory under `guests/`.
-    pub name: String,
-    /// The component file.
-    pub component: PathBuf,
-}
-
 /// What to do with a generated file that differs from the one on disk.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Generated {
@@ -50,7 +42,7 @@ struct Guest {
 
 /// Generates bindings, builds the guests for wasm and encodes each as a
 /// component in [`COMPONENTS_DIR`]. Unchanged outputs are left untouched.
-pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
+pub fn build(root: &Path, generated: Generated) -> Result<()> {
     let started = Instant::now();
     let metadata = cargo_metadata(root)?;
     let guests = find_guests(root, &metadata)?;
@@ -112,7 +104,6 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let width = guests.iter().map(|g| g.name.len()).max().unwrap_or(0);
-    let mut built = Vec::new();
     for guest in &guests {
         let core = target_dir
             .join(guest.target.triple())
@@ -136,17 +127,13 @@ pub fn build(root: &Path, generated: Generated) -> Result<Vec<Built>> {
                 adapter_added.join(", ")
             );
         }
-        built.push(Built {
-            name: guest.name.clone(),
-            component: path,
-        });
     }
     eprintln!(
         "xtask: {} components ready in {:.1} s",
-        built.len(),
+        guests.len(),
         started.elapsed().as_secs_f64()
     );
-    Ok(built)
+    Ok(())
 }
 
 /// Encodes the core module at `core` as a component and checks that it

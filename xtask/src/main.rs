@@ -30,8 +30,18 @@ enum Cmd {
     /// Installs the guest toolchain first when it is missing and this is a
     /// Debian machine on which we are root; otherwise says what to install.
     Build,
-    /// Build the guests and show each component's imports, exports and WIT.
-    Demo,
+    /// Build the guests, then run the demo in a release build: compose the
+    /// example site app, audit it, run it beside the same crates natively,
+    /// show a compromised dependency refused and contained, print the figures.
+    ///
+    /// Everything it writes goes to `target/demo/`. The demo process is given
+    /// fake secrets in `AWS_SECRET_ACCESS_KEY` and `GITHUB_TOKEN`, for the
+    /// compromised dependency to look for.
+    Demo {
+        /// Arguments for the demo after `--`, such as `--rounds 5` (`-- --help` lists them).
+        #[arg(last = true)]
+        demo_args: Vec<String>,
+    },
     /// Build the guests, then compose an app manifest with `nanoproc compose`.
     ///
     /// `guest = "…"` entries of the manifest are the components this build
@@ -74,9 +84,20 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Build => {
             guests::build(&root, guests::Generated::Write)?;
         }
-        Cmd::Demo => {
-            let built = guests::build(&root, guests::Generated::Write)?;
-            demo(&root, &built)?;
+        Cmd::Demo { demo_args } => {
+            guests::build(&root, guests::Generated::Write)?;
+            let mut args = vec![
+                "run",
+                "--release",
+                "--quiet",
+                "--package",
+                "nanoproc-tests",
+                "--bin",
+                "demo",
+                "--",
+            ];
+            args.extend(demo_args.iter().map(String::as_str));
+            cargo_with(&root, &args, &FAKE_SECRETS)?;
         }
         Cmd::Compose { manifest, output } => {
             let absolute = |p: &Path| {
@@ -143,40 +164,6 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-/// Prints what each built component imports and exports.
-fn demo(root: &Path, built: &[guests::Built]) -> Result<()> {
-    for guest in built {
-        let bytes = std::fs::read(&guest.component)
-            .with_context(|| format!("cannot read {}", guest.component.display()))?;
-        let interface = nanoproc_linker::ComponentInterface::read(&bytes)
-            .with_context(|| format!("cannot read component `{}`", guest.name))?;
-        let names = |items: &[nanoproc_linker::Item]| {
-            if items.is_empty() {
-                "nothing".to_string()
-            } else {
-                items
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
-        println!(
-            "\n== {} ({}, {})",
-            guest.name,
-            relative(root, &guest.component).display(),
-            human_size(bytes.len())
-        );
-        println!("imports: {}", names(&interface.imports));
-        println!("exports: {}", names(&interface.exports));
-        println!();
-        for line in interface.wit.lines() {
-            println!("    {line}");
-        }
-    }
-    Ok(())
-}
-
 /// The workspace root, from where this crate lives in it.
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -185,13 +172,26 @@ fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Fake secrets the demo's compromised dependency looks for.
+const FAKE_SECRETS: [(&str, &str); 2] = [
+    ("AWS_SECRET_ACCESS_KEY", "demo-canary-aws-secret-key-5b7e01"),
+    ("GITHUB_TOKEN", "demo-canary-github-token-c94d62"),
+];
+
 /// Runs the cargo that runs us, in `root`, failing when it fails.
 fn cargo(root: &Path, args: &[&str]) -> Result<()> {
+    cargo_with(root, args, &[])
+}
+
+/// Runs the cargo that runs us, in `root`, with the environment variables
+/// `env` set, failing when it fails.
+fn cargo_with(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
     eprintln!("xtask: cargo {}", args.join(" "));
     let status = Command::new(&cargo)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root)
         .status()
         .with_context(|| format!("cannot run {}", Path::new(&cargo).display()))?;

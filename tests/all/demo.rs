@@ -1,0 +1,188 @@
+//! The demo, end to end, as `cargo xtask demo` runs it: both apps write
+//! exactly what the same crates write natively, byte for byte; the
+//! compromised markdown release is refused at compose time, and at run time
+//! each of its attempts is refused and logged while the output stays right.
+//! A control run shows its payload does steal when it is granted enough.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nanoproc_host::{Options, Refusals, Stdio};
+use nanoproc_tests::{native, runtime};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// The fake secrets the test gives the demo process.
+const SECRETS: &[(&str, &str)] = &[
+    ("AWS_SECRET_ACCESS_KEY", "test-canary-aws-0d9b"),
+    ("GITHUB_TOKEN", "test-canary-github-71ce"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The files in `dir`, by name, with their bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| {
+            let entry = entry.unwrap();
+            (
+                entry.file_name().into_string().unwrap(),
+                std::fs::read(entry.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The lines of `text` after the line `start` up to the line that starts
+/// with `end`, without their margin.
+fn section<'a>(text: &'a str, start: &str, end: &str) -> Vec<&'a str> {
+    text.lines()
+        .skip_while(|line| line.trim() != start)
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with(end))
+        .map(|line| line.trim_start().trim_start_matches("| "))
+        .collect()
+}
+
+#[test]
+fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_demo"))
+        .arg("--work")
+        .arg(work.path())
+        .args(["--rounds", "1"])
+        .envs(SECRETS.iter().copied())
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+
+    // The native build, made here with the same crates.
+    let native_dir = tempfile::tempdir().unwrap();
+    let report = native::site(&root().join("guests/site/sample"), native_dir.path()).unwrap();
+    let expected = files(native_dir.path());
+    assert_eq!(expected.len(), 6);
+    for app in ["site", "compromised"] {
+        let out = work.path().join("home").join(app).join("out");
+        assert!(
+            files(&out) == expected,
+            "{} differs from native",
+            out.display()
+        );
+    }
+    let printed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("stdout | "))
+        .collect();
+    assert_eq!(printed, report.lines().collect::<Vec<_>>());
+
+    // No secret anywhere the apps wrote.
+    let planted = [
+        std::fs::read_to_string(work.path().join("home/.ssh/id_rsa")).unwrap(),
+        std::fs::read_to_string(work.path().join("home/.aws/credentials")).unwrap(),
+    ];
+    for app in ["site", "compromised"] {
+        for (name, bytes) in files(&work.path().join("home").join(app).join("out")) {
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in SECRETS
+                .iter()
+                .map(|(_, s)| *s)
+                .chain(planted.iter().map(|s| s.trim()))
+            {
+                assert!(!text.contains(secret), "{app}/out/{name} holds `{secret}`");
+            }
+        }
+    }
+
+    assert_eq!(
+        section(
+            &stdout,
+            "composed with the site's own manifest, it is refused:",
+            "granted narrowly"
+        ),
+        [
+            "component `markdown` imports `wasi:cli/environment@0.2.12`, `wasi:filesystem/types@0.2.12`, \
+             `wasi:filesystem/preopens@0.2.12`, `wasi:sockets/network@0.2.12`, \
+             `wasi:sockets/instance-network@0.2.12`, `wasi:sockets/tcp@0.2.12`, \
+             `wasi:sockets/tcp-create-socket@0.2.12`, which are not granted to it",
+            "  --> guests/site/nanoproc.toml:26:1",
+            "  help: to grant them, add `env = [\"VAR\"]` and `dirs = [{ host = \"dir\", mode = \"read-only\" }]` \
+             and `network = [\"host:port\"]` under `[components.markdown.grants]`",
+        ]
+    );
+    let refusals = section(
+        &stdout,
+        "run, the host refuses each attempt and logs it:",
+        "its output",
+    );
+    let (environment, rest) = refusals.split_first().expect("refusals");
+    assert!(
+        environment.starts_with("refused `markdown` ")
+            && environment.ends_with(": not in its environment grant (left out, no error)"),
+        "{environment}"
+    );
+    assert_eq!(
+        rest,
+        [
+            "refused `markdown` opening `../.ssh/id_rsa` in a granted directory: not in its filesystem grant (not-permitted)",
+            "refused `markdown` opening `../../.ssh/id_rsa` in a granted directory: not in its filesystem grant (not-permitted)",
+            "refused `markdown` opening `../.aws/credentials` in a granted directory: not in its filesystem grant (not-permitted)",
+            "refused `markdown` opening `../../.aws/credentials` in a granted directory: not in its filesystem grant (not-permitted)",
+            "refused `markdown` a TCP connection to 203.0.113.7:443: not in its network grant (access-denied)",
+        ]
+    );
+    let calls = stdout
+        .lines()
+        .find(|line| line.trim_start().starts_with("calls between components"))
+        .expect("the number of calls between components");
+    assert_eq!(
+        calls.split_whitespace().collect::<Vec<_>>().join(" "),
+        "calls between components in one run 19 (site -> pages 1; \
+         pages -> json 4, markdown 4, compress 3, hash 3, logger 4)"
+    );
+    assert!(work.path().join("site.svg").is_file());
+}
+
+/// The control: granted the home directory itself, the compromised release
+/// does steal the planted key and hides it in the page it renders.
+#[test]
+fn granted_enough_the_compromised_dependency_steals() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("home/.ssh")).unwrap();
+    std::fs::write(dir.path().join("home/.ssh/id_rsa"), "planted-key-3e1f\n").unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::create_dir(dir.path().join("sample")).unwrap();
+    std::fs::write(dir.path().join("sample/page.md"), "# Page\n").unwrap();
+    let manifest = std::fs::read_to_string(root().join("guests/site/compromised.toml"))
+        .unwrap()
+        .replace(
+            r#"dirs = [{ host = "sample", guest = "/docs", mode = "read-only" }]"#,
+            r#"dirs = [{ host = "home", guest = "/docs", mode = "read-only" }]"#,
+        );
+    std::fs::write(dir.path().join("nanoproc.toml"), manifest).unwrap();
+    let composition =
+        nanoproc_tests::compose_manifest(dir.path().join("nanoproc.toml").to_str().unwrap())
+            .unwrap();
+    let stdout = MemoryOutputPipe::new(1 << 20);
+    let options = Options {
+        base_dir: dir.path().to_path_buf(),
+        args: vec!["site".into()],
+        stdout: Stdio::Pipe(stdout.clone()),
+        stderr: Stdio::Pipe(MemoryOutputPipe::new(1 << 20)),
+        refusals: Refusals::Ignore,
+        ..Default::default()
+    };
+    let app = runtime().load(&composition.bytes, options).unwrap();
+    assert_eq!(app.instantiate().unwrap().run().unwrap(), 0);
+    let page = std::fs::read_to_string(dir.path().join("out/page.html")).unwrap();
+    assert!(
+        page.ends_with("<h1>Page</h1>\n<!-- .ssh/id_rsa: planted-key-3e1f\n -->\n"),
+        "{page}"
+    );
+}

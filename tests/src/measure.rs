@@ -1,0 +1,97 @@
+//! Medians with their spread, for the benchmark and the demo, which both
+//! measure compared cases in turns within one run.
+
+use std::time::{Duration, Instant};
+
+/// The median, min and max of a set of samples, in nanoseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    /// The middle sample.
+    pub median: f64,
+    /// The smallest sample.
+    pub min: f64,
+    /// The largest sample.
+    pub max: f64,
+}
+
+impl Stats {
+    /// The statistics of `samples`.
+    ///
+    /// # Panics
+    ///
+    /// When there are no samples.
+    pub fn of(mut samples: Vec<f64>) -> Self {
+        assert!(!samples.is_empty(), "statistics of no samples");
+        samples.sort_by(f64::total_cmp);
+        Self {
+            median: samples[samples.len() / 2],
+            min: samples[0],
+            max: samples[samples.len() - 1],
+        }
+    }
+
+    /// The median with min and max, in the unit that suits it best.
+    pub fn human(&self) -> String {
+        let unit = unit(self.median);
+        format!(
+            "{} ({}-{})",
+            unit.show(self.median),
+            unit.number(self.min),
+            unit.number(self.max)
+        )
+    }
+}
+
+/// Nanoseconds `f` took.
+pub fn nanos(f: impl FnOnce()) -> f64 {
+    let started = Instant::now();
+    f();
+    started.elapsed().as_nanos() as f64
+}
+
+/// A duration as nanoseconds.
+pub fn duration_nanos(duration: Duration) -> f64 {
+    duration.as_nanos() as f64
+}
+
+/// A unit of time to show nanoseconds in.
+#[derive(Clone, Copy)]
+struct Unit {
+    name: &'static str,
+    nanos: f64,
+}
+
+impl Unit {
+    fn number(self, ns: f64) -> String {
+        let value = ns / self.nanos;
+        if value >= 100.0 {
+            format!("{value:.0}")
+        } else if value >= 10.0 {
+            format!("{value:.1}")
+        } else {
+            format!("{value:.2}")
+        }
+    }
+
+    fn show(self, ns: f64) -> String {
+        format!("{} {}", self.number(ns), self.name)
+    }
+}
+
+fn unit(ns: f64) -> Unit {
+    let (name, nanos) = if ns >= 1e9 {
+        ("s", 1e9)
+    } else if ns >= 1e6 {
+        ("ms", 1e6)
+    } else if ns >= 1e3 {
+        ("µs", 1e3)
+    } else {
+        ("ns", 1.0)
+    };
+    Unit { name, nanos }
+}
+
+/// `ns` in the unit that suits it best, such as `14.2 ms`.
+pub fn human(ns: f64) -> String {
+    unit(ns).show(ns)
+}
