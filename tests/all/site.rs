@@ -214,3 +214,18 @@ fn a_read_only_output_directory_fails_with_the_error_code() {
         ["about.md", "index.md", "notes.md"]
     );
 }
+
+#[test]
+fn the_committed_picture_of_the_app_is_its_graph() {
+    let composition = compose_manifest(MANIFEST).unwrap();
+    let svg = nanoproc_linker::Graph::new(&composition.plan).to_svg();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/site/site.svg"),
+    )
+    .unwrap();
+    assert!(
+        committed == svg,
+        "guests/site/site.svg is stale: run \
+         `cargo run -p nanoproc-cli -- graph guests/site/nanoproc.toml -o guests/site/site.svg`"
+    );
+}

@@ -89,7 +89,6 @@ fn run(cli: Cli) -> Result<()> {
             let mut args = vec![
                 "run",
                 "--release",
-                "--quiet",
                 "--package",
                 "nanoproc-tests",
                 "--bin",
