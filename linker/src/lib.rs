@@ -1,8 +1,10 @@
 //! The nanoproc linker: everything that can be decided about an app before it
 //! runs, as a pure function of its input bytes.
 //!
-//! Today it reads one component and tells what it imports and exports; the
-//! composition of an app manifest into one component builds on it.
+//! [`compose`] turns an app manifest and its components' bytes into one
+//! composed component, or an error naming what was not granted or does not
+//! fit; [`Audit`] and [`Graph`] describe the result. [`ComponentInterface`]
+//! tells what one component imports and exports:
 //!
 //! ```no_run
 //! let bytes = std::fs::read("target/components/markdown.wasm")?;
