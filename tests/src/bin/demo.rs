@@ -117,7 +117,7 @@ fn shown(path: &Path) -> String {
 /// Prints `text` with every line indented under a margin.
 fn quote(margin: &str, text: &str) {
     for line in text.lines() {
-        println!("    {margin}{line}");
+        println!("{}", format!("    {margin}{line}").trim_end());
     }
 }
 
