@@ -4,11 +4,10 @@
 //! each of its attempts is refused and logged while the output stays right.
 //! A control run shows its payload does steal when it is granted enough.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nanoproc_host::{Options, Refusals, Stdio};
-use nanoproc_tests::{native, runtime};
+use nanoproc_tests::{files, native, project_root, runtime};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// The fake secrets the test gives the demo process.
@@ -16,26 +15,6 @@ const SECRETS: &[(&str, &str)] = &[
     ("AWS_SECRET_ACCESS_KEY", "test-canary-aws-0d9b"),
     ("GITHUB_TOKEN", "test-canary-github-71ce"),
 ];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The files in `dir`, by name, with their bytes.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|entry| {
-            let entry = entry.unwrap();
-            (
-                entry.file_name().into_string().unwrap(),
-                std::fs::read(entry.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 /// The lines of `text` after the line `start` up to the line that starts
 /// with `end`, without their margin.
@@ -56,7 +35,7 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
         .arg(work.path())
         .args(["--rounds", "1"])
         .envs(SECRETS.iter().copied())
-        .current_dir(root())
+        .current_dir(project_root())
         .output()
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -65,13 +44,17 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
 
     // The native build, made here with the same crates.
     let native_dir = tempfile::tempdir().unwrap();
-    let report = native::site(&root().join("guests/site/sample"), native_dir.path()).unwrap();
-    let expected = files(native_dir.path());
+    let report = native::site(
+        &project_root().join("guests/site/sample"),
+        native_dir.path(),
+    )
+    .unwrap();
+    let expected = files(native_dir.path()).unwrap();
     assert_eq!(expected.len(), 6);
     for app in ["site", "compromised"] {
         let out = work.path().join("home").join(app).join("out");
         assert!(
-            files(&out) == expected,
+            files(&out).unwrap() == expected,
             "{} differs from native",
             out.display()
         );
@@ -88,7 +71,7 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
         std::fs::read_to_string(work.path().join("home/.aws/credentials")).unwrap(),
     ];
     for app in ["site", "compromised"] {
-        for (name, bytes) in files(&work.path().join("home").join(app).join("out")) {
+        for (name, bytes) in files(&work.path().join("home").join(app).join("out")).unwrap() {
             let text = String::from_utf8_lossy(&bytes);
             for secret in SECRETS
                 .iter()
@@ -159,7 +142,7 @@ fn granted_enough_the_compromised_dependency_steals() {
     std::fs::create_dir(dir.path().join("out")).unwrap();
     std::fs::create_dir(dir.path().join("sample")).unwrap();
     std::fs::write(dir.path().join("sample/page.md"), "# Page\n").unwrap();
-    let manifest = std::fs::read_to_string(root().join("guests/site/compromised.toml"))
+    let manifest = std::fs::read_to_string(project_root().join("guests/site/compromised.toml"))
         .unwrap()
         .replace(
             r#"dirs = [{ host = "sample", guest = "/docs", mode = "read-only" }]"#,

@@ -32,7 +32,7 @@ fn app_bytes() -> &'static [u8] {
 }
 
 fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/site/sample")
+    nanoproc_tests::project_root().join("guests/site/sample")
 }
 
 /// A directory laid out as the manifest expects: the sample documents and
@@ -219,10 +219,9 @@ fn a_read_only_output_directory_fails_with_the_error_code() {
 fn the_committed_picture_of_the_app_is_its_graph() {
     let composition = compose_manifest(MANIFEST).unwrap();
     let svg = nanoproc_linker::Graph::new(&composition.plan).to_svg();
-    let committed = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/site/site.svg"),
-    )
-    .unwrap();
+    let committed =
+        std::fs::read_to_string(nanoproc_tests::project_root().join("guests/site/site.svg"))
+            .unwrap();
     assert!(
         committed == svg,
         "guests/site/site.svg is stale: run \

@@ -33,9 +33,33 @@ pub const GUESTS: &[&str] = &[
     "slug",
 ];
 
+/// The project's root directory.
+pub fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate is inside the project")
+}
+
 /// The folder `cargo xtask build` writes components to.
 pub fn components_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/components")
+    project_root().join("target/components")
+}
+
+/// The files directly in `dir`, by name in order, with their bytes.
+///
+/// # Errors
+///
+/// When the directory or one of its files cannot be read.
+pub fn files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("cannot read {}", entry.path().display()))?;
+        files.push((entry.file_name().to_string_lossy().into_owned(), bytes));
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// The bytes of the built component `name`.
@@ -100,10 +124,7 @@ pub fn component(name: &str) -> Component {
 pub fn app_inputs(
     path: &Path,
 ) -> anyhow::Result<(nanoproc_linker::Manifest, IndexMap<String, Vec<u8>>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is inside the project");
-    let manifest = nanoproc_linker::Manifest::read(&root.join(path))?;
+    let manifest = nanoproc_linker::Manifest::read(&project_root().join(path))?;
     let mut bytes = IndexMap::new();
     for (name, component) in &manifest.components {
         let file = manifest

@@ -1,7 +1,7 @@
 //! Medians with their spread, for the benchmark and the demo, which both
 //! measure compared cases in turns within one run.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The median, min and max of a set of samples, in nanoseconds.
 #[derive(Debug, Clone, Copy)]
@@ -47,11 +47,6 @@ pub fn nanos(f: impl FnOnce()) -> f64 {
     let started = Instant::now();
     f();
     started.elapsed().as_nanos() as f64
-}
-
-/// A duration as nanoseconds.
-pub fn duration_nanos(duration: Duration) -> f64 {
-    duration.as_nanos() as f64
 }
 
 /// A unit of time to show nanoseconds in.

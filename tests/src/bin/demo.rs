@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, bail, ensure};
 use nanoproc_host::{App, Options, Refusal, Refusals, Runtime, Stdio};
 use nanoproc_linker::{Audit, Composition, Graph, Manifest};
 use nanoproc_tests::measure::{Stats, human, nanos};
-use nanoproc_tests::{app_inputs, components_dir, native};
+use nanoproc_tests::{app_inputs, components_dir, files, native, project_root};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 const USAGE: &str = "\
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
 
 fn parse_args() -> Result<Option<Args>> {
     let mut args = Args {
-        work: root().join("target/demo"),
+        work: project_root().join("target/demo"),
         rounds: 21,
     };
     let mut given = std::env::args().skip(1);
@@ -95,14 +95,6 @@ fn parse_args() -> Result<Option<Args>> {
         }
     }
     Ok(Some(args))
-}
-
-/// The project's root directory.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is inside the project")
-        .to_path_buf()
 }
 
 /// `path` relative to the current directory when it is inside it.
@@ -143,7 +135,7 @@ impl Stage {
             std::fs::write(&path, format!("{secret}\n"))
                 .with_context(|| format!("cannot plant {}", path.display()))?;
         }
-        let samples = root().join("guests/site/sample");
+        let samples = project_root().join("guests/site/sample");
         let stage = Self {
             site: home.join("site"),
             compromised: home.join("compromised"),
@@ -237,20 +229,6 @@ fn compose(
     }
     let composed = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| e.to_string());
     Ok((manifest, composed))
-}
-
-/// The files in `dir`, by name, with their bytes.
-fn files(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let entry = entry?;
-        files.push((
-            entry.file_name().to_string_lossy().into_owned(),
-            std::fs::read(entry.path())?,
-        ));
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Checks that `dir` holds exactly the files of the native build, byte for
@@ -401,7 +379,7 @@ fn demo(args: &Args) -> Result<()> {
     // Paths in the message as seen from the project's root.
     quote(
         "| ",
-        &refusal.replace(&format!("{}/", root().display()), ""),
+        &refusal.replace(&format!("{}/", project_root().display()), ""),
     );
 
     let (manifest, composed) = compose(COMPROMISED, None)?;
