@@ -42,6 +42,30 @@ impl Stats {
     }
 }
 
+/// Measures compared cases in turns: one warm-up turn each, then `rounds`
+/// rounds in which every case takes one turn, so that a noisy neighbour
+/// slows all cases alike. A turn returns its figure (such as nanoseconds
+/// per operation); the statistics come back in the order of `cases`.
+///
+/// # Errors
+///
+/// The first error a turn returns.
+pub fn in_turns(
+    rounds: usize,
+    cases: &mut [&mut dyn FnMut() -> anyhow::Result<f64>],
+) -> anyhow::Result<Vec<Stats>> {
+    for case in cases.iter_mut() {
+        case()?;
+    }
+    let mut samples = vec![Vec::with_capacity(rounds); cases.len()];
+    for _ in 0..rounds {
+        for (case, samples) in cases.iter_mut().zip(&mut samples) {
+            samples.push(case()?);
+        }
+    }
+    Ok(samples.into_iter().map(Stats::of).collect())
+}
+
 /// Nanoseconds `f` took.
 pub fn nanos(f: impl FnOnce()) -> f64 {
     let started = Instant::now();

@@ -53,10 +53,19 @@ enum Cmd {
         #[arg(short, long, default_value = "app.wasm")]
         output: PathBuf,
     },
-    /// Build the guests, then measure the host in a release build: the demo
-    /// app's instantiation beside an empty component's, a call between
-    /// components beside one inside a component, compiling beside a cache hit.
-    Bench,
+    /// Build the guests and the CLI, then measure what nanoproc promises in a
+    /// release build, compared cases side by side: instantiation, calls and
+    /// data passed between components, library workloads in wasm and
+    /// natively, compiling and composing (beside `wac` when installed),
+    /// memory per live instance.
+    ///
+    /// Writes `target/bench/results.md` and `results.json`; a full run also
+    /// puts the table into the README.
+    Bench {
+        /// Measure only the sections whose name contains one of these:
+        /// instantiation, calls, passing, workloads, build, memory.
+        sections: Vec<String>,
+    },
     /// Build the guests, check formatting, lints and generated files, and run every test.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
@@ -122,12 +131,18 @@ fn run(cli: Cli) -> Result<()> {
                 ],
             )?;
         }
-        Cmd::Bench => {
+        Cmd::Bench { sections } => {
             guests::build(&root, guests::Generated::Write)?;
-            cargo(
-                &root,
-                &["bench", "--package", "nanoproc-tests", "--bench", "host"],
-            )?;
+            cargo(&root, &["build", "--release", "--package", "nanoproc-cli"])?;
+            let mut args = vec!["bench", "--package", "nanoproc-tests", "--bench", "suite"];
+            if !sections.is_empty() {
+                args.push("--");
+                args.extend(sections.iter().map(String::as_str));
+            }
+            cargo(&root, &args)?;
+            if sections.is_empty() {
+                readme_results(&root)?;
+            }
         }
         Cmd::Test { no_lint, test_args } => {
             // Under CI a generated file that differs from the committed one is an error.
@@ -160,6 +175,30 @@ fn run(cli: Cli) -> Result<()> {
             cargo(&root, &args)?;
         }
     }
+    Ok(())
+}
+
+/// Where the README shows the benchmark's latest results.
+const BENCH_START: &str = "<!-- bench results: written by `cargo xtask bench` -->";
+const BENCH_END: &str = "<!-- end of bench results -->";
+
+/// Puts the benchmark's latest table into the README, between its markers.
+fn readme_results(root: &Path) -> Result<()> {
+    let results = std::fs::read_to_string(root.join("target/bench/results.md"))
+        .context("the benchmark wrote no results")?;
+    let path = root.join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    let (Some(start), Some(end)) = (readme.find(BENCH_START), readme.find(BENCH_END)) else {
+        bail!("README.md lacks the lines `{BENCH_START}` and `{BENCH_END}`");
+    };
+    let updated = format!(
+        "{}{BENCH_START}\n{}\n{}",
+        &readme[..start],
+        results.trim_end(),
+        &readme[end..]
+    );
+    guests::write_atomically(&path, updated.as_bytes())?;
+    eprintln!("xtask: README.md shows the new results");
     Ok(())
 }
 
