@@ -284,7 +284,7 @@ mod tests {
     }
 
     #[test]
-    fn only_wasip1_builds_link_debians_wasi_libc() {
+    fn every_guest_gets_simd_and_only_wasip1_links_debians_wasi_libc() {
         let flags = |target| {
             Toolchain::BuildStd
                 .cargo_build(target, Path::new("target/wasm"))
@@ -295,10 +295,13 @@ mod tests {
                 })
                 .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
         };
-        assert_eq!(flags(Target::Unknown), None);
+        assert_eq!(
+            flags(Target::Unknown).as_deref(),
+            Some("-C target-feature=+simd128")
+        );
         assert_eq!(
             flags(Target::Wasip1).as_deref(),
-            Some("-C link-self-contained=no -L /usr/lib/wasm32-wasi")
+            Some("-C target-feature=+simd128 -C link-self-contained=no -L /usr/lib/wasm32-wasi")
         );
     }
 }
