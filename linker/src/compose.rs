@@ -78,17 +78,22 @@ pub(crate) struct Decoded {
     pub adapter: Option<String>,
 }
 
+/// The error for a component whose bytes are not a valid component.
+fn invalid(name: &str, e: &anyhow::Error) -> ComposeError {
+    ComposeError::new(
+        ErrorKind::Component,
+        format!("component `{name}` is not a valid component"),
+    )
+    .caused_by(e.chain().map(|c| c.to_string()).collect())
+}
+
 impl Decoded {
+    /// Decodes the world of the component `name`. Decoding validates the
+    /// component's structure but not the code of its functions: that is
+    /// validated once, inside the composed component (see [`compose`]).
     fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
-        let bad = |e: anyhow::Error| {
-            ComposeError::new(
-                ErrorKind::Component,
-                format!("component `{name}` is not a valid component"),
-            )
-            .caused_by(e.chain().map(|c| c.to_string()).collect())
-        };
-        crate::inspect::validate(bytes).map_err(bad)?;
-        match decode(bytes).map_err(bad)? {
+        crate::inspect::header(bytes).map_err(|e| invalid(name, &e))?;
+        match decode(bytes).map_err(|e| invalid(name, &e))? {
             DecodedWasm::Component(resolve, world) => Ok(Self {
                 name: name.to_string(),
                 resolve,
@@ -137,19 +142,48 @@ pub fn compose(
     manifest: &Manifest,
     components: &IndexMap<String, Vec<u8>>,
 ) -> Result<Composition, ComposeError> {
+    // Each component's bytes are read once here, for its world, which
+    // validates their structure. The code of their functions is validated
+    // once too, as part of the composed component, which embeds it
+    // unchanged. So that an invalid component is still reported as such,
+    // and before anything else is, every failure is preceded by validating
+    // in full the components the failure comes after: the outcome is that
+    // of validating each component in full before reading it.
     let mut decoded = Vec::new();
-    for name in manifest.components.keys() {
-        let bytes = components.get(name).ok_or_else(|| {
-            ComposeError::new(
+    for (i, name) in manifest.components.keys().enumerate() {
+        let read = match components.get(name) {
+            Some(bytes) => Decoded::read(name, bytes),
+            None => Err(ComposeError::new(
                 ErrorKind::Component,
                 format!("component `{name}` was not loaded"),
-            )
-        })?;
-        decoded.push(Decoded::read(name, bytes)?);
+            )),
+        };
+        match read {
+            Ok(component) => decoded.push(component),
+            Err(e) => return Err(first_invalid(manifest, components, i + 1).unwrap_or(e)),
+        }
     }
-    let plan = resolve(manifest, &decoded)?;
-    let bytes = crate::encode::encode(&plan, &decoded, components)?;
-    Ok(Composition { bytes, plan })
+    let composed = resolve(manifest, &decoded).and_then(|plan| {
+        let bytes = crate::encode::encode(&plan, &decoded, components)?;
+        Ok(Composition { bytes, plan })
+    });
+    composed
+        .map_err(|e| first_invalid(manifest, components, manifest.components.len()).unwrap_or(e))
+}
+
+/// The error for the first of the first `count` components of the manifest
+/// that is loaded and not valid in full, functions included.
+fn first_invalid(
+    manifest: &Manifest,
+    components: &IndexMap<String, Vec<u8>>,
+    count: usize,
+) -> Option<ComposeError> {
+    manifest.components.keys().take(count).find_map(|name| {
+        let bytes = components.get(name)?;
+        crate::inspect::validate(bytes)
+            .err()
+            .map(|e| invalid(name, &e))
+    })
 }
 
 /// Decides how each import is satisfied and in what order components are
@@ -569,5 +603,62 @@ fn list_or_nothing<'a>(items: impl Iterator<Item = &'a str>) -> String {
         "nothing".to_string()
     } else {
         quoted_list(&items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component whose structure is valid but whose one function is not:
+    /// it must return an `i32` and returns nothing.
+    const INVALID_CODE: &str = "(component (core module (func (result i32))))";
+
+    /// A component that imports an interface no other component exports.
+    const UNRESOLVED: &str = r#"(component
+        (import "test:missing/thing@1.0.0" (instance))
+    )"#;
+
+    fn compose_wat(manifest: &str, components: &[(&str, &str)]) -> Result<Vec<u8>, ComposeError> {
+        let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
+        let bytes = components
+            .iter()
+            .map(|(name, wat)| (name.to_string(), wat::parse_str(wat).unwrap()))
+            .collect();
+        compose(&manifest, &bytes).map(|c| c.bytes)
+    }
+
+    const INVALID: &str = "component `bad` is not a valid component
+  caused by: the component is not valid
+  caused by: type mismatch: expected i32 but nothing on stack (at offset 0x22)";
+
+    #[test]
+    fn invalid_function_code_is_an_invalid_component() {
+        let error = compose_wat(
+            "[app]\nexport = [\"bad\"]\n[components.bad]\npath = \"bad.wat\"\n",
+            &[("bad", INVALID_CODE)],
+        )
+        .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Component);
+        assert_eq!(error.to_string(), INVALID);
+    }
+
+    #[test]
+    fn invalid_component_is_reported_before_what_comes_after_it() {
+        let manifest = "[app]\nexport = [\"bad\"]\n[components.bad]\npath = \"bad.wat\"\n\
+            [components.lonely]\npath = \"lonely.wat\"\n";
+        let error =
+            compose_wat(manifest, &[("bad", INVALID_CODE), ("lonely", UNRESOLVED)]).unwrap_err();
+        assert_eq!(error.to_string(), INVALID);
+        let error = compose_wat(manifest, &[("bad", INVALID_CODE)]).unwrap_err();
+        assert_eq!(error.to_string(), INVALID);
+    }
+
+    #[test]
+    fn invalid_component_is_not_reported_before_what_comes_before_it() {
+        let manifest = "[app]\nexport = [\"bad\"]\n[components.lonely]\npath = \"lonely.wat\"\n\
+            [components.bad]\npath = \"bad.wat\"\n";
+        let error = compose_wat(manifest, &[("bad", INVALID_CODE)]).unwrap_err();
+        assert_eq!(error.to_string(), "component `lonely` was not loaded");
     }
 }

@@ -85,15 +85,22 @@ impl ComponentInterface {
 
 /// Checks that `bytes` are a valid component, with a message for people when not.
 pub(crate) fn validate(bytes: &[u8]) -> Result<()> {
+    header(bytes)?;
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .context("the component is not valid")?;
+    Ok(())
+}
+
+/// Checks that `bytes` start with the component header, with a message for
+/// people when not.
+pub(crate) fn header(bytes: &[u8]) -> Result<()> {
     if !Parser::is_component(bytes) {
         if Parser::is_core_wasm(bytes) {
             bail!("this is a core wasm module, not a component");
         }
         bail!("this is not a wasm component (it does not start with the component header)");
     }
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(bytes)
-        .context("the component is not valid")?;
     Ok(())
 }
 
