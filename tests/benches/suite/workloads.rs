@@ -10,7 +10,6 @@ use nanoproc_host::Instance;
 use nanoproc_tests::measure::{Stats, in_turns};
 use nanoproc_tests::project_root;
 use sha2::Digest as _;
-use wasmtime::component::{ComponentType, Lift, Lower};
 
 use crate::report::{Figure, Report, Row, Target, size};
 use crate::{Bench, per_op};
@@ -19,44 +18,25 @@ const SECTION: &str = "library workloads, wasm vs native";
 /// Rounds of each compared case.
 const ROUNDS: usize = 15;
 
-/// `nanoproc:markdown/render.options`.
-#[derive(ComponentType, Lower, Clone, Copy)]
-#[component(record)]
-struct RenderOptions {
-    tables: bool,
-    footnotes: bool,
-    strikethrough: bool,
-    tasklists: bool,
-    #[component(name = "smart-punctuation")]
-    smart_punctuation: bool,
-    #[component(name = "heading-attributes")]
-    heading_attributes: bool,
+/// The types of the library interfaces, from their WIT.
+mod wit {
+    pub mod markdown {
+        wasmtime::component::bindgen!({ path: "../wit/markdown", world: "nanoproc:markdown/markdown" });
+        pub use exports::nanoproc::markdown::render::Options;
+    }
+    pub mod json {
+        wasmtime::component::bindgen!({ path: "../wit/json", world: "nanoproc:json/json" });
+        pub use exports::nanoproc::json::document::SyntaxError;
+    }
+    pub mod hash {
+        wasmtime::component::bindgen!({ path: "../wit/hash", world: "nanoproc:hash/hash" });
+        pub use exports::nanoproc::hash::digest::Algorithm;
+    }
 }
 
-/// `nanoproc:json/document.syntax-error`.
-#[derive(ComponentType, Lift)]
-#[component(record)]
-struct SyntaxError {
-    message: String,
-    line: u32,
-    column: u32,
-}
-
-/// `nanoproc:hash/digest.algorithm`.
-#[derive(ComponentType, Lower, Clone, Copy)]
-#[component(enum)]
-#[repr(u8)]
-#[allow(dead_code, reason = "the enum must name every case; one is used")]
-enum Algorithm {
-    #[component(name = "sha224")]
-    Sha224,
-    #[component(name = "sha256")]
-    Sha256,
-    #[component(name = "sha384")]
-    Sha384,
-    #[component(name = "sha512")]
-    Sha512,
-}
+use wit::hash::Algorithm;
+use wit::json::SyntaxError;
+use wit::markdown::Options as RenderOptions;
 
 /// Every markdown extension on, in the component's terms and natively.
 const ALL: RenderOptions = RenderOptions {
