@@ -18,38 +18,108 @@ const HEADER: usize = 8;
 
 /// `component` with each core module in it, at any depth, named `name`.
 pub(crate) fn name_core_modules(component: &[u8], name: &str) -> wasmparser::Result<Vec<u8>> {
-    let (header, sections) = sections(component)?;
-    let mut out = header.to_vec();
-    for (id, contents) in sections {
-        match id {
-            CORE_MODULE => section(&mut out, id, &name_module(contents, name)?),
-            COMPONENT => section(&mut out, id, &name_core_modules(contents, name)?),
-            _ => section(&mut out, id, contents),
-        }
-    }
+    let named = Binary::component(component, name)?;
+    let mut out = Vec::with_capacity(named.len);
+    named.write(&mut out);
+    debug_assert_eq!(out.len(), named.len);
     Ok(out)
 }
 
-/// The core module `module` with its module name set to `name`, its `name`
-/// section added when it has none.
-fn name_module(module: &[u8], name: &str) -> wasmparser::Result<Vec<u8>> {
-    let (header, sections) = sections(module)?;
-    let mut out = header.to_vec();
-    let mut named = false;
-    for (id, contents) in sections {
-        let mut reader = BinaryReader::new(contents, 0);
-        if id == CUSTOM && !named && reader.read_string()? == "name" {
-            named = true;
-            let rest = &contents[reader.current_position()..];
-            section(&mut out, id, &name_section(name, rest)?);
-        } else {
-            section(&mut out, id, contents);
+/// A binary as it is to be written: its header and its sections, each
+/// borrowed from the input unless it changes, so that the output is written
+/// in one pass into a buffer of the right size.
+struct Binary<'a> {
+    header: &'a [u8],
+    sections: Vec<(u8, Contents<'a>)>,
+    /// The length of the whole binary as written.
+    len: usize,
+}
+
+/// The contents of one section of a [`Binary`].
+enum Contents<'a> {
+    /// Unchanged.
+    Same(&'a [u8]),
+    /// A nested module or component, itself rewritten.
+    Nested(Binary<'a>),
+    /// A `name` section written anew.
+    Name(Vec<u8>),
+}
+
+impl Contents<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Same(bytes) => bytes.len(),
+            Self::Nested(binary) => binary.len,
+            Self::Name(bytes) => bytes.len(),
         }
     }
-    if !named {
-        section(&mut out, CUSTOM, &name_section(name, &[])?);
+}
+
+impl<'a> Binary<'a> {
+    fn new(header: &'a [u8], sections: Vec<(u8, Contents<'a>)>) -> Self {
+        let len = header.len()
+            + sections
+                .iter()
+                .map(|(_, contents)| framed_len(contents.len()))
+                .sum::<usize>();
+        Self {
+            header,
+            sections,
+            len,
+        }
     }
-    Ok(out)
+
+    /// The component `component` with each core module in it named `name`.
+    fn component(component: &'a [u8], name: &str) -> wasmparser::Result<Self> {
+        let (header, frames) = sections(component)?;
+        let sections = frames
+            .into_iter()
+            .map(|(id, contents)| {
+                let contents = match id {
+                    CORE_MODULE => Contents::Nested(Self::module(contents, name)?),
+                    COMPONENT => Contents::Nested(Self::component(contents, name)?),
+                    _ => Contents::Same(contents),
+                };
+                Ok((id, contents))
+            })
+            .collect::<wasmparser::Result<_>>()?;
+        Ok(Self::new(header, sections))
+    }
+
+    /// The core module `module` with its module name set to `name`, its
+    /// `name` section added when it has none.
+    fn module(module: &'a [u8], name: &str) -> wasmparser::Result<Self> {
+        let (header, frames) = sections(module)?;
+        let mut sections = Vec::with_capacity(frames.len() + 1);
+        let mut named = false;
+        for (id, contents) in frames {
+            let mut reader = BinaryReader::new(contents, 0);
+            if id == CUSTOM && !named && reader.read_string()? == "name" {
+                named = true;
+                let rest = &contents[reader.current_position()..];
+                sections.push((id, Contents::Name(name_section(name, rest)?)));
+            } else {
+                sections.push((id, Contents::Same(contents)));
+            }
+        }
+        if !named {
+            sections.push((CUSTOM, Contents::Name(name_section(name, &[])?)));
+        }
+        Ok(Self::new(header, sections))
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.header);
+        for (id, contents) in &self.sections {
+            out.push(*id);
+            leb(out, contents.len());
+            match contents {
+                Contents::Same(bytes) => out.extend_from_slice(bytes),
+                Contents::Name(bytes) => out.extend_from_slice(bytes),
+                Contents::Nested(binary) => binary.write(out),
+            }
+        }
+    }
 }
 
 /// The contents of a `name` custom section: the module-name subsection for
@@ -98,6 +168,17 @@ fn section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
 fn string(out: &mut Vec<u8>, s: &str) {
     leb(out, s.len());
     out.extend_from_slice(s.as_bytes());
+}
+
+/// The length of a section (id, size, contents) with `len` bytes of contents.
+fn framed_len(len: usize) -> usize {
+    let mut leb_len = 1;
+    let mut n = len >> 7;
+    while n != 0 {
+        leb_len += 1;
+        n >>= 7;
+    }
+    1 + leb_len + len
 }
 
 fn leb(out: &mut Vec<u8>, mut n: usize) {
