@@ -141,8 +141,7 @@ pub(crate) fn encode(
     builder.append_names();
     let out = builder.finish();
 
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::default())
-        .validate_all(&out)
+    crate::validate::validate(&out, wasmparser::WasmFeatures::default())
         .map_err(|e| internal("the result does not validate", e))?;
     Ok(out)
 }

@@ -86,8 +86,7 @@ impl ComponentInterface {
 /// Checks that `bytes` are a valid component, with a message for people when not.
 pub(crate) fn validate(bytes: &[u8]) -> Result<()> {
     header(bytes)?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(bytes)
+    crate::validate::validate(bytes, wasmparser::WasmFeatures::all())
         .context("the component is not valid")?;
     Ok(())
 }

@@ -31,7 +31,9 @@ mod inspect;
 mod manifest;
 mod modules;
 mod names;
+mod parallel;
 mod typecheck;
+mod validate;
 
 pub use audit::{
     Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
