@@ -148,16 +148,18 @@ pub fn compose(
     // unchanged. So that an invalid component is still reported as such,
     // and before anything else is, every failure is preceded by validating
     // in full the components the failure comes after: the outcome is that
-    // of validating each component in full before reading it.
+    // of validating each component in full before reading it. Components
+    // are read in parallel, their failures taken in the manifest's order.
+    let names: Vec<&String> = manifest.components.keys().collect();
+    let reads = crate::parallel::map(&names, |name| match components.get(*name) {
+        Some(bytes) => Decoded::read(name, bytes),
+        None => Err(ComposeError::new(
+            ErrorKind::Component,
+            format!("component `{name}` was not loaded"),
+        )),
+    });
     let mut decoded = Vec::new();
-    for (i, name) in manifest.components.keys().enumerate() {
-        let read = match components.get(name) {
-            Some(bytes) => Decoded::read(name, bytes),
-            None => Err(ComposeError::new(
-                ErrorKind::Component,
-                format!("component `{name}` was not loaded"),
-            )),
-        };
+    for (i, read) in reads.into_iter().enumerate() {
         match read {
             Ok(component) => decoded.push(component),
             Err(e) => return Err(first_invalid(manifest, components, i + 1).unwrap_or(e)),
