@@ -162,7 +162,7 @@ pub fn echo() -> Result<()> {
 /// A call between components vs inside one, through the host, and to a
 /// child process over a pipe.
 pub fn calls(bench: &Bench, report: &mut Report) -> Result<()> {
-    const SECTION: &str = "calls (u64 -> u64)";
+    const SECTION: &str = "calls (`u64` to `u64`)";
     let caller = RefCell::new(bench.app(CALLS)?.instantiate()?);
     let mut forwarded = Forwarded::new(bench)?;
     let mut echo = Echo::new()?;
@@ -272,11 +272,11 @@ pub fn passing(bench: &Bench, report: &mut Report) -> Result<()> {
             unreachable!("three cases")
         };
         let size = size(length as f64);
-        for (kind, stats) in [("a string", string), ("a list<u8>", bytes)] {
+        for (kind, stats) in [("a `string`", string), ("a `list<u8>`", bytes)] {
             let speed = copy.median / stats.median;
             let mut row = Row::new(SECTION, format!("{kind} of {size}"), Figure::Time(stats))
                 .ratio(speed, format!("{:.0}% of memcpy speed", speed * 100.0));
-            if length == 1 << 20 && kind == "a string" {
+            if length == 1 << 20 && kind == "a `string`" {
                 row = row.target(Target::at_least(speed, 0.5, "≥ 50% of memcpy speed"));
             }
             report.add(row);

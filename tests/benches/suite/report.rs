@@ -183,14 +183,17 @@ fn table_row(row: &Row) -> String {
     )
 }
 
-/// A byte count for people: `812 B`, `23.4 KiB`, `1.2 MiB`.
+/// A byte count for people: `812 B`, `23.4 KiB`, `1.2 MiB`, `23.5 GiB`.
 pub fn size(bytes: f64) -> String {
-    if bytes < 1024.0 {
+    const KIB: f64 = 1024.0;
+    if bytes < KIB {
         format!("{bytes:.0} B")
-    } else if bytes < 1024.0 * 1024.0 {
-        format!("{:.1} KiB", bytes / 1024.0)
+    } else if bytes < KIB * KIB {
+        format!("{:.1} KiB", bytes / KIB)
+    } else if bytes < KIB * KIB * KIB {
+        format!("{:.1} MiB", bytes / (KIB * KIB))
     } else {
-        format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+        format!("{:.1} GiB", bytes / (KIB * KIB * KIB))
     }
 }
 
