@@ -93,8 +93,8 @@ fn structure<'a>(
     parser.set_features(features);
     let mut batch = Vec::with_capacity(BATCH);
     let mut start = 0;
-    // Sending fails only when no thread is left to check bodies, which is
-    // only after this returns.
+    // Sending fails only once the receiving end is dropped, which is after
+    // this returns.
     for payload in parser.parse_all(bytes) {
         if let ValidPayload::Func(func, body) = validator.payload(&payload?)? {
             batch.push((func, body));
