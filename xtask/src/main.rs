@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, bail, ensure};
 use clap::{Parser, Subcommand};
 
 /// Build, test and demonstrate nanoproc.
@@ -188,18 +188,26 @@ fn readme_results(root: &Path) -> Result<()> {
         .context("the benchmark wrote no results")?;
     let path = root.join("README.md");
     let readme = std::fs::read_to_string(&path)?;
+    guests::write_atomically(&path, with_results(&readme, &results)?.as_bytes())?;
+    eprintln!("xtask: README.md shows the new results");
+    Ok(())
+}
+
+/// `readme` with `results` in place of whatever stood between its markers.
+fn with_results(readme: &str, results: &str) -> Result<String> {
     let (Some(start), Some(end)) = (readme.find(BENCH_START), readme.find(BENCH_END)) else {
         bail!("README.md lacks the lines `{BENCH_START}` and `{BENCH_END}`");
     };
-    let updated = format!(
+    ensure!(
+        start < end,
+        "README.md has `{BENCH_END}` before `{BENCH_START}`"
+    );
+    Ok(format!(
         "{}{BENCH_START}\n{}\n{}",
         &readme[..start],
         results.trim_end(),
         &readme[end..]
-    );
-    guests::write_atomically(&path, updated.as_bytes())?;
-    eprintln!("xtask: README.md shows the new results");
-    Ok(())
+    ))
 }
 
 /// The workspace root, from where this crate lives in it.
@@ -255,5 +263,27 @@ fn human_size(bytes: usize) -> String {
         0..1024 => format!("{bytes} B"),
         1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
         _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_results_replace_the_old_between_the_markers_only() {
+        let readme = format!("# Title\n\n{BENCH_START}\nold table\n{BENCH_END}\n\nAfter.\n");
+        assert_eq!(
+            with_results(&readme, "new table\n\n").unwrap(),
+            format!("# Title\n\n{BENCH_START}\nnew table\n{BENCH_END}\n\nAfter.\n")
+        );
+    }
+
+    #[test]
+    fn a_readme_without_markers_is_an_error_and_left_alone() {
+        assert_eq!(
+            with_results("# Title\n", "table").unwrap_err().to_string(),
+            format!("README.md lacks the lines `{BENCH_START}` and `{BENCH_END}`")
+        );
     }
 }
