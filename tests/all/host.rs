@@ -319,8 +319,9 @@ fn environment_refusal(who: &str, granted: &[&str]) -> String {
     )
 }
 
-/// A folder with a granted directory `data` (a file, and a symlink to a
-/// secret outside it) and the secret beside it.
+/// A folder with a granted directory `data` (a file, a subdirectory, a
+/// symlink to a secret outside it and one to the folder) and the secret
+/// beside it.
 struct Files {
     dir: tempfile::TempDir,
     /// What the host refused the apps loaded from it.
@@ -334,6 +335,8 @@ impl Files {
         std::fs::write(dir.path().join("data/public.txt"), "public").unwrap();
         std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
         std::os::unix::fs::symlink("../secret.txt", dir.path().join("data/link.txt")).unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("data/up")).unwrap();
+        std::fs::create_dir(dir.path().join("data/sub")).unwrap();
         Self {
             dir,
             refused: Refused::default(),
@@ -405,6 +408,12 @@ fn a_granted_directory_gives_its_files_and_nothing_outside_it() {
     // A symlink inside pointing out of it.
     assert_eq!(read(&app, "/data", "link.txt"), Err("not-permitted".into()));
     assert_eq!(files.refused.take(), [opening("`prober`", "link.txt")]);
+    // Through a symlink to the directory above, and down then up again.
+    for path in ["up/secret.txt", "sub/../../secret.txt", "sub/../link.txt"] {
+        assert_eq!(read(&app, "/data", path), Err("not-permitted".into()));
+        assert_eq!(files.refused.take(), [opening("`prober`", path)]);
+    }
+    assert_eq!(read(&app, "/data", "sub/../public.txt"), Ok("public".into()));
     // An absolute path.
     assert_eq!(
         read(&app, "/data", "/etc/passwd"),

@@ -13,5 +13,6 @@ mod host;
 mod json;
 mod logger;
 mod markdown;
+mod sandbox;
 mod site;
 mod slug;

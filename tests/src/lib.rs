@@ -28,11 +28,13 @@ pub const GUESTS: &[&str] = &[
     "logger",
     "markdown",
     "markdown-compromised",
+    "middle",
     "pages",
     "prober",
     "relay",
     "site",
     "slug",
+    "snoop",
 ];
 
 /// The project's root directory.
