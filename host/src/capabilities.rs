@@ -58,8 +58,11 @@ const WASI_VERSION: &str = "0.2.12";
 pub enum Stdio {
     /// The host process's own stream.
     Inherit,
-    /// An in-memory pipe (for embedding and tests).
+    /// An in-memory pipe (for embedding and tests). It keeps everything
+    /// written to it, so an app that runs for long needs another sink.
     Pipe(wasmtime_wasi::p2::pipe::MemoryOutputPipe),
+    /// Accepted and dropped: the guest's writes succeed and go nowhere.
+    Discard,
 }
 
 /// How the host sets up the capabilities an app is granted.
@@ -303,12 +306,14 @@ fn context(
         match &options.stdout {
             Stdio::Inherit => builder.inherit_stdout(),
             Stdio::Pipe(pipe) => builder.stdout(pipe.clone()),
+            Stdio::Discard => builder.stdout(wasmtime_wasi::p2::pipe::SinkOutputStream),
         };
     }
     if grants.stderr {
         match &options.stderr {
             Stdio::Inherit => builder.inherit_stderr(),
             Stdio::Pipe(pipe) => builder.stderr(pipe.clone()),
+            Stdio::Discard => builder.stderr(wasmtime_wasi::p2::pipe::SinkOutputStream),
         };
     }
     if grants.stdin {

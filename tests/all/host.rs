@@ -413,7 +413,10 @@ fn a_granted_directory_gives_its_files_and_nothing_outside_it() {
         assert_eq!(read(&app, "/data", path), Err("not-permitted".into()));
         assert_eq!(files.refused.take(), [opening("`prober`", path)]);
     }
-    assert_eq!(read(&app, "/data", "sub/../public.txt"), Ok("public".into()));
+    assert_eq!(
+        read(&app, "/data", "sub/../public.txt"),
+        Ok("public".into())
+    );
     // An absolute path.
     assert_eq!(
         read(&app, "/data", "/etc/passwd"),

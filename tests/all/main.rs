@@ -16,3 +16,4 @@ mod markdown;
 mod sandbox;
 mod site;
 mod slug;
+mod soak;

@@ -1,5 +1,6 @@
 //! Medians with their spread, for the benchmark and the demo, which both
-//! measure compared cases in turns within one run.
+//! measure compared cases in turns within one run, and the process's
+//! resident memory, for the benchmark and the soak test.
 
 use std::time::Instant;
 
@@ -113,4 +114,23 @@ fn unit(ns: f64) -> Unit {
 /// `ns` in the unit that suits it best, such as `14.2 ms`.
 pub fn human(ns: f64) -> String {
     unit(ns).show(ns)
+}
+
+/// This process's resident set, in bytes.
+///
+/// # Errors
+///
+/// When `/proc/self/status` cannot be read or has no `VmRSS` line.
+pub fn resident() -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .context("/proc/self/status has no VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kib * 1024)
 }

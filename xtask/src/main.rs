@@ -66,6 +66,17 @@ enum Cmd {
         /// instantiation, calls, passing, workloads, build, memory.
         sections: Vec<String>,
     },
+    /// Build the guests, then instantiate and run the demo app a million
+    /// times on two threads in a release build, printing progress and the
+    /// resident memory, which must stay flat (the test ignored by default in
+    /// `tests/all/soak.rs`).
+    Soak {
+        /// How many times to instantiate and run the app (the first 20 000
+        /// warm up, so at least 40 000).
+        #[arg(long, default_value_t = 1_000_000,
+              value_parser = clap::value_parser!(u64).range(40_000..=1_000_000_000))]
+        rounds: u64,
+    },
     /// Build the guests, check formatting, lints and generated files, and run every test.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
@@ -143,6 +154,26 @@ fn run(cli: Cli) -> Result<()> {
             if sections.is_empty() {
                 readme_results(&root)?;
             }
+        }
+        Cmd::Soak { rounds } => {
+            guests::build(&root, guests::Generated::Write)?;
+            let rounds = rounds.to_string();
+            cargo_with(
+                &root,
+                &[
+                    "test",
+                    "--release",
+                    "--package",
+                    "nanoproc-tests",
+                    "--test",
+                    "all",
+                    "--",
+                    "--ignored",
+                    "--nocapture",
+                    "soak::",
+                ],
+                &[("NANOPROC_SOAK_ROUNDS", rounds.as_str())],
+            )?;
         }
         Cmd::Test { no_lint, test_args } => {
             // Under CI a generated file that differs from the committed one is an error.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, ensure};
 use nanoproc_host::{App, Options};
-use nanoproc_tests::measure::in_turns;
+use nanoproc_tests::measure::{in_turns, resident};
 
 use crate::report::{Figure, Report, Row, Target};
 use crate::{Bench, CHILD, site_options};
@@ -173,18 +173,4 @@ pub fn memory_child() -> Result<()> {
     let per = |after: u64| after.saturating_sub(before) as f64 / LIVE as f64;
     println!("{} {}", per(fresh), per(ran));
     Ok(())
-}
-
-/// This process's resident set, in bytes.
-fn resident() -> Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .context("/proc/self/status has no VmRSS")?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()?;
-    Ok(kib * 1024)
 }
