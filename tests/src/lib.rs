@@ -4,6 +4,7 @@
 //! The components are built by `cargo xtask build` (which `cargo xtask test`
 //! runs first); a test that finds one missing fails and says so.
 
+pub mod fuzz;
 pub mod measure;
 pub mod native;
 

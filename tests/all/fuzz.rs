@@ -1,0 +1,63 @@
+//! The fuzz targets (`nanoproc_tests::fuzz`), each run on a few hundred
+//! inputs from a fixed seed, and the inputs that once found a bug.
+//!
+//! `cargo xtask fuzz TARGET` runs the same targets under libFuzzer.
+
+use nanoproc_tests::fuzz::{self, compose, manifest, wave};
+
+#[test]
+fn manifest_seeded() {
+    let complete = fuzz::drive(manifest::run, 0x6d61_6e69, 400, 4096);
+    assert!(complete > 300, "only {complete} cases ran to the end");
+}
+
+#[test]
+fn compose_seeded() {
+    let complete = fuzz::drive(compose::run, 0x636f_6d70, 200, 1024);
+    assert!(complete > 150, "only {complete} cases ran to the end");
+}
+
+#[test]
+fn wave_seeded() {
+    let complete = fuzz::drive(wave::run, 0x7761_7665, 400, 1024);
+    assert!(complete > 300, "only {complete} cases ran to the end");
+}
+
+/// The features the `compose` target validates with are the engine's:
+/// each probe is accepted by both or refused by both.
+#[test]
+fn host_features_are_the_engines() {
+    let probes = [
+        (
+            "simd",
+            "(core module (func (result v128) v128.const i64x2 0 0))",
+        ),
+        ("tail calls", "(core module (func return_call 0))"),
+        (
+            "extended constants",
+            "(core module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+        ),
+        ("64-bit memory", "(core module (memory i64 1))"),
+        ("shared memory", "(core module (memory 1 1 shared))"),
+        ("exceptions", "(core module (tag))"),
+        ("externref", "(core module (func (param externref)))"),
+        ("gc structs", "(core module (type (struct)))"),
+        (
+            "wide arithmetic",
+            "(core module (func (param i64 i64 i64 i64) (result i64 i64) local.get 0 local.get 1 local.get 2 local.get 3 i64.add128))",
+        ),
+    ];
+    for (name, probe) in probes {
+        let bytes = wat::parse_str(format!("(component {probe})")).unwrap();
+        let engine = wasmtime::component::Component::new(nanoproc_tests::engine(), &bytes);
+        let validator =
+            wasmparser::Validator::new_with_features(fuzz::host_features()).validate_all(&bytes);
+        assert_eq!(
+            engine.is_ok(),
+            validator.is_ok(),
+            "{name}: the engine says {:?}, the validator {:?}",
+            engine.err(),
+            validator.err()
+        );
+    }
+}
