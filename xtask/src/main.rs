@@ -4,6 +4,7 @@
 //! finds (or installs) a Rust toolchain that can build wasm guests, turns
 //! every guest crate under `guests/` into a component, and drives the tests.
 
+mod fuzz;
 mod guests;
 mod toolchain;
 mod wit;
@@ -77,6 +78,9 @@ enum Cmd {
               value_parser = clap::value_parser!(u64).range(40_000..=1_000_000_000))]
         rounds: u64,
     },
+    /// Run a fuzz target under libFuzzer (cargo-fuzz) for a while;
+    /// `cargo xtask fuzz` alone lists the targets.
+    Fuzz(fuzz::Args),
     /// Build the guests, check formatting, lints and generated files, and run every test.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
@@ -175,6 +179,7 @@ fn run(cli: Cli) -> Result<()> {
                 &[("NANOPROC_SOAK_ROUNDS", rounds.as_str())],
             )?;
         }
+        Cmd::Fuzz(args) => fuzz::run(&root, &args)?,
         Cmd::Test { no_lint, test_args } => {
             // Under CI a generated file that differs from the committed one is an error.
             let generated = if std::env::var_os("CI").is_some() {
