@@ -16,7 +16,7 @@ use nanoproc_tests::{compose_manifest, engine, runtime};
 
 /// The app composed from the manifest at `path` (relative to the project
 /// root, or absolute), loaded with `options`.
-fn load(path: &Path, options: Options) -> App {
+pub(crate) fn load(path: &Path, options: Options) -> App {
     let composition = compose_manifest(path.to_str().unwrap())
         .unwrap_or_else(|e| panic!("{} does not compose: {e}", path.display()));
     runtime().load(&composition.bytes, options).unwrap()
@@ -42,7 +42,8 @@ fn hostile(limits: Limits) -> App {
     )
 }
 
-fn fault(error: anyhow::Error) -> Fault {
+/// The fault a failed call ended with.
+pub(crate) fn fault(error: anyhow::Error) -> Fault {
     match error.downcast::<Fault>() {
         Ok(fault) => fault,
         Err(other) => panic!("not a fault: {other:#}"),
@@ -267,10 +268,10 @@ fn a_second_load_is_a_cache_hit_and_skips_compilation() {
 
 /// The refusals reported by the apps loaded with [`Refused::options`].
 #[derive(Clone, Default)]
-struct Refused(Arc<Mutex<Vec<Refusal>>>);
+pub(crate) struct Refused(Arc<Mutex<Vec<Refusal>>>);
 
 impl Refused {
-    fn options(&self, base_dir: &Path) -> Options {
+    pub(crate) fn options(&self, base_dir: &Path) -> Options {
         let log = self.0.clone();
         Options {
             base_dir: base_dir.to_path_buf(),
@@ -282,7 +283,7 @@ impl Refused {
     }
 
     /// The refusals reported since the last call, as their lines.
-    fn take(&self) -> Vec<String> {
+    pub(crate) fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.0.lock().unwrap())
             .iter()
             .map(ToString::to_string)

@@ -5,33 +5,26 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
-use nanoproc_host::{App, Cause, Fault, Options, Refusals};
+use nanoproc_host::{App, Cause, Options};
 use nanoproc_tests::{compose_manifest, project_root, runtime, store};
+
 use wasmparser::{
     ComponentAlias, ComponentExternalKind, ComponentInstance, ComponentName, ComponentTypeRef,
     KnownCustom, Parser, Payload,
 };
 
+use crate::host::{Refused, fault, load};
+
 const CHAIN: &str = "tests/apps/chain/nanoproc.toml";
 
-fn load(path: &str, options: Options) -> App {
-    let composition =
-        compose_manifest(path).unwrap_or_else(|e| panic!("{path} does not compose: {e}"));
-    runtime().load(&composition.bytes, options).unwrap()
-}
-
-fn fault(error: anyhow::Error) -> Fault {
-    match error.downcast::<Fault>() {
-        Ok(fault) => fault,
-        Err(other) => panic!("not a fault: {other:#}"),
-    }
+fn chain() -> App {
+    load(Path::new(CHAIN), Options::default())
 }
 
 #[test]
 fn a_trap_at_the_end_of_a_chain_names_the_last_component_and_the_whole_chain_starts_afresh() {
-    let app = load(CHAIN, Options::default());
+    let app = chain();
     let mut instance = app.instantiate().unwrap();
     for text in ["one", "two"] {
         let (echo,): (String,) = instance.call("echo-there", (text.to_string(),)).unwrap();
@@ -62,7 +55,7 @@ fn a_trap_at_the_end_of_a_chain_names_the_last_component_and_the_whole_chain_sta
 
 #[test]
 fn a_trap_in_the_middle_of_a_chain_names_the_middle() {
-    let app = load(CHAIN, Options::default());
+    let app = chain();
     let mut instance = app.instantiate().unwrap();
     let (echo,): (String,) = instance
         .call("echo-there", ("before".to_string(),))
@@ -89,7 +82,7 @@ fn a_trap_in_the_middle_of_a_chain_names_the_middle() {
 
 #[test]
 fn a_stack_overflow_at_the_end_of_a_chain_is_the_last_components() {
-    let app = load(CHAIN, Options::default());
+    let app = chain();
     let mut instance = app.instantiate().unwrap();
     let fault = fault(
         instance
@@ -212,7 +205,7 @@ fn a_component_is_handed_only_what_it_is_wired_to_and_cannot_name_the_rest() {
         ]
     );
     // And at run time every one of the relay's calls passes the middle.
-    let app = load(CHAIN, Options::default());
+    let app = chain();
     let mut instance = app.instantiate().unwrap();
     let (last,): (u64,) = instance.call("step-there", (1000u32,)).unwrap();
     assert_eq!(last, 1000);
@@ -263,18 +256,11 @@ fn wasmtime_refuses_to_enter_an_instance_that_trapped() {
 
 /// The snoop beside a prober granted `data`, `CARGO_PKG_NAME` and one host,
 /// with the refusals the host reports.
-fn snoop_app() -> (App, Arc<Mutex<Vec<String>>>) {
-    let manifest = "tests/apps/snoop/nanoproc.toml";
-    let refused = Arc::new(Mutex::new(Vec::new()));
-    let log = refused.clone();
-    let options = Options {
-        base_dir: project_root().join("tests/apps/snoop"),
-        refusals: Refusals::Report(Arc::new(move |refusal| {
-            log.lock().unwrap().push(refusal.to_string());
-        })),
-        ..Options::default()
-    };
-    (load(manifest, options), refused)
+fn snoop_app() -> (App, Refused) {
+    let refused = Refused::default();
+    let options = refused.options(&project_root().join("tests/apps/snoop"));
+    let app = load(Path::new("tests/apps/snoop/nanoproc.toml"), options);
+    (app, refused)
 }
 
 #[test]
@@ -293,7 +279,7 @@ fn undeclared_files_variables_and_network_are_not_there_even_beside_a_grant() {
         .unwrap();
     assert_eq!(name.as_deref(), Some("nanoproc-tests"));
     // (It was refused the variables it was not granted: a matter of its own.)
-    refused.lock().unwrap().clear();
+    refused.take();
 
     // The snoop gets none of them, whichever way it asks.
     // With no directory given, the standard library finds no directory to
@@ -331,6 +317,6 @@ fn undeclared_files_variables_and_network_are_not_there_even_beside_a_grant() {
 
     // The linker answered the snoop with deny providers: the host was never
     // asked, so it has nothing to report.
-    assert_eq!(*refused.lock().unwrap(), [""; 0]);
+    assert_eq!(refused.take(), [""; 0]);
     assert!(Path::new(&granted).is_file());
 }
