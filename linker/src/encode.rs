@@ -55,15 +55,18 @@ pub(crate) fn encode(
     let mut instance_of: HashMap<&str, u32> = HashMap::new();
     let mut aliased: HashMap<(u32, String), u32> = HashMap::new();
     for planned in &plan.components {
-        let mut args: Vec<(String, u32)> = Vec::new();
+        let mut args: Vec<(String, ComponentExportKind, u32)> = Vec::new();
         let mut denied = Vec::new();
         for (import, satisfied) in &planned.imports {
             let instance = match satisfied {
                 Satisfied::Wired { component, export } => {
                     let from = instance_of[component.as_str()];
-                    *aliased.entry((from, export.clone())).or_insert_with(|| {
-                        builder.alias_export(from, export, ComponentExportKind::Instance)
-                    })
+                    let kind = export_kind(decoded, component, export);
+                    let item = *aliased
+                        .entry((from, export.clone()))
+                        .or_insert_with(|| builder.alias_export(from, export, kind));
+                    args.push((import.clone(), kind, item));
+                    continue;
                 }
                 Satisfied::Granted(_) => imports
                     .instance_for(import, &planned.name)
@@ -73,7 +76,7 @@ pub(crate) fn encode(
                     continue;
                 }
             };
-            args.push((import.clone(), instance));
+            args.push((import.clone(), ComponentExportKind::Instance, instance));
         }
         if !denied.is_empty() {
             // The deny provider takes the interfaces it uses types from from
@@ -92,36 +95,36 @@ pub(crate) fn encode(
                 .imports
                 .iter()
                 .map(|import| {
-                    let (_, instance) =
-                        args.iter()
-                            .find(|(name, _)| name == import)
-                            .ok_or_else(|| {
-                                internal("a deny provider import is not satisfied", import)
-                            })?;
+                    let (_, _, instance) = args
+                        .iter()
+                        .find(|(name, _, _)| name == import)
+                        .ok_or_else(|| {
+                            internal("a deny provider import is not satisfied", import)
+                        })?;
                     Ok((import.clone(), ComponentExportKind::Instance, *instance))
                 })
                 .collect::<Result<_, ComposeError>>()?;
             let instance = builder.instantiate(Some(&name), idx, provider_args);
             for import in denied {
                 let export = builder.alias_export(instance, &import, ComponentExportKind::Instance);
-                args.push((import, export));
+                args.push((import, ComponentExportKind::Instance, export));
             }
         }
         let idx = builder.instantiate(
             Some(&planned.name),
             component_index[planned.name.as_str()],
-            args.into_iter()
-                .map(|(name, instance)| (name, ComponentExportKind::Instance, instance)),
+            args,
         );
         instance_of.insert(planned.name.as_str(), idx);
     }
 
     for (name, component) in &plan.exports {
         let from = instance_of[component.as_str()];
-        let instance = *aliased
+        let kind = export_kind(decoded, component, name);
+        let item = *aliased
             .entry((from, name.clone()))
-            .or_insert_with(|| builder.alias_export(from, name, ComponentExportKind::Instance));
-        builder.export(name, ComponentExportKind::Instance, instance, None);
+            .or_insert_with(|| builder.alias_export(from, name, kind));
+        builder.export(name, kind, item, None);
     }
     let grants = AppGrants {
         app: plan.app.clone(),
@@ -144,6 +147,24 @@ pub(crate) fn encode(
     crate::validate::validate(&out, wasmparser::WasmFeatures::default())
         .map_err(|e| internal("the result does not validate", e))?;
     Ok(out)
+}
+
+/// What the export `name` of `component` is: a function exported by
+/// itself, or (as interfaces are) an instance.
+fn export_kind(decoded: &[Decoded], component: &str, name: &str) -> ComponentExportKind {
+    let function = decoded
+        .iter()
+        .find(|d| d.name == component)
+        .is_some_and(|d| {
+            d.resolve.worlds[d.world].exports.iter().any(|(key, item)| {
+                matches!(item, WorldItem::Function(_)) && d.resolve.name_world_key(key) == name
+            })
+        });
+    if function {
+        ComponentExportKind::Func
+    } else {
+        ComponentExportKind::Instance
+    }
 }
 
 /// The capability imports of the composed component: the interface each

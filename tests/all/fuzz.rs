@@ -61,3 +61,40 @@ fn host_features_are_the_engines() {
         );
     }
 }
+
+/// Found while writing the `compose` target: a component exporting a
+/// function by itself (not in an interface) could not be composed (an
+/// encoding error: the linker aliased every export as an instance), nor
+/// could an import of such a function be wired.
+#[test]
+fn functions_exported_by_themselves_compose_and_run() {
+    let provider = r#"(component
+  (core module $m (func (export "f") (result i32) i32.const 7))
+  (core instance $i (instantiate $m))
+  (func $f (result u32) (canon lift (core func $i "f")))
+  (export "f" (func $f))
+)"#;
+    let user = r#"(component
+  (import "f" (func $f (result u32)))
+  (core func $g (canon lower (func $f)))
+  (core module $m (import "" "f" (func (result i32))) (func (export "g") (result i32) call 0))
+  (core instance $i (instantiate $m (with "" (instance (export "f" (func $g))))))
+  (func $h (result u32) (canon lift (core func $i "g")))
+  (export "g" (func $h))
+)"#;
+    let text = "[app]\nexport = [\"user\", \"provider\"]\n\n\
+                [components.user]\npath = \"user.wasm\"\nwire = { f = \"provider\" }\n\n\
+                [components.provider]\npath = \"provider.wasm\"\n";
+    let mut bytes = indexmap::IndexMap::new();
+    bytes.insert("user".to_string(), wat::parse_str(user).unwrap());
+    bytes.insert("provider".to_string(), wat::parse_str(provider).unwrap());
+    compose::check(text, &bytes);
+    let manifest = nanoproc_linker::Manifest::parse("nanoproc.toml", text).unwrap();
+    let app = nanoproc_linker::compose(&manifest, &bytes).unwrap();
+    let app = nanoproc_tests::runtime()
+        .load(&app.bytes, Default::default())
+        .unwrap();
+    let mut instance = app.instantiate().unwrap();
+    assert_eq!(instance.call_wave("g()").unwrap(), "7");
+    assert_eq!(instance.call_wave("f()").unwrap(), "7");
+}
