@@ -415,7 +415,7 @@ fn inputs() -> &'static Inputs {
             components.insert(guest.to_string(), crate::component_bytes(guest));
         }
         let mut apps = Vec::new();
-        for (path, text) in super::real_manifests() {
+        'apps: for (path, text) in super::real_manifests() {
             let Ok(manifest) = Manifest::parse(path.as_str(), text.as_str()) else {
                 continue;
             };
@@ -432,7 +432,12 @@ fn inputs() -> &'static Inputs {
                     Source::Path(file) => {
                         let label = dir.join(file).to_string_lossy().into_owned();
                         if !components.contains_key(&label) {
-                            components.insert(label.clone(), fixture(&root.join(&label)));
+                            // Only files of the case itself: a case may name
+                            // one that is missing or outside on purpose.
+                            let Some(bytes) = fixture(root, dir, file) else {
+                                continue 'apps;
+                            };
+                            components.insert(label.clone(), bytes);
                         }
                         label
                     }
@@ -486,15 +491,23 @@ fn inputs() -> &'static Inputs {
     })
 }
 
-/// The bytes of a fixture file: WAT compiled, anything else as it is.
-fn fixture(path: &Path) -> Vec<u8> {
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+/// The bytes of the file `file` of the case in `dir` (relative to `root`):
+/// WAT compiled, anything else as it is; `None` when the file is not one
+/// of the case's own or cannot be read.
+fn fixture(root: &Path, dir: &Path, file: &Path) -> Option<Vec<u8>> {
+    use std::path::Component;
+    if !file.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let path = root.join(dir).join(file);
+    let bytes = std::fs::read(&path).ok()?;
     if path.extension().is_some_and(|e| e == "wat") {
-        wat::parse_bytes(&bytes)
-            .map(|b| b.into_owned())
-            .unwrap_or(bytes)
+        Some(
+            wat::parse_bytes(&bytes)
+                .map(|b| b.into_owned())
+                .unwrap_or(bytes),
+        )
     } else {
-        bytes
+        Some(bytes)
     }
 }
