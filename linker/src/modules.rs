@@ -17,13 +17,74 @@ const MODULE_NAME: u8 = 0;
 const HEADER: usize = 8;
 
 /// `component` with each core module in it, at any depth, named `name`.
+///
+/// Nesting is followed with lists, not recursion, so that no depth of
+/// nested components can exhaust the stack.
 pub(crate) fn name_core_modules(component: &[u8], name: &str) -> wasmparser::Result<Vec<u8>> {
-    let named = Binary::component(component, name)?;
-    let mut out = Vec::with_capacity(named.len);
-    named.write(&mut out);
-    debug_assert_eq!(out.len(), named.len);
+    // Each binary is read after the one it is nested in, so it comes after
+    // it in `binaries`; lengths are then summed from the last to the first.
+    let mut binaries: Vec<Binary<'_>> = Vec::new();
+    let mut todo: Vec<Unread<'_>> = vec![(component, COMPONENT, None)];
+    while let Some((bytes, kind, parent)) = todo.pop() {
+        let index = binaries.len();
+        if let Some((parent, section)) = parent {
+            binaries[parent].sections[section].1 = Contents::Nested(index);
+        }
+        let binary = match kind {
+            COMPONENT => Binary::component(bytes)?,
+            _ => Binary::module(bytes, name)?,
+        };
+        if kind == COMPONENT {
+            for (section, (id, contents)) in binary.sections.iter().enumerate() {
+                if let (CORE_MODULE | COMPONENT, Contents::Same(nested)) = (*id, contents) {
+                    todo.push((nested, *id, Some((index, section))));
+                }
+            }
+        }
+        binaries.push(binary);
+    }
+    for index in (0..binaries.len()).rev() {
+        let binary = &binaries[index];
+        let len = binary.header.len()
+            + binary
+                .sections
+                .iter()
+                .map(|(_, contents)| framed_len(contents.len(&binaries)))
+                .sum::<usize>();
+        binaries[index].len = len;
+    }
+
+    let mut out = Vec::with_capacity(binaries[0].len);
+    out.extend_from_slice(binaries[0].header);
+    // The binaries being written, innermost last, each with its next section.
+    let mut open = vec![(0, 0)];
+    while let Some(&(index, section)) = open.last() {
+        let Some((id, contents)) = binaries[index].sections.get(section) else {
+            open.pop();
+            continue;
+        };
+        if let Some(last) = open.last_mut() {
+            last.1 += 1;
+        }
+        out.push(*id);
+        leb(&mut out, contents.len(&binaries));
+        match contents {
+            Contents::Same(bytes) => out.extend_from_slice(bytes),
+            Contents::Name(bytes) => out.extend_from_slice(bytes),
+            Contents::Nested(nested) => {
+                out.extend_from_slice(binaries[*nested].header);
+                open.push((*nested, 0));
+            }
+        }
+    }
+    debug_assert_eq!(out.len(), binaries[0].len);
     Ok(out)
 }
+
+/// A binary still to read: its bytes, whether it is a module or a component
+/// (by the id of the section it comes in), and which section of which
+/// binary it is, unless it is the outermost.
+type Unread<'a> = (&'a [u8], u8, Option<(usize, usize)>);
 
 /// A binary as it is to be written: its header and its sections, each
 /// borrowed from the input unless it changes, so that the output is written
@@ -31,59 +92,45 @@ pub(crate) fn name_core_modules(component: &[u8], name: &str) -> wasmparser::Res
 struct Binary<'a> {
     header: &'a [u8],
     sections: Vec<(u8, Contents<'a>)>,
-    /// The length of the whole binary as written.
+    /// The length of the whole binary as written, once known.
     len: usize,
 }
 
 /// The contents of one section of a [`Binary`].
 enum Contents<'a> {
-    /// Unchanged.
+    /// Unchanged (a nested module or component until it is read).
     Same(&'a [u8]),
-    /// A nested module or component, itself rewritten.
-    Nested(Binary<'a>),
+    /// A nested module or component, itself rewritten: its index among
+    /// the binaries.
+    Nested(usize),
     /// A `name` section written anew.
     Name(Vec<u8>),
 }
 
 impl Contents<'_> {
-    fn len(&self) -> usize {
+    fn len(&self, binaries: &[Binary<'_>]) -> usize {
         match self {
             Self::Same(bytes) => bytes.len(),
-            Self::Nested(binary) => binary.len,
+            Self::Nested(index) => binaries[*index].len,
             Self::Name(bytes) => bytes.len(),
         }
     }
 }
 
 impl<'a> Binary<'a> {
-    fn new(header: &'a [u8], sections: Vec<(u8, Contents<'a>)>) -> Self {
-        let len = header.len()
-            + sections
-                .iter()
-                .map(|(_, contents)| framed_len(contents.len()))
-                .sum::<usize>();
-        Self {
-            header,
-            sections,
-            len,
-        }
-    }
-
-    /// The component `component` with each core module in it named `name`.
-    fn component(component: &'a [u8], name: &str) -> wasmparser::Result<Self> {
+    /// The component `component`, its nested modules and components still
+    /// to be read.
+    fn component(component: &'a [u8]) -> wasmparser::Result<Self> {
         let (header, frames) = sections(component)?;
         let sections = frames
             .into_iter()
-            .map(|(id, contents)| {
-                let contents = match id {
-                    CORE_MODULE => Contents::Nested(Self::module(contents, name)?),
-                    COMPONENT => Contents::Nested(Self::component(contents, name)?),
-                    _ => Contents::Same(contents),
-                };
-                Ok((id, contents))
-            })
-            .collect::<wasmparser::Result<_>>()?;
-        Ok(Self::new(header, sections))
+            .map(|(id, contents)| (id, Contents::Same(contents)))
+            .collect();
+        Ok(Self {
+            header,
+            sections,
+            len: 0,
+        })
     }
 
     /// The core module `module` with its module name set to `name`, its
@@ -105,20 +152,11 @@ impl<'a> Binary<'a> {
         if !named {
             sections.push((CUSTOM, Contents::Name(name_section(name, &[])?)));
         }
-        Ok(Self::new(header, sections))
-    }
-
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.header);
-        for (id, contents) in &self.sections {
-            out.push(*id);
-            leb(out, contents.len());
-            match contents {
-                Contents::Same(bytes) => out.extend_from_slice(bytes),
-                Contents::Name(bytes) => out.extend_from_slice(bytes),
-                Contents::Nested(binary) => binary.write(out),
-            }
-        }
+        Ok(Self {
+            header,
+            sections,
+            len: 0,
+        })
     }
 }
 
@@ -245,6 +283,27 @@ mod tests {
                 (thing, vec!["inner".to_string()]),
             ]
         );
+    }
+
+    #[test]
+    fn nested_components_at_any_depth_are_named_without_recursion() {
+        let inner = wat::parse_str("(component (core module))").unwrap();
+        // The size of each component, from the innermost out.
+        let mut sizes = vec![inner.len()];
+        for _ in 0..100_000 {
+            let size = sizes[sizes.len() - 1];
+            sizes.push(HEADER + framed_len(size));
+        }
+        let mut component = Vec::new();
+        for size in sizes.iter().rev().skip(1) {
+            component.extend_from_slice(&inner[..HEADER]);
+            component.push(COMPONENT);
+            leb(&mut component, *size);
+        }
+        component.extend_from_slice(&inner);
+        let named = name_core_modules(&component, "deep").unwrap();
+        assert_eq!(names(&named), [(Some("deep".to_string()), vec![])]);
+        assert!(named.ends_with(b"\x04deep"));
     }
 
     #[test]
