@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
-use wit_parser::decoding::{DecodedWasm, decode};
+use wit_parser::decoding::DecodedWasm;
 use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
 use crate::capability::Capability;
@@ -92,8 +92,9 @@ impl Decoded {
     /// component's structure but not the code of its functions: that is
     /// validated once, inside the composed component (see [`compose`]).
     fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
-        crate::inspect::header(bytes).map_err(|e| invalid(name, &e))?;
-        match decode(bytes).map_err(|e| invalid(name, &e))? {
+        crate::inspect::framing(bytes, crate::inspect::MAX_NESTING)
+            .map_err(|e| invalid(name, &e))?;
+        match crate::inspect::decode_world(bytes).map_err(|e| invalid(name, &e))? {
             DecodedWasm::Component(resolve, world) => Ok(Self {
                 name: name.to_string(),
                 resolve,

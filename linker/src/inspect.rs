@@ -7,6 +7,15 @@ use wasmparser::{
 use wit_component::WitPrinter;
 use wit_parser::decoding::{DecodedWasm, decode};
 
+/// How deep modules and components may be nested inside a component the
+/// linker reads. Toolchains nest one or two levels; validating nesting
+/// takes time that grows with the square of its depth, so a component
+/// nested thousands deep would take minutes to refuse.
+pub(crate) const MAX_NESTING: usize = 100;
+
+/// The header of every component: the magic number, version `0xd` and layer 1.
+const COMPONENT_HEADER: [u8; 8] = *b"\0asm\x0d\0\x01\0";
+
 /// The outside of one component: the names it imports and exports, and its
 /// world in WIT syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +62,10 @@ impl ComponentInterface {
     /// When `bytes` is not a valid component: malformed wasm, a core module,
     /// or a component that fails validation.
     pub fn read(bytes: &[u8]) -> Result<Self> {
+        framing(bytes, MAX_NESTING)?;
         validate(bytes)?;
         let (imports, exports) = top_level_items(bytes)?;
-        let wit = match decode(bytes).context("cannot read the component's world")? {
+        let wit = match decode_world(bytes).context("cannot read the component's world")? {
             DecodedWasm::Component(resolve, world) => {
                 let pkg = resolve.worlds[world]
                     .package
@@ -93,12 +103,165 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<()> {
 
 /// Checks that `bytes` start with the component header, with a message for
 /// people when not.
-pub(crate) fn header(bytes: &[u8]) -> Result<()> {
+fn header(bytes: &[u8]) -> Result<()> {
     if !Parser::is_component(bytes) {
         if Parser::is_core_wasm(bytes) {
             bail!("this is a core wasm module, not a component");
         }
+        if bytes.is_empty() {
+            bail!("the file is empty");
+        }
+        if COMPONENT_HEADER.starts_with(bytes) {
+            bail!(
+                "the file is cut short: it ends {} bytes into the 8-byte component header",
+                bytes.len()
+            );
+        }
         bail!("this is not a wasm component (it does not start with the component header)");
+    }
+    Ok(())
+}
+
+/// Checks that `bytes` are framed as a component file: the component header,
+/// then sections that each fit in the file, nested modules and components
+/// framed alike and nested at most 101 levels deep (the linker reads
+/// components nested at most 100 deep, and a composed app nests them once
+/// more).
+///
+/// This is what a download or copy cut short breaks, and what a bit flipped
+/// in a section's length most often breaks; it is cheap (no validation) and
+/// catches what validation alone lets through (wasmparser accepts some
+/// components whose last nested module is cut short). Anything else wrong is
+/// left to validation.
+///
+/// # Errors
+///
+/// When the bytes are not a component, are cut short, or nest too deep,
+/// with a message for people.
+pub fn check_framing(bytes: &[u8]) -> Result<()> {
+    framing(bytes, MAX_NESTING + 1)
+}
+
+/// [`check_framing`] with nesting at most `max_nesting` deep (the linker's
+/// inputs: [`MAX_NESTING`]).
+pub(crate) fn framing(bytes: &[u8], max_nesting: usize) -> Result<()> {
+    header(bytes)?;
+    // The binaries being read, innermost last: where each ends, and whether
+    // it is a component (whose sections may nest more).
+    let mut open = vec![(bytes.len(), true)];
+    let mut at = COMPONENT_HEADER.len();
+    while let Some(&(end, component)) = open.last() {
+        if at == end {
+            open.pop();
+            continue;
+        }
+        let in_file = open.len() == 1;
+        let section = at;
+        let id = bytes[at];
+        at += 1;
+        let Some((size, width)) = var_u32(&bytes[at..end]) else {
+            if in_file && end - at < 5 {
+                bail!(
+                    "the file is cut short: it ends inside the header of the section at offset {section:#x}"
+                );
+            }
+            // A malformed length: validation says so.
+            return Ok(());
+        };
+        at += width;
+        let size = size as usize;
+        if size > end - at {
+            if in_file {
+                bail!(
+                    "the file is cut short, or corrupt: the section at offset {section:#x} is {size} bytes long, \
+                     but the file ends {} bytes into it",
+                    end - at
+                );
+            }
+            bail!(
+                "the file is corrupt: the section at offset {section:#x} is {size} bytes long, \
+                 but the module or component it is in ends {} bytes into it",
+                end - at
+            );
+        }
+        let nested = match id {
+            CORE_MODULE_SECTION => Some((&CORE_MODULE_HEADER, "core module")),
+            COMPONENT_SECTION => Some((&COMPONENT_HEADER, "component")),
+            _ => None,
+        };
+        if component && let Some((header, what)) = nested {
+            if !bytes[at..at + size].starts_with(header) {
+                bail!(
+                    "the file is corrupt: the {what} in the section at offset {section:#x} \
+                     does not start with the {what} header"
+                );
+            }
+            if open.len() > max_nesting {
+                bail!(
+                    "it nests modules and components more than {max_nesting} levels deep \
+                     (at offset {section:#x}), deeper than the linker reads"
+                );
+            }
+            open.push((at + size, id == COMPONENT_SECTION));
+            at += COMPONENT_HEADER.len();
+        } else {
+            at += size;
+        }
+    }
+    Ok(())
+}
+
+/// The header of a core module: the magic number and version 1.
+const CORE_MODULE_HEADER: [u8; 8] = *b"\0asm\x01\0\0\0";
+const CORE_MODULE_SECTION: u8 = 1;
+const COMPONENT_SECTION: u8 = 4;
+
+/// The unsigned LEB128 `u32` at the start of `bytes`, and its width; `None`
+/// when `bytes` end first or it is not one.
+fn var_u32(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value = 0u32;
+    for (i, byte) in bytes.iter().take(5).enumerate() {
+        let bits = u32::from(byte & 0x7f);
+        if i == 4 && bits > 0x0f {
+            return None;
+        }
+        value |= bits << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// The world of the component `bytes`, decoded by `wit-parser`.
+///
+/// `wit-parser` assumes some things validation does not check and panics
+/// where they do not hold: those known are checked first, and any other
+/// panic is turned into an error.
+pub(crate) fn decode_world(bytes: &[u8]) -> Result<DecodedWasm> {
+    functions_named_as_interfaces(bytes)?;
+    match std::panic::catch_unwind(|| decode(bytes)) {
+        Ok(decoded) => decoded,
+        Err(_) => bail!("its world cannot be read (the WIT decoder failed on it)"),
+    }
+}
+
+/// Fails when a top-level import or export of the component is a function
+/// with an interface's name (`ns:pkg/name`), which only an instance can
+/// have: validation lets it through, and `wit-parser` panics on it.
+fn functions_named_as_interfaces(bytes: &[u8]) -> Result<()> {
+    let (imports, exports) = top_level_items(bytes)?;
+    for (items, what) in [(imports, "imports"), (exports, "exports")] {
+        for item in items {
+            if item.kind == ItemKind::Func
+                && crate::names::InterfaceName::parse(&item.name).is_some()
+            {
+                bail!(
+                    "it {what} a function named `{}`, an interface's name: only an instance can be named so",
+                    item.name
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -187,4 +350,41 @@ pub(crate) fn adapter(bytes: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_component_cut_anywhere_but_between_sections_is_refused() {
+        let bytes = wat::parse_str(
+            r#"(component
+                (core module (func (export "f") (result i32) i32.const 7))
+                (component (core module (memory 1)))
+                (type (func (result u32))))"#,
+        )
+        .unwrap();
+        let mut boundaries = vec![COMPONENT_HEADER.len()];
+        let mut at = COMPONENT_HEADER.len();
+        while at < bytes.len() {
+            let (size, width) = var_u32(&bytes[at + 1..]).unwrap();
+            at += 1 + width + size as usize;
+            boundaries.push(at);
+        }
+        for len in 0..=bytes.len() {
+            let framed = framing(&bytes[..len], MAX_NESTING);
+            assert_eq!(framed.is_ok(), boundaries.contains(&len), "{len}: {framed:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_are_read_as_unsigned_leb128() {
+        assert_eq!(var_u32(&[0x05]), Some((5, 1)));
+        assert_eq!(var_u32(&[0x82, 0x9a, 0x01]), Some((0x4d02, 3)));
+        assert_eq!(var_u32(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some((u32::MAX, 5)));
+        assert_eq!(var_u32(&[0xff, 0xff, 0xff, 0xff, 0x1f]), None);
+        assert_eq!(var_u32(&[0x80, 0x80]), None);
+        assert_eq!(var_u32(&[]), None);
+    }
 }

@@ -43,7 +43,7 @@ pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use error::{ComposeError, ErrorKind};
 pub use grants::{AppGrants, HolderImport};
 pub use graph::Graph;
-pub use inspect::{ComponentInterface, Item, ItemKind};
+pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};
 pub use manifest::{
     App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,
 };
