@@ -149,8 +149,9 @@ pub fn compose(
     // unchanged. So that an invalid component is still reported as such,
     // and before anything else is, every failure is preceded by validating
     // in full the components the failure comes after: the outcome is that
-    // of validating each component in full before reading it. Components
-    // are read in parallel, their failures taken in the manifest's order.
+    // of validating each component in full, with the features the host
+    // enables, before reading it. Components are read in parallel, their
+    // failures taken in the manifest's order.
     let names: Vec<&String> = manifest.components.keys().collect();
     let reads = crate::parallel::map(&names, |name| match components.get(*name) {
         Some(bytes) => Decoded::read(name, bytes),
@@ -175,7 +176,8 @@ pub fn compose(
 }
 
 /// The error for the first of the first `count` components of the manifest
-/// that is loaded and not valid in full, functions included.
+/// that is loaded and not valid in full, functions included, with the
+/// features the host enables.
 fn first_invalid(
     manifest: &Manifest,
     components: &IndexMap<String, Vec<u8>>,
@@ -183,10 +185,32 @@ fn first_invalid(
 ) -> Option<ComposeError> {
     manifest.components.keys().take(count).find_map(|name| {
         let bytes = components.get(name)?;
-        crate::inspect::validate(bytes)
-            .err()
-            .map(|e| invalid(name, &e))
+        check_in_full(name, bytes).err()
     })
+}
+
+/// Checks the component `name` as the host will compile it: framed as a
+/// component, valid in full with the features the host enables. A component
+/// that is valid only with more features is refused naming the feature.
+fn check_in_full(name: &str, bytes: &[u8]) -> Result<(), ComposeError> {
+    crate::inspect::framing(bytes, crate::inspect::MAX_NESTING).map_err(|e| invalid(name, &e))?;
+    let Err(host_error) = crate::validate::validate(bytes, crate::features::HOST) else {
+        return Ok(());
+    };
+    crate::inspect::validate(bytes).map_err(|e| invalid(name, &e))?;
+    let error = match crate::features::beyond_host(bytes) {
+        Some((feature, help)) => ComposeError::new(
+            ErrorKind::Component,
+            format!("component `{name}` uses {feature}, which the host does not enable"),
+        )
+        .help(help),
+        None => ComposeError::new(
+            ErrorKind::Component,
+            format!("component `{name}` uses WebAssembly features the host does not enable"),
+        )
+        .help("rebuild the component without them"),
+    };
+    Err(error.caused_by(vec![host_error.to_string()]))
 }
 
 /// Decides how each import is satisfied and in what order components are

@@ -144,7 +144,7 @@ pub(crate) fn encode(
     builder.append_names();
     let out = builder.finish();
 
-    crate::validate::validate(&out, wasmparser::WasmFeatures::default())
+    crate::validate::validate(&out, crate::features::HOST)
         .map_err(|e| internal("the result does not validate", e))?;
     Ok(out)
 }

@@ -25,6 +25,7 @@ mod compose;
 mod deny;
 mod encode;
 mod error;
+mod features;
 mod grants;
 mod graph;
 mod inspect;

@@ -1,0 +1,114 @@
+//! The WebAssembly features the host runs, and naming the one a component
+//! uses beyond them.
+//!
+//! The linker never depends on wasmtime, so the host engine's features are
+//! written down here: wasmtime's defaults as the host builds it (no `gc`,
+//! `threads` or `component-model-async` crate feature), which are the
+//! WebAssembly 3.0 set of wasmparser without the proposals those crate
+//! features carry. A test compiles a component using each feature in the
+//! host's engine and composes it here, and fails when the two disagree.
+
+use wasmparser::WasmFeatures;
+
+/// The features the host's engine enables: components are validated with
+/// these and no more, so that what composes also compiles.
+pub(crate) const HOST: WasmFeatures = WasmFeatures::WASM3
+    .union(WasmFeatures::COMPONENT_MODEL)
+    .difference(WasmFeatures::GC_TYPES)
+    .difference(WasmFeatures::EXCEPTIONS)
+    .difference(WasmFeatures::THREADS);
+
+/// A feature outside [`HOST`] that `bytes` cannot be validated without, by
+/// its name for people and a hint on building without it; `None` when the
+/// bytes are valid with every feature off too, or invalid even with all on,
+/// or need one of several features.
+pub(crate) fn beyond_host(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    let all = WasmFeatures::all();
+    if crate::validate::validate(bytes, all).is_err() {
+        return None;
+    }
+    (all - HOST)
+        .iter_names()
+        .find(|(_, feature)| crate::validate::validate(bytes, all - *feature).is_err())
+        .map(|(name, _)| describe(name))
+}
+
+/// A feature's name (as wasmparser spells the flag) for people, and how to
+/// do without it.
+fn describe(flag: &str) -> (&'static str, &'static str) {
+    const REBUILD: &str = "rebuild the component without it";
+    match flag {
+        "THREADS" => (
+            "threads (shared memory and atomics)",
+            "rebuild the component without shared memory or atomics (for Rust, without `-C target-feature=+atomics`)",
+        ),
+        "SHARED_EVERYTHING_THREADS" => ("shared-everything threads", REBUILD),
+        "EXCEPTIONS" => (
+            "exception handling",
+            "rebuild the component without exception handling (for Rust, with `panic = \"abort\"`)",
+        ),
+        "LEGACY_EXCEPTIONS" => (
+            "legacy exception handling (`try`)",
+            "rebuild the component without exception handling (for Rust, with `panic = \"abort\"`)",
+        ),
+        "GC_TYPES" => (
+            "garbage collection (struct, array, `i31` and `externref` types)",
+            REBUILD,
+        ),
+        "STACK_SWITCHING" => ("stack switching", REBUILD),
+        "CUSTOM_PAGE_SIZES" => ("custom page sizes", REBUILD),
+        "MEMORY_CONTROL" => ("memory control", REBUILD),
+        "WIDE_ARITHMETIC" => ("wide arithmetic", REBUILD),
+        "CUSTOM_DESCRIPTORS" => ("custom descriptors", REBUILD),
+        "COMPACT_IMPORTS" => ("compact imports", REBUILD),
+        "CM_ASYNC" | "CM_ASYNC_STACKFUL" | "CM_MORE_ASYNC_BUILTINS" => (
+            "component-model async (async functions, streams and futures)",
+            REBUILD,
+        ),
+        "CM_THREADING" => ("component-model threads", REBUILD),
+        "CM_ERROR_CONTEXT" => ("component-model `error-context`", REBUILD),
+        "CM_FIXED_LENGTH_LISTS" => ("fixed-length lists", REBUILD),
+        "CM_VALUES" => ("component-model values", REBUILD),
+        "CM_NESTED_NAMES" => ("nested names", REBUILD),
+        "CM_GC" => ("component-model GC options", REBUILD),
+        "CM_MAP" => ("component-model maps", REBUILD),
+        "CM64" => ("64-bit component-model memories", REBUILD),
+        "CM_IMPLEMENTS" => ("component-model `implements` names", REBUILD),
+        "CM_CANON_NAMES" => ("component-model canonical names", REBUILD),
+        _ => ("a WebAssembly proposal", REBUILD),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(wat: &str) -> Option<&'static str> {
+        beyond_host(&wat::parse_str(wat).unwrap()).map(|(name, _)| name)
+    }
+
+    #[test]
+    fn names_the_feature_a_component_needs() {
+        assert_eq!(
+            needs("(component (core module (memory 1 1 shared)))"),
+            Some("threads (shared memory and atomics)")
+        );
+        assert_eq!(
+            needs("(component (core module (func (block (try_table (catch_all 0))))))"),
+            Some("exception handling")
+        );
+        assert_eq!(
+            needs("(component (core module (type (struct))))"),
+            Some("garbage collection (struct, array, `i31` and `externref` types)")
+        );
+        assert_eq!(needs("(component (core module (memory i64 1)))"), None);
+        assert_eq!(needs("(component (core module (func (result i32))))"), None);
+    }
+
+    #[test]
+    fn every_feature_the_host_lacks_has_a_name() {
+        for (flag, _) in (WasmFeatures::all() - HOST).iter_names() {
+            assert_ne!(describe(flag).0, "a WebAssembly proposal", "{flag}");
+        }
+    }
+}
