@@ -35,6 +35,8 @@ pub struct Manifest {
     /// relative to its directory.
     pub path: PathBuf,
     source: String,
+    /// Where each line of `source` starts, to turn offsets into lines fast.
+    lines: Lines,
     /// The `[app]` table.
     pub app: App,
     /// The components, in the order the manifest declares them.
@@ -232,27 +234,53 @@ impl Manifest {
     ) -> Result<Self, ManifestError> {
         let path = path.into();
         let source = source.into();
+        let lines = Lines::new(&source);
         let raw: RawManifest = toml::from_str(&source).map_err(|e| {
-            let message = e.message().trim_end().to_string();
-            locate(&path, &source, e.span(), message)
+            let mut message = e.message().trim_end().to_string();
+            if message == "duplicate key"
+                && let Some(span) = e.span()
+            {
+                message = duplicate_key(&source, span);
+            }
+            locate(&path, &source, &lines, e.span(), message)
         })?;
-        let err = |span: Range<usize>, message: String| locate(&path, &source, Some(span), message);
+        let err = |span: Range<usize>, message: String| {
+            locate(&path, &source, &lines, Some(span), message)
+        };
 
         let mut components = IndexMap::new();
         for (name, raw_component) in raw.components {
             let span = raw_component.span();
             let raw_component = raw_component.into_inner();
-            if !is_kebab(&name) {
-                return Err(err(
-                    span,
-                    format!(
-                        "component name `{name}` is not kebab-case (like `markdown` or `json-lib`)"
-                    ),
-                ));
+            if let Some(problem) = name_problem(&name) {
+                return Err(err(span, problem));
             }
             let source_of = match (raw_component.path, raw_component.guest) {
-                (Some(p), None) => Source::Path(PathBuf::from(p.into_inner())),
-                (None, Some(g)) => Source::Guest(g.into_inner()),
+                (Some(p), None) => {
+                    if let Some(problem) = path_problem(p.get_ref()) {
+                        return Err(err(
+                            p.span(),
+                            format!(
+                                "component `{name}`: the path `{}` {problem}",
+                                shown(p.get_ref())
+                            ),
+                        ));
+                    }
+                    Source::Path(PathBuf::from(p.into_inner()))
+                }
+                (None, Some(g)) => {
+                    if !is_crate_name(g.get_ref()) {
+                        return Err(err(
+                            g.span(),
+                            format!(
+                                "component `{name}`: the guest `{}` is not the name of a crate \
+                                 (ASCII letters, digits, `-` and `_`)",
+                                shown(g.get_ref())
+                            ),
+                        ));
+                    }
+                    Source::Guest(g.into_inner())
+                }
                 (Some(p), Some(_)) => {
                     return Err(err(
                         p.span(),
@@ -306,8 +334,8 @@ impl Manifest {
                         format!(
                             "component `{}` wires `{}` to `{}`, which is not a component of this app",
                             component.name,
-                            import.get_ref(),
-                            provider.get_ref()
+                            shown(import.get_ref()),
+                            shown(provider.get_ref())
                         ),
                     ));
                 }
@@ -317,7 +345,7 @@ impl Manifest {
                         format!(
                             "component `{}` wires `{}` to itself",
                             component.name,
-                            import.get_ref()
+                            shown(import.get_ref())
                         ),
                     ));
                 }
@@ -329,7 +357,7 @@ impl Manifest {
                     export.span(),
                     format!(
                         "`export` names `{}`, which is not a component of this app",
-                        export.get_ref()
+                        shown(export.get_ref())
                     ),
                 ));
             }
@@ -337,6 +365,7 @@ impl Manifest {
         Ok(Self {
             path,
             source,
+            lines,
             app: raw.app,
             components,
             limits: raw.limits,
@@ -377,7 +406,7 @@ impl Manifest {
 
     /// The 1-based line and column of byte `offset` in the manifest.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        line_column(&self.source, offset)
+        self.lines.line_column(&self.source, offset)
     }
 
     /// `path:line:column` of byte `offset`, for messages.
@@ -392,10 +421,16 @@ impl Manifest {
     }
 }
 
-fn locate(path: &Path, source: &str, span: Option<Range<usize>>, message: String) -> ManifestError {
+fn locate(
+    path: &Path,
+    source: &str,
+    lines: &Lines,
+    span: Option<Range<usize>>,
+    message: String,
+) -> ManifestError {
     let (line, column) = match span {
         Some(span) => {
-            let (line, column) = line_column(source, span.start);
+            let (line, column) = lines.line_column(source, span.start);
             (Some(line), Some(column))
         }
         None => (None, None),
@@ -408,11 +443,173 @@ fn locate(path: &Path, source: &str, span: Option<Range<usize>>, message: String
     }
 }
 
-fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset.min(source.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+/// Where each line of a text starts, so that an offset's line is found by
+/// binary search: a manifest of ten thousand components locates each of
+/// them without reading it from the start again.
+#[derive(Debug, Clone)]
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(source: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { starts }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset` of `source`.
+    fn line_column(&self, source: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(source.len());
+        while !source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let start = self.starts[line - 1];
+        (line, source[start..offset].chars().count() + 1)
+    }
+}
+
+/// `text` for a message: ASCII as it is, anything else (letters of other
+/// scripts that look like ASCII ones, invisible and right-to-left marks,
+/// control characters) as `\u{…}`, so that what is shown is what is there.
+pub(crate) fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_graphic() || c == ' ' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
+/// What is wrong with a component name, if anything: it must be a
+/// component-model label, lowercase ASCII words joined by `-`.
+fn name_problem(name: &str) -> Option<String> {
+    const RULE: &str =
+        "a name is lowercase ASCII words joined by `-` (like `markdown` or `json-lib`)";
+    if name.is_empty() {
+        return Some(format!("a component has an empty name; {RULE}"));
+    }
+    if let Some((i, c)) = name.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+        return Some(format!(
+            "component name `{}` is not ASCII: character {} is U+{:04X}; {RULE}",
+            shown(name),
+            i + 1,
+            u32::from(c)
+        ));
+    }
+    (!is_kebab(name)).then(|| {
+        format!(
+            "component name `{}` is not kebab-case (like `markdown` or `json-lib`)",
+            shown(name)
+        )
+    })
+}
+
+/// Why a component's `path` does not name a file inside the manifest's
+/// directory, and what to do, if it does not. The path is read the same way
+/// on every system: `/` and `\` both separate its parts.
+fn path_problem(path: &str) -> Option<String> {
+    const FIX: &str = ": copy the component there, or name a guest crate with `guest = \"…\"`";
+    let bytes = path.as_bytes();
+    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
+    if path.starts_with(['/', '\\']) || drive || Path::new(path).is_absolute() {
+        return Some(format!(
+            "is absolute; a component's path must be relative to the manifest's directory and stay inside it{FIX}"
+        ));
+    }
+    let mut depth = 0usize;
+    for part in path.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => {
+                    return Some(format!(
+                        "leads outside the manifest's directory; a component's path must stay inside that directory{FIX}"
+                    ));
+                }
+            },
+            _ => depth += 1,
+        }
+    }
+    (depth == 0).then(|| {
+        "names no file; give the component's file, relative to the manifest's directory".to_string()
+    })
+}
+
+/// Whether `name` can be a guest crate's name: ASCII letters, digits, `-`
+/// and `_` (so that it names a file in the components folder and no other).
+fn is_crate_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The message for a key given twice (the `toml` crate says only "duplicate
+/// key"): which key, and for a component, that it is declared twice.
+fn duplicate_key(source: &str, span: Range<usize>) -> String {
+    let unquote = |text: &str| {
+        let text = text.trim();
+        text.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+            .unwrap_or(text)
+            .to_string()
+    };
+    let Some(key) = source.get(span.clone()).map(unquote) else {
+        return "duplicate key".to_string();
+    };
+    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line = source[line_start..]
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start();
+    // The table the key is in: the header on its line, else the last one before.
+    let (table, is_header) = if line.starts_with('[') {
+        (line, true)
+    } else {
+        let before = source[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim_start)
+            .find(|l| l.starts_with('['))
+            .unwrap_or("");
+        (before, false)
+    };
+    let table = table.trim_start_matches('[');
+    let table = table[..table.find(']').unwrap_or(table.len())].trim();
+    let parts: Vec<String> = table.split('.').map(unquote).collect();
+    let component = match (is_header, parts.as_slice()) {
+        (true, [components, name, ..]) => components == "components" && *name == key,
+        (false, [components]) => components == "components",
+        _ => false,
+    };
+    if component {
+        format!(
+            "component `{}` is declared twice; give each component one `[components.NAME]` table, with a name of its own",
+            shown(&key)
+        )
+    } else if is_header {
+        format!(
+            "the table `[{}]` is declared twice; merge the two",
+            shown(table)
+        )
+    } else if table.is_empty() {
+        format!("`{}` is given twice; give it once", shown(&key))
+    } else {
+        format!(
+            "`{}` is given twice in `[{}]`; give it once",
+            shown(&key),
+            shown(table)
+        )
+    }
 }
 
 /// Whether `name` is a component-model label: lowercase words joined by `-`.
@@ -432,4 +629,100 @@ fn is_host_port(address: &str) -> bool {
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        Manifest::parse("nanoproc.toml", text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_path_must_name_a_file_inside_the_manifests_directory() {
+        for inside in [
+            "a.wasm",
+            "./a.wasm",
+            "sub/a.wasm",
+            "sub/../a.wasm",
+            "sub//a.wasm",
+        ] {
+            assert_eq!(path_problem(inside), None, "{inside}");
+        }
+        for (path, problem) in [
+            ("/a.wasm", "is absolute"),
+            ("\\a.wasm", "is absolute"),
+            ("C:/a.wasm", "is absolute"),
+            ("c:a.wasm", "is absolute"),
+            ("../a.wasm", "leads outside"),
+            ("..\\a.wasm", "leads outside"),
+            ("sub/../../a.wasm", "leads outside"),
+            ("./sub/./../../sub/a.wasm", "leads outside"),
+            ("", "names no file"),
+            (".", "names no file"),
+            ("sub/..", "names no file"),
+        ] {
+            let found = path_problem(path).unwrap_or_default();
+            assert!(found.starts_with(problem), "{path}: {found}");
+        }
+    }
+
+    #[test]
+    fn a_name_that_is_not_kebab_case_says_so() {
+        for name in ["Logger", "json_lib", "a--b", "-a", "a-", "1a", "a b"] {
+            assert_eq!(
+                name_problem(name).unwrap(),
+                format!(
+                    "component name `{name}` is not kebab-case (like `markdown` or `json-lib`)"
+                )
+            );
+        }
+        assert_eq!(
+            name_problem("a\tb").unwrap(),
+            "component name `a\\u{9}b` is not kebab-case (like `markdown` or `json-lib`)"
+        );
+        assert_eq!(name_problem("json-lib2"), None);
+    }
+
+    #[test]
+    fn a_key_given_twice_is_named() {
+        assert_eq!(
+            error("[app]\nexport = []\n[app]\nstrict = true\n"),
+            "nanoproc.toml:3:2: the table `[app]` is declared twice; merge the two"
+        );
+        assert_eq!(
+            error("[components.m]\nguest = \"a\"\nguest = \"b\"\n"),
+            "nanoproc.toml:3:1: `guest` is given twice in `[components.m]`; give it once"
+        );
+        assert_eq!(
+            error("[components.'m']\nguest = \"a\"\n[components.m.grants]\n[components.m]\n"),
+            "nanoproc.toml:4:13: component `m` is declared twice; give each component one \
+             `[components.NAME]` table, with a name of its own"
+        );
+    }
+
+    #[test]
+    fn lines_and_columns_count_characters() {
+        let text = "[app]\nname = \"é\u{200f}\"\n\n[components.x]\n";
+        let lines = Lines::new(text);
+        let at = |needle: &str| lines.line_column(text, text.find(needle).unwrap());
+        assert_eq!(at("[app]"), (1, 1));
+        assert_eq!(at("\"é"), (2, 8));
+        assert_eq!(at("\"\n\n"), (2, 11));
+        assert_eq!(at("[components"), (4, 1));
+        // An offset inside a character counts from the character's start.
+        assert_eq!(lines.line_column(text, text.find('é').unwrap() + 1), (2, 9));
+        assert_eq!(lines.line_column(text, text.len() + 10), (5, 1));
+    }
+
+    #[test]
+    fn unknown_names_are_shown_escaped() {
+        assert_eq!(
+            error("[app]\nexport = [\"m\u{430}rkdown\"]\n"),
+            "nanoproc.toml:2:11: `export` names `m\\u{430}rkdown`, which is not a component of this app"
+        );
+    }
 }
