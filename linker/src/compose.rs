@@ -1,7 +1,7 @@
 //! Resolution and policy: deciding how every import of every component is
 //! satisfied, before anything is encoded or run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use wit_parser::decoding::DecodedWasm;
@@ -137,12 +137,22 @@ impl Decoded {
 /// # Errors
 ///
 /// When an import is neither wired nor granted, wiring is ambiguous or
-/// circular, types do not match, a component is not valid, or the result
-/// does not validate.
+/// circular, types do not match, a component is not valid (or uses a
+/// WebAssembly feature the host does not enable), the app needs more
+/// components or instances than one component may hold, or the result does
+/// not validate.
 pub fn compose(
     manifest: &Manifest,
     components: &IndexMap<String, Vec<u8>>,
 ) -> Result<Composition, ComposeError> {
+    // Each component is nested in the composed one: past the most it may
+    // hold, nothing needs reading to know the app cannot be composed.
+    let count = manifest.components.len();
+    if let Some((_, beyond)) = manifest.components.get_index(crate::encode::MAX_NESTED) {
+        return Err(
+            crate::encode::too_large(count, "components").at(manifest.location(beyond.span.start))
+        );
+    }
     // Each component's bytes are read once here, for its world, which
     // validates their structure. The code of their functions is validated
     // once too, as part of the composed component, which embeds it
@@ -223,6 +233,19 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
         .collect();
     let exports: Vec<Vec<(String, Option<InterfaceId>)>> =
         decoded.iter().map(|d| d.items(true)).collect();
+    // The interfaces components export, by name without the version, each
+    // with the exporting component and the export's name, in manifest order.
+    let mut exporters: HashMap<String, Vec<(usize, &String, InterfaceName)>> = HashMap::new();
+    for (pi, list) in exports.iter().enumerate() {
+        for (export, _) in list {
+            if let Some(name) = InterfaceName::parse(export) {
+                exporters
+                    .entry(name.base.clone())
+                    .or_default()
+                    .push((pi, export, name));
+            }
+        }
+    }
     let mut warnings = Vec::new();
     let mut planned = Vec::new();
 
@@ -283,18 +306,17 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                 used_capabilities.push(capability);
                 Satisfied::Granted(capability)
             } else {
-                let providers: Vec<(usize, &String)> = exports
-                    .iter()
-                    .enumerate()
-                    .filter(|(pi, _)| *pi != ci)
-                    .flat_map(|(pi, list)| list.iter().map(move |(e, _)| (pi, e)))
-                    .filter(
-                        |(_, export)| match (&parsed, InterfaceName::parse(export)) {
-                            (Some(want), Some(have)) => have.satisfies(want),
-                            _ => false,
-                        },
-                    )
-                    .collect();
+                let providers: Vec<(usize, &String)> = parsed
+                    .as_ref()
+                    .and_then(|want| Some((want, exporters.get(&want.base)?)))
+                    .map(|(want, candidates)| {
+                        candidates
+                            .iter()
+                            .filter(|(pi, _, have)| *pi != ci && have.satisfies(want))
+                            .map(|(pi, export, _)| (*pi, *export))
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let wire_hint = |provider: &str| {
                     let key = parsed.as_ref().map_or(import.clone(), |n| n.base.clone());
                     format!(
@@ -441,18 +463,23 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             app_exports.push((name.clone(), component.name.clone()));
         }
     }
+    let exported: HashSet<&str> = manifest
+        .app
+        .export
+        .iter()
+        .map(|e| e.get_ref().as_str())
+        .collect();
+    let imported_from: HashSet<&str> = planned
+        .iter()
+        .flat_map(|other| &other.imports)
+        .filter_map(|(_, s)| match s {
+            Satisfied::Wired { component, .. } => Some(component.as_str()),
+            Satisfied::Granted(_) | Satisfied::Denied(_) => None,
+        })
+        .collect();
     for component in &planned {
-        let exported = manifest
-            .app
-            .export
-            .iter()
-            .any(|e| e.get_ref() == &component.name);
-        let used = planned.iter().any(|other| {
-            other.imports.iter().any(|(_, s)| {
-                matches!(s, Satisfied::Wired { component: from, .. } if from == &component.name)
-            })
-        });
-        if !exported && !used {
+        let name = component.name.as_str();
+        if !exported.contains(name) && !imported_from.contains(name) {
             warnings.push(format!(
                 "{}: component `{}` is neither exported nor imported from, so nothing can call it",
                 manifest.location(manifest.components[&component.name].span.start),
@@ -567,52 +594,70 @@ fn instantiation_order(
         Open,
         Done,
     }
-    fn visit(
-        i: usize,
-        deps: &[Vec<usize>],
-        marks: &mut [Mark],
-        stack: &mut Vec<usize>,
-        order: &mut Vec<usize>,
-    ) -> Result<(), Vec<usize>> {
-        match marks[i] {
-            Mark::Done => return Ok(()),
-            Mark::Open => {
-                let start = stack.iter().position(|&s| s == i).unwrap_or(0);
-                let mut cycle = stack[start..].to_vec();
-                cycle.push(i);
-                return Err(cycle);
-            }
-            Mark::New => {}
-        }
-        marks[i] = Mark::Open;
-        stack.push(i);
-        for &d in &deps[i] {
-            visit(d, deps, marks, stack, order)?;
-        }
-        stack.pop();
-        marks[i] = Mark::Done;
-        order.push(i);
-        Ok(())
-    }
+    // Depth first, each component after its dependencies, with a list of
+    // the open components instead of recursion: a chain of any length fits.
     let mut marks = vec![Mark::New; planned.len()];
-    let mut order = Vec::new();
-    for i in 0..planned.len() {
-        let mut stack = Vec::new();
-        visit(i, &deps, &mut marks, &mut stack, &mut order).map_err(|cycle| {
-            let names: Vec<&str> = cycle.iter().map(|&c| planned[c].name.as_str()).collect();
-            let first = &manifest.components[names[0]];
-            ComposeError::new(
-                ErrorKind::Cycle,
-                format!(
-                    "components import from each other in a cycle: {}",
-                    names.join(" -> ")
-                ),
-            )
-            .at(manifest.location(first.span.start))
-            .help("a component cannot be instantiated before the components it imports from; break the cycle by wiring one of these imports elsewhere")
-        })?;
+    let mut order = Vec::with_capacity(planned.len());
+    for root in 0..planned.len() {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        marks[root] = Mark::Open;
+        // The open components, each with the next of its dependencies to visit.
+        let mut open = vec![(root, 0)];
+        while let Some(&(i, next)) = open.last() {
+            let Some(&d) = deps[i].get(next) else {
+                marks[i] = Mark::Done;
+                order.push(i);
+                open.pop();
+                continue;
+            };
+            if let Some(top) = open.last_mut() {
+                top.1 += 1;
+            }
+            match marks[d] {
+                Mark::Done => {}
+                Mark::New => {
+                    marks[d] = Mark::Open;
+                    open.push((d, 0));
+                }
+                Mark::Open => {
+                    let start = open.iter().position(|&(o, _)| o == d).unwrap_or(0);
+                    let names: Vec<&str> = open[start..]
+                        .iter()
+                        .map(|&(c, _)| planned[c].name.as_str())
+                        .collect();
+                    let first = &manifest.components[names[0]];
+                    return Err(ComposeError::new(
+                        ErrorKind::Cycle,
+                        format!(
+                            "components import from each other in a cycle: {}",
+                            cycle_text(&names)
+                        ),
+                    )
+                    .at(manifest.location(first.span.start))
+                    .help("a component cannot be instantiated before the components it imports from; break the cycle by wiring one of these imports elsewhere"));
+                }
+            }
+        }
     }
     Ok(order)
+}
+
+/// A cycle as `a -> b -> c -> a`; a long one shortened in the middle, with
+/// its length.
+fn cycle_text(names: &[&str]) -> String {
+    const SHOWN: usize = 10;
+    if names.len() <= SHOWN {
+        return format!("{} -> {}", names.join(" -> "), names[0]);
+    }
+    format!(
+        "{} -> … -> {} -> {} ({} components)",
+        names[..SHOWN - 2].join(" -> "),
+        names[names.len() - 1],
+        names[0],
+        names.len()
+    )
 }
 
 fn quoted_list(names: &[&str]) -> String {
@@ -658,6 +703,54 @@ mod tests {
     const INVALID: &str = "component `bad` is not a valid component
   caused by: the component is not valid
   caused by: type mismatch: expected i32 but nothing on stack (at offset 0x22)";
+
+    /// `count` components `c0`, `c1`, …, each importing from the one `next`
+    /// gives, ordered for instantiation.
+    fn order(count: usize, next: impl Fn(usize) -> Option<usize>) -> Result<Vec<usize>, String> {
+        let mut text = String::from("[app]\nexport = [\"c0\"]\n");
+        let mut planned = Vec::new();
+        for i in 0..count {
+            text.push_str(&format!("[components.c{i}]\npath = \"c.wasm\"\n"));
+            let imports = next(i).map(|next| {
+                (
+                    "test:many/link".to_string(),
+                    Satisfied::Wired {
+                        component: format!("c{next}"),
+                        export: "test:many/link".to_string(),
+                    },
+                )
+            });
+            planned.push(PlannedComponent {
+                name: format!("c{i}"),
+                imports: imports.into_iter().collect(),
+                exports: vec!["test:many/link".to_string()],
+                grants: Grants::default(),
+            });
+        }
+        let manifest = Manifest::parse("nanoproc.toml", text).unwrap();
+        instantiation_order(&manifest, &planned).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn a_chain_of_any_length_is_ordered_without_recursion() {
+        let order = order(50_000, |i| (i + 1 < 50_000).then_some(i + 1)).unwrap();
+        assert!(order.iter().copied().eq((0..50_000).rev()));
+    }
+
+    #[test]
+    fn a_cycle_of_any_length_is_found_without_recursion_and_shortened() {
+        let error = order(50_000, |i| Some((i + 1) % 50_000)).unwrap_err();
+        assert_eq!(
+            error,
+            "components import from each other in a cycle: \
+             c0 -> c1 -> c2 -> c3 -> c4 -> c5 -> c6 -> c7 -> … -> c49999 -> c0 (50000 components)"
+        );
+        let error = order(3, |i| Some((i + 1) % 3)).unwrap_err();
+        assert_eq!(
+            error,
+            "components import from each other in a cycle: c0 -> c1 -> c2 -> c0"
+        );
+    }
 
     #[test]
     fn invalid_function_code_is_an_invalid_component() {

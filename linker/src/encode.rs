@@ -12,7 +12,7 @@
 //!
 //! The output is validated before it is returned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use wasm_encoder::reencode::{ReencodeComponent, RoundtripReencoder};
@@ -36,11 +36,44 @@ fn internal(what: &str, e: impl std::fmt::Display) -> ComposeError {
     )
 }
 
+/// The most components, and the most instances, one component may hold:
+/// the limits of wasmparser's validator, which wasmtime's shares.
+pub(crate) const MAX_NESTED: usize = 1000;
+
+/// The error for an app that needs `count` `what`s, past [`MAX_NESTED`].
+pub(crate) fn too_large(count: usize, what: &str) -> ComposeError {
+    ComposeError::new(
+        ErrorKind::TooLarge,
+        format!("the app needs {count} {what}, more than the {MAX_NESTED} one component may hold"),
+    )
+    .help("compose groups of its components into apps of their own first (a composed app is a component), and name those in this manifest")
+}
+
 pub(crate) fn encode(
     plan: &Plan,
     decoded: &[Decoded],
     bytes: &IndexMap<String, Vec<u8>>,
 ) -> Result<Vec<u8>, ComposeError> {
+    // Each component is nested once, and one deny provider for each that
+    // has denied imports.
+    let nested = plan.components.len()
+        + plan
+            .components
+            .iter()
+            .filter(|c| {
+                c.imports
+                    .iter()
+                    .any(|(_, s)| matches!(s, Satisfied::Denied(_)))
+            })
+            .count();
+    if nested > MAX_NESTED {
+        return Err(too_large(
+            nested,
+            "components (one for each of its components, and one for each deny provider)",
+        ));
+    }
+    let decoded_by_name: HashMap<&str, &Decoded> =
+        decoded.iter().map(|d| (d.name.as_str(), d)).collect();
     let mut builder = ComponentBuilder::default();
     let imports = import_capabilities(&mut builder, plan, decoded)?;
 
@@ -81,9 +114,8 @@ pub(crate) fn encode(
         if !denied.is_empty() {
             // The deny provider takes the interfaces it uses types from from
             // the very instances the component gets them from.
-            let component = decoded
-                .iter()
-                .find(|d| d.name == planned.name)
+            let component = decoded_by_name
+                .get(planned.name.as_str())
                 .ok_or_else(|| internal("a planned component was not decoded", &planned.name))?;
             let provider = crate::deny::provider(&component.resolve, component.world, &denied)?;
             let name = format!("{}-deny", planned.name);
@@ -141,6 +173,13 @@ pub(crate) fn encode(
         name: AppGrants::SECTION.into(),
         data: grants.into(),
     });
+    let instances = builder.instance_count() as usize;
+    if instances > MAX_NESTED {
+        return Err(too_large(
+            instances,
+            "instances (one for each component, capability and interface passed between them)",
+        ));
+    }
     builder.append_names();
     let out = builder.finish();
 
@@ -202,12 +241,15 @@ fn import_capabilities(
     // imported interface is the union of what its holders use.
     let mut resolve = Resolve::default();
     let mut wanted: Vec<InterfaceId> = Vec::new();
+    let planned_by_name: HashMap<&str, &crate::compose::PlannedComponent> = plan
+        .components
+        .iter()
+        .map(|p| (p.name.as_str(), p))
+        .collect();
     for (i, component) in decoded.iter().enumerate() {
-        let planned = plan
-            .components
-            .iter()
-            .find(|p| p.name == component.name)
-            .expect("every decoded component is planned");
+        let planned = planned_by_name
+            .get(component.name.as_str())
+            .ok_or_else(|| internal("a decoded component was not planned", &component.name))?;
         let granted: Vec<&String> = planned
             .imports
             .iter()
@@ -242,20 +284,34 @@ fn import_capabilities(
         });
     }
 
-    // Everything the wanted interfaces use types from comes first.
+    // Everything the wanted interfaces use types from comes first: depth
+    // first, with a list of the open interfaces instead of recursion.
     let mut ordered = Vec::new();
-    fn add(resolve: &Resolve, id: InterfaceId, ordered: &mut Vec<InterfaceId>) {
-        if ordered.contains(&id) {
-            return;
-        }
-        let deps: Vec<_> = resolve.interface_direct_deps(id).collect();
-        for dep in deps {
-            add(resolve, dep, ordered);
-        }
-        ordered.push(id);
-    }
+    let mut seen = HashSet::new();
     for id in &wanted {
-        add(&resolve, *id, &mut ordered);
+        if !seen.insert(*id) {
+            continue;
+        }
+        let mut open = vec![(
+            *id,
+            resolve.interface_direct_deps(*id).collect::<Vec<_>>(),
+            0,
+        )];
+        while let Some((id, deps, next)) = open.last_mut() {
+            match deps.get(*next) {
+                Some(dep) => {
+                    *next += 1;
+                    let dep = *dep;
+                    if seen.insert(dep) {
+                        open.push((dep, resolve.interface_direct_deps(dep).collect(), 0));
+                    }
+                }
+                None => {
+                    ordered.push(*id);
+                    open.pop();
+                }
+            }
+        }
     }
 
     let package = resolve.packages.alloc(Package {

@@ -39,6 +39,9 @@ pub enum ErrorKind {
     TypeMismatch,
     /// The app's exports are missing or clash.
     Export,
+    /// The app needs more components or instances than one component may
+    /// hold.
+    TooLarge,
     /// The composition could not be encoded (a bug in the linker).
     Encoding,
 }

@@ -1,6 +1,9 @@
 //! Composing the example app from its manifest and running it.
 
-use nanoproc_linker::ComponentInterface;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use nanoproc_linker::{ComponentInterface, Manifest};
 use nanoproc_tests::{WasiHost, compose_manifest, engine, store};
 use wasmtime::component::{Component, Linker, Val};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -160,4 +163,122 @@ fn picture_of_the_example_app_draws_every_component_wire_and_grant() {
     );
     // Five wires, each an arrow.
     assert_eq!(svg.matches("<line ").count(), 5);
+}
+
+/// An app of `count` components named `c0`, `c1`, …, each exporting
+/// `test:many/link`; with `wire`, each also imports it and is wired to the
+/// one `wire` gives (the last of a chain has nothing to wire to).
+fn many(count: usize, wire: impl Fn(usize) -> Option<usize>) -> Result<Duration, String> {
+    const LEAF: &str = r#"(component
+        (core module $m (func (export "f")))
+        (core instance $i (instantiate $m))
+        (func $f (canon lift (core func $i "f")))
+        (instance $link (export "f" (func $f)))
+        (export "test:many/link@1.0.0" (instance $link)))"#;
+    const LINK: &str = r#"(component
+        (import "test:many/link@1.0.0" (instance $next (export "f" (func))))
+        (alias export $next "f" (func $f))
+        (instance $link (export "f" (func $f)))
+        (export "test:many/link@1.0.0" (instance $link)))"#;
+    let leaf = wat::parse_str(LEAF).unwrap();
+    let link = wat::parse_str(LINK).unwrap();
+    let mut text = String::from("[app]\nexport = [\"c0\"]\n");
+    let mut bytes = IndexMap::new();
+    for i in 0..count {
+        text.push_str(&format!("\n[components.c{i}]\npath = \"c{i}.wasm\"\n"));
+        match wire(i) {
+            Some(next) => {
+                text.push_str(&format!("wire = {{ \"test:many/link\" = \"c{next}\" }}\n"));
+                bytes.insert(format!("c{i}"), link.clone());
+            }
+            None => {
+                bytes.insert(format!("c{i}"), leaf.clone());
+            }
+        }
+    }
+    let started = Instant::now();
+    let manifest = Manifest::parse("nanoproc.toml", text).map_err(|e| e.to_string())?;
+    let composition = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| e.to_string())?;
+    let took = started.elapsed();
+    wasmparser::Validator::new()
+        .validate_all(&composition.bytes)
+        .map_err(|e| format!("the composition does not validate: {e}"))?;
+    Ok(took)
+}
+
+/// The error for an app of ten thousand components whose 1001st starts on `line`.
+fn too_many(line: usize) -> String {
+    format!(
+        "the app needs 10000 components, more than the 1000 one component may hold\n  \
+         --> nanoproc.toml:{line}:1\n  \
+         help: compose groups of its components into apps of their own first \
+         (a composed app is a component), and name those in this manifest"
+    )
+}
+
+#[test]
+fn ten_thousand_components_are_refused_before_any_is_read() {
+    let started = Instant::now();
+    assert_eq!(many(10_000, |_| None).unwrap_err(), too_many(3004));
+    let chain = many(10_000, |i| (i + 1 < 10_000).then_some(i + 1));
+    assert_eq!(chain.unwrap_err(), too_many(4004));
+    let cycle = many(10_000, |i| Some((i + 1) % 10_000));
+    assert_eq!(cycle.unwrap_err(), too_many(4004));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_cycle_of_a_thousand_components_is_named_shortened() {
+    let started = Instant::now();
+    let error = many(1000, |i| Some((i + 1) % 1000)).unwrap_err();
+    assert_eq!(
+        error,
+        "components import from each other in a cycle: \
+         c0 -> c1 -> c2 -> c3 -> c4 -> c5 -> c6 -> c7 -> … -> c999 -> c0 (1000 components)\n  \
+         --> nanoproc.toml:4:1\n  \
+         help: a component cannot be instantiated before the components it imports from; \
+         break the cycle by wiring one of these imports elsewhere"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_thousand_components_compose_or_fail_on_the_instance_limit() {
+    let started = Instant::now();
+    let error = many(1000, |_| None).unwrap_err();
+    assert!(
+        error.starts_with("the app needs 1002 instances "),
+        "{error}"
+    );
+    let chain = many(1000, |i| (i + 1 < 1000).then_some(i + 1)).unwrap_err();
+    assert!(
+        chain.starts_with("the app needs 2001 instances "),
+        "{chain}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn the_longest_chain_one_component_holds_composes() {
+    // 499 instances, 498 aliases of the exports wired to the one before,
+    // one of the app's export and the export itself: 999 of the 1000
+    // instances one component may hold; one component more needs 1001.
+    many(499, |i| (i + 1 < 499).then_some(i + 1)).unwrap();
+    let error = many(500, |i| (i + 1 < 500).then_some(i + 1)).unwrap_err();
+    assert!(
+        error.starts_with("the app needs 1001 instances "),
+        "{error}"
+    );
 }
