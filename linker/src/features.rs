@@ -5,8 +5,10 @@
 //! written down here: wasmtime's defaults as the host builds it (no `gc`,
 //! `threads` or `component-model-async` crate feature), which are the
 //! WebAssembly 3.0 set of wasmparser without the proposals those crate
-//! features carry. A test compiles a component using each feature in the
-//! host's engine and composes it here, and fails when the two disagree.
+//! features carry, and without multiple memories, which the engine
+//! validates but its pooling allocator refuses (one memory per module). A
+//! test compiles a component using each feature in the host's engine and
+//! composes it here, and fails when the two disagree.
 
 use wasmparser::WasmFeatures;
 
@@ -16,7 +18,8 @@ pub(crate) const HOST: WasmFeatures = WasmFeatures::WASM3
     .union(WasmFeatures::COMPONENT_MODEL)
     .difference(WasmFeatures::GC_TYPES)
     .difference(WasmFeatures::EXCEPTIONS)
-    .difference(WasmFeatures::THREADS);
+    .difference(WasmFeatures::THREADS)
+    .difference(WasmFeatures::MULTI_MEMORY);
 
 /// A feature outside [`HOST`] that `bytes` cannot be validated without, by
 /// its name for people and a hint on building without it; `None` when the
@@ -54,6 +57,10 @@ fn describe(flag: &str) -> (&'static str, &'static str) {
         "GC_TYPES" => (
             "garbage collection (struct, array, `i31` and `externref` types)",
             REBUILD,
+        ),
+        "MULTI_MEMORY" => (
+            "multiple memories in one module",
+            "rebuild the component with one memory in each module: the host's pooled instances hold one",
         ),
         "STACK_SWITCHING" => ("stack switching", REBUILD),
         "CUSTOM_PAGE_SIZES" => ("custom page sizes", REBUILD),
@@ -100,6 +107,10 @@ mod tests {
         assert_eq!(
             needs("(component (core module (type (struct))))"),
             Some("garbage collection (struct, array, `i31` and `externref` types)")
+        );
+        assert_eq!(
+            needs("(component (core module (memory 1) (memory 1)))"),
+            Some("multiple memories in one module")
         );
         assert_eq!(needs("(component (core module (memory i64 1)))"), None);
         assert_eq!(needs("(component (core module (func (result i32))))"), None);

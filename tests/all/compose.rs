@@ -282,3 +282,83 @@ fn the_longest_chain_one_component_holds_composes() {
         "{error}"
     );
 }
+
+/// A WebAssembly feature, a core module's fields that use it, and
+/// component items that use it.
+const FEATURES: &[(&str, &str, &str)] = &[
+    ("the MVP", "(func (result i32) i32.const 1)", ""),
+    ("SIMD", "(func (result v128) v128.const i64x2 0 0)", ""),
+    (
+        "relaxed SIMD",
+        "(func (param v128 v128 v128) (result v128)
+            local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd)",
+        "",
+    ),
+    ("multiple memories", "(memory 1) (memory 1)", ""),
+    ("memory64", "(memory i64 1)", ""),
+    ("tail calls", "(func return_call 0)", ""),
+    (
+        "extended constants",
+        "(global i32 (i32.add (i32.const 1) (i32.const 2)))",
+        "",
+    ),
+    (
+        "function references",
+        "(type $f (func)) (func (param (ref $f)))",
+        "",
+    ),
+    ("threads", "(memory 1 1 shared)", ""),
+    ("exception handling", "(tag) (func throw 0)", ""),
+    ("legacy exception handling", "(func try catch_all end)", ""),
+    ("GC", "(type (struct))", ""),
+    ("externref", "(func (param externref))", ""),
+    ("stack switching", "(type $f (func)) (type (cont $f))", ""),
+    ("custom page sizes", "(memory 1 (pagesize 1))", ""),
+    (
+        "wide arithmetic",
+        "(func (param i64 i64 i64 i64) (result i64 i64)
+            local.get 0 local.get 1 local.get 2 local.get 3 i64.add128)",
+        "",
+    ),
+    ("component-model async", "", "(type (stream u8))"),
+    ("error-context", "", "(type (func (param \"e\" error-context)))"),
+];
+
+#[test]
+fn the_linker_accepts_exactly_the_features_the_engine_compiles() {
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        "[app]\nexport = [\"c\"]\n[components.c]\npath = \"c.wasm\"\n",
+    )
+    .unwrap();
+    let mut disagreements = Vec::new();
+    for (feature, core, items) in FEATURES {
+        let bytes = wat::parse_str(format!(
+            r#"(component
+                (core module {core})
+                {items}
+                (core module $m (func (export "f")))
+                (core instance $i (instantiate $m))
+                (func $f (canon lift (core func $i "f")))
+                (instance $api (export "f" (func $f)))
+                (export "test:features/api@1.0.0" (instance $api)))"#
+        ))
+        .unwrap_or_else(|e| panic!("{feature}: {e}"));
+        let compiles = Component::new(engine(), &bytes).map(drop);
+        let inputs = IndexMap::from([("c".to_string(), bytes)]);
+        match (nanoproc_linker::compose(&manifest, &inputs), compiles) {
+            (Ok(composition), Ok(())) => {
+                if let Err(e) = Component::new(engine(), &composition.bytes) {
+                    disagreements.push(format!("{feature}: the app does not compile: {e:#}"));
+                }
+            }
+            (Err(error), Err(_)) if error.message.starts_with("component `c` uses ") => {}
+            (composed, compiles) => disagreements.push(format!(
+                "{feature}: the linker says {:?}, the engine {:?}",
+                composed.map(drop).map_err(|e| e.to_string()),
+                compiles.map_err(|e| format!("{e:#}"))
+            )),
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
