@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use indexmap::IndexMap;
 use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
-use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest};
+use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest, Source};
 
 /// Compose component apps from a manifest, deny by default, audit them, and
 /// run them with only the capabilities they were granted.
@@ -127,15 +127,35 @@ struct ComponentsDir {
     components: Option<PathBuf>,
 }
 
-/// Exit status for input that cannot be composed.
+/// Exit status for input that cannot be composed, or a call that faulted.
 const EXIT_REFUSED: u8 = 1;
+
+/// Exit status for a command that cannot be meant (clap's status for the
+/// errors it finds).
+const EXIT_USAGE: u8 = 2;
+
+/// An error in how the command was given rather than in its input.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_REFUSED)
+            if e.downcast_ref::<Usage>().is_some() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::from(EXIT_REFUSED)
+            }
         }
     }
 }
@@ -163,7 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             components,
         } => {
             let started = Instant::now();
-            let (manifest, composition) = compose(&manifest, &components)?;
+            let (manifest, composition) = compose_into(&manifest, &components, &output)?;
             write_atomically(&output, &composition.bytes)?;
             eprintln!(
                 "composed `{}`: {} component{}, {} bytes, in {:.1} ms -> {}",
@@ -198,7 +218,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             components,
         } => {
-            let (_, composition) = compose(&manifest, &components)?;
+            let writes = output.as_deref().unwrap_or(Path::new(""));
+            let (_, composition) = compose_into(&manifest, &components, writes)?;
             let graph = Graph::new(&composition.plan);
             let text = match format {
                 GraphFormat::Svg => graph.to_svg(),
@@ -239,6 +260,10 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
             .app
             .file_stem()
             .map_or("app".into(), |s| s.to_string_lossy().into_owned());
+        // A file cut short can still compile (wasmtime accepts some), so
+        // its framing is checked first, as the linker checks its inputs.
+        nanoproc_linker::check_framing(&bytes)
+            .with_context(|| format!("cannot load `{name}` ({})", args.app.display()))?;
         (bytes, name, PathBuf::from("."))
     };
     let runtime = Runtime::new()?;
@@ -276,6 +301,17 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
 
 /// Reads the manifest and its components and composes them; warnings go to stderr.
 fn compose(path: &Path, dir: &ComponentsDir) -> Result<(Manifest, Composition)> {
+    compose_into(path, dir, Path::new(""))
+}
+
+/// [`compose`], for writing the result to `output`, which may not be one of
+/// the files read (writing would replace an input with the app).
+fn compose_into(
+    path: &Path,
+    dir: &ComponentsDir,
+    output: &Path,
+) -> Result<(Manifest, Composition)> {
+    refuse_overwriting(output, path, "the manifest")?;
     let manifest = Manifest::read(path)?;
     let guests = match &dir.components {
         // Given on the command line: relative to where the command runs.
@@ -288,11 +324,13 @@ fn compose(path: &Path, dir: &ComponentsDir) -> Result<(Manifest, Composition)> 
         let file = manifest
             .base_dir()
             .join(component.source.component_path(&guests));
+        refuse_overwriting(output, &file, &format!("component `{name}`"))?;
         let data = std::fs::read(&file).with_context(|| {
-            format!(
-                "component `{name}`: cannot read {} (for a guest crate, build it first with `cargo xtask build`)",
-                file.display()
-            )
+            let hint = match component.source {
+                Source::Guest(_) => " (for a guest crate, build it first with `cargo xtask build`)",
+                Source::Path(_) => "",
+            };
+            format!("component `{name}`: cannot read {}{hint}", file.display())
         })?;
         bytes.insert(name.clone(), data);
     }
@@ -313,14 +351,33 @@ fn find_components_dir(start: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/components"))
 }
 
+/// A usage error when `output` is the file `input` (`what` is read from it).
+fn refuse_overwriting(output: &Path, input: &Path, what: &str) -> Result<()> {
+    let same = match (std::fs::canonicalize(output), std::fs::canonicalize(input)) {
+        (Ok(output), Ok(input)) => output == input,
+        _ => false,
+    };
+    if same {
+        return Err(Usage(format!(
+            "the output {} is {what}, which composing reads: write the app to another file",
+            output.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Writes through a temporary file beside `path`, so that a failure leaves
-/// no partial output.
+/// no partial output (and an earlier file there as it was).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    // Named after the process, so that two commands writing the same file
+    // do not write into one temporary file.
     let tmp = path.with_file_name(format!(
-        ".{}.tmp",
+        ".{}.{}.tmp",
         path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy())
+            .map_or("out".into(), |n| n.to_string_lossy()),
+        std::process::id()
     ));
     let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
