@@ -98,3 +98,22 @@ fn functions_exported_by_themselves_compose_and_run() {
     assert_eq!(instance.call_wave("g()").unwrap(), "7");
     assert_eq!(instance.call_wave("f()").unwrap(), "7");
 }
+
+/// Found while writing the `compose` target: a component with a shared
+/// memory (the threads proposal, which the host leaves off) composed, and
+/// the app it made did not load (fixed in the linker since, which now
+/// validates with the host engine's features).
+#[test]
+fn a_component_using_a_feature_the_host_lacks_is_refused() {
+    let wat = r#"(component
+  (core module $m (memory 1 1 shared) (func (export "f")))
+  (core instance $i (instantiate $m))
+  (func $f (canon lift (core func $i "f")))
+  (instance $inst (export "f" (func $f)))
+  (export "x:y/z" (instance $inst))
+)"#;
+    let text = "[app]\nexport = [\"a\"]\n\n[components.a]\npath = \"a.wasm\"\n";
+    let mut bytes = indexmap::IndexMap::new();
+    bytes.insert("a".to_string(), wat::parse_str(wat).unwrap());
+    compose::check(text, &bytes);
+}
