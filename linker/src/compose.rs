@@ -407,7 +407,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                     "{}: component `{}` wires `{}`, which it does not import",
                     manifest.location(key.span().start),
                     component.name,
-                    key.get_ref()
+                    crate::manifest::shown(key.get_ref())
                 ));
             }
         }
@@ -749,6 +749,26 @@ mod tests {
         assert_eq!(
             error,
             "components import from each other in a cycle: c0 -> c1 -> c2 -> c0"
+        );
+    }
+
+    #[test]
+    fn a_wire_for_no_import_is_shown_escaped() {
+        let manifest = Manifest::parse(
+            "nanoproc.toml",
+            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wat\"\n\
+             wire = { \"test:m\u{430}rkdown/render\" = \"b\" }\n\
+             [components.b]\npath = \"b.wat\"\n",
+        )
+        .unwrap();
+        let bytes = [("a", "(component)"), ("b", "(component)")]
+            .iter()
+            .map(|(name, wat)| (name.to_string(), wat::parse_str(wat).unwrap()))
+            .collect();
+        let plan = compose(&manifest, &bytes).unwrap().plan;
+        assert_eq!(
+            plan.warnings[0],
+            "nanoproc.toml:5:10: component `a` wires `test:m\\u{430}rkdown/render`, which it does not import"
         );
     }
 
