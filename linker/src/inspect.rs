@@ -374,7 +374,11 @@ mod tests {
         }
         for len in 0..=bytes.len() {
             let framed = framing(&bytes[..len], MAX_NESTING);
-            assert_eq!(framed.is_ok(), boundaries.contains(&len), "{len}: {framed:?}");
+            assert_eq!(
+                framed.is_ok(),
+                boundaries.contains(&len),
+                "{len}: {framed:?}"
+            );
         }
     }
 
@@ -382,7 +386,10 @@ mod tests {
     fn lengths_are_read_as_unsigned_leb128() {
         assert_eq!(var_u32(&[0x05]), Some((5, 1)));
         assert_eq!(var_u32(&[0x82, 0x9a, 0x01]), Some((0x4d02, 3)));
-        assert_eq!(var_u32(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some((u32::MAX, 5)));
+        assert_eq!(
+            var_u32(&[0xff, 0xff, 0xff, 0xff, 0x0f]),
+            Some((u32::MAX, 5))
+        );
         assert_eq!(var_u32(&[0xff, 0xff, 0xff, 0xff, 0x1f]), None);
         assert_eq!(var_u32(&[0x80, 0x80]), None);
         assert_eq!(var_u32(&[]), None);

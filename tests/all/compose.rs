@@ -321,7 +321,11 @@ const FEATURES: &[(&str, &str, &str)] = &[
         "",
     ),
     ("component-model async", "", "(type (stream u8))"),
-    ("error-context", "", "(type (func (param \"e\" error-context)))"),
+    (
+        "error-context",
+        "",
+        "(type (func (param \"e\" error-context)))",
+    ),
 ];
 
 #[test]
