@@ -59,10 +59,11 @@ impl ComponentInterface {
     ///
     /// # Errors
     ///
-    /// When `bytes` is not a valid component: malformed wasm, a core module,
-    /// or a component that fails validation.
+    /// When `bytes` is not a valid component: malformed or cut short (see
+    /// [`check_framing`]), a core module, or a component that fails
+    /// validation.
     pub fn read(bytes: &[u8]) -> Result<Self> {
-        framing(bytes, MAX_NESTING)?;
+        check_framing(bytes)?;
         validate(bytes)?;
         let (imports, exports) = top_level_items(bytes)?;
         let wit = match decode_world(bytes).context("cannot read the component's world")? {
