@@ -22,6 +22,11 @@ const FUZZ_DIR: &str = "tests/fuzz";
 const OUTPUT_DIR: &str = "target/fuzz";
 /// The targets that need no built guest components.
 const WITHOUT_GUESTS: &[&str] = &["manifest"];
+/// libFuzzer options some targets run with by default (those given after
+/// `--` come later, so they win). `compose` makes a few executions a
+/// second: libFuzzer's usual slow growth of input lengths would keep its
+/// inputs too short to mutate anything for a long while.
+const TARGET_OPTIONS: &[(&str, &[&str])] = &[("compose", &["-len_control=0"])];
 
 /// The arguments of `cargo xtask fuzz`.
 #[derive(clap::Args)]
@@ -109,8 +114,11 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     }
     // After cargo-fuzz's own `-artifact_prefix`, so this one counts. The
     // slash matters: libFuzzer puts the file name right after it.
-    cmd.arg(format!("-artifact_prefix={}/", artifacts.display()))
-        .args(&args.libfuzzer_args);
+    cmd.arg(format!("-artifact_prefix={}/", artifacts.display()));
+    for (_, options) in TARGET_OPTIONS.iter().filter(|(t, _)| *t == target) {
+        cmd.args(*options);
+    }
+    cmd.args(&args.libfuzzer_args);
 
     eprintln!("xtask: {}", describe(&cmd));
     let status = cmd
