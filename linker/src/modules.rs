@@ -144,13 +144,13 @@ impl<'a> Binary<'a> {
             if id == CUSTOM && !named && reader.read_string()? == "name" {
                 named = true;
                 let rest = &contents[reader.current_position()..];
-                sections.push((id, Contents::Name(name_section(name, rest)?)));
+                sections.push((id, Contents::Name(name_section(name, rest))));
             } else {
                 sections.push((id, Contents::Same(contents)));
             }
         }
         if !named {
-            sections.push((CUSTOM, Contents::Name(name_section(name, &[])?)));
+            sections.push((CUSTOM, Contents::Name(name_section(name, &[]))));
         }
         Ok(Self {
             header,
@@ -162,18 +162,32 @@ impl<'a> Binary<'a> {
 
 /// The contents of a `name` custom section: the module-name subsection for
 /// `name`, then the subsections of `rest` other than a module name.
-fn name_section(name: &str, rest: &[u8]) -> wasmparser::Result<Vec<u8>> {
+///
+/// Validation does not look inside custom sections and runtimes ignore a
+/// malformed `name` section, so the subsections of `rest` are kept up to the
+/// first whose framing is broken and the others dropped, rather than the
+/// component refused.
+fn name_section(name: &str, rest: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     string(&mut out, "name");
     let mut module_name = Vec::new();
     string(&mut module_name, name);
     section(&mut out, MODULE_NAME, &module_name);
-    for (id, contents) in framed(BinaryReader::new(rest, 0))? {
+    let mut reader = BinaryReader::new(rest, 0);
+    while !reader.eof() {
+        let frame = (|| {
+            let id = reader.read_u8()?;
+            let size = reader.read_var_u32()?;
+            Ok::<_, wasmparser::BinaryReaderError>((id, reader.read_bytes(size as usize)?))
+        })();
+        let Ok((id, contents)) = frame else {
+            break;
+        };
         if id != MODULE_NAME {
             section(&mut out, id, contents);
         }
     }
-    Ok(out)
+    out
 }
 
 /// A section or subsection: its id and contents.
@@ -304,6 +318,28 @@ mod tests {
         let named = name_core_modules(&component, "deep").unwrap();
         assert_eq!(names(&named), [(Some("deep".to_string()), vec![])]);
         assert!(named.ends_with(b"\x04deep"));
+    }
+
+    #[test]
+    fn a_malformed_name_section_is_kept_up_to_where_it_breaks() {
+        let component = wat::parse_str(
+            r#"(component (core module (@name "guest.wasm") (func $work) (func $rest)))"#,
+        )
+        .unwrap();
+        // Make the function-name subsection, the name section's last, claim
+        // one byte more than there is.
+        let module_name = component.windows(4).position(|w| w == b"name").unwrap() + 4;
+        let functions = module_name + 2 + usize::from(component[module_name + 1]);
+        assert_eq!(component[functions], 1, "the function-name subsection");
+        let mut broken = component.clone();
+        broken[functions + 1] += 1;
+        wasmparser::Validator::new().validate_all(&broken).unwrap();
+        let named = name_core_modules(&broken, "thing").unwrap();
+        wasmparser::Validator::new().validate_all(&named).unwrap();
+        assert_eq!(names(&named), [(Some("thing".to_string()), vec![])]);
+        let named = name_core_modules(&component, "thing").unwrap();
+        let functions = vec!["work".to_string(), "rest".to_string()];
+        assert_eq!(names(&named), [(Some("thing".to_string()), functions)]);
     }
 
     #[test]
