@@ -96,10 +96,12 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// When the bytes are no component wasmtime can compile, the grants
-    /// section is malformed, or the app imports something this host does
-    /// not provide.
+    /// When the bytes are no component, are cut short or nest too deep
+    /// (checked first, since wasmtime compiles some files cut short), are no
+    /// component wasmtime can compile, the grants section is malformed, or
+    /// the app imports something this host does not provide.
     pub fn load(&self, bytes: &[u8], options: Options) -> Result<App> {
+        nanoproc_linker::check_framing(bytes)?;
         let (component, outcome) = match &self.cache {
             Some(cache) => cache.component(&self.engine, bytes)?,
             None => (

@@ -809,3 +809,20 @@ fn a_refusal_under_a_grant_several_components_share_names_them_all() {
         );
     });
 }
+
+#[test]
+fn an_app_cut_short_is_refused_before_wasmtime_compiles_it() {
+    let bytes = compose_manifest("tests/apps/relay/nanoproc.toml")
+        .unwrap()
+        .bytes;
+    // Cut inside the first section: its header promises more than follows.
+    let Err(error) = runtime().load(&bytes[..20], Options::default()) else {
+        panic!("an app cut short was loaded");
+    };
+    let said = format!("{error:#}");
+    assert!(
+        said.starts_with("the file is cut short, or corrupt: the section at offset 0x8 is "),
+        "{said}"
+    );
+    assert!(runtime().load(&bytes, Options::default()).is_ok());
+}

@@ -243,7 +243,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
     let started = Instant::now();
     let is_manifest = args.app.extension().is_some_and(|e| e == "toml");
-    let (bytes, name, base_dir) = if is_manifest {
+    // What the app is called in errors: its name, and its file when one was given.
+    let (bytes, name, base_dir, called) = if is_manifest {
         let (manifest, composition) = compose(&args.app, &args.components)?;
         if args.verbose {
             eprintln!(
@@ -252,7 +253,9 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
             );
         }
         let base = manifest.base_dir().to_path_buf();
-        (composition.bytes, manifest.name().to_string(), base)
+        let name = manifest.name().to_string();
+        let called = format!("`{name}`");
+        (composition.bytes, name, base, called)
     } else {
         let bytes = std::fs::read(&args.app)
             .with_context(|| format!("cannot read the app {}", args.app.display()))?;
@@ -260,11 +263,8 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
             .app
             .file_stem()
             .map_or("app".into(), |s| s.to_string_lossy().into_owned());
-        // A file cut short can still compile (wasmtime accepts some), so
-        // its framing is checked first, as the linker checks its inputs.
-        nanoproc_linker::check_framing(&bytes)
-            .with_context(|| format!("cannot load `{name}` ({})", args.app.display()))?;
-        (bytes, name, PathBuf::from("."))
+        let called = format!("`{name}` ({})", args.app.display());
+        (bytes, name, PathBuf::from("."), called)
     };
     let runtime = Runtime::new()?;
     let runtime = if args.no_cache {
@@ -287,7 +287,7 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
     };
     let app = runtime
         .load(&bytes, options)
-        .with_context(|| format!("cannot load `{name}`"))?;
+        .with_context(|| format!("cannot load {called}"))?;
     if args.verbose {
         let how = match app.outcome() {
             Outcome::Hit => "loaded from the cache".to_string(),
