@@ -77,6 +77,15 @@ impl Runtime {
         })
     }
 
+    /// Whether [`Runtime::load`] would find `bytes` compiled in the cache
+    /// (an entry is there; it is still checked when loaded), so that a
+    /// caller can say when a compilation is coming.
+    pub fn is_cached(&self, bytes: &[u8]) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|cache| cache.entry_path(&self.engine, bytes).is_file())
+    }
+
     /// The same runtime with compiled apps kept in `cache` (none: compile
     /// every time).
     #[must_use]

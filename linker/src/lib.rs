@@ -47,5 +47,6 @@ pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};
 pub use manifest::{
     App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,
+    find_components_dir,
 };
 pub use names::InterfaceName;

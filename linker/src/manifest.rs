@@ -419,6 +419,46 @@ impl Manifest {
     pub fn base_dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
     }
+
+    /// The bytes of every component, in the manifest's order: a `path` read
+    /// relative to the manifest's directory, a `guest` from `guests_dir` (the
+    /// build's output; [`find_components_dir`] finds it).
+    ///
+    /// # Errors
+    ///
+    /// When a component file cannot be read; the error points at the
+    /// component's table.
+    pub fn read_components(
+        &self,
+        guests_dir: &Path,
+    ) -> Result<IndexMap<String, Vec<u8>>, ManifestError> {
+        let mut bytes = IndexMap::new();
+        for (name, component) in &self.components {
+            let file = self
+                .base_dir()
+                .join(component.source.component_path(guests_dir));
+            let data = std::fs::read(&file).map_err(|e| {
+                let hint = match component.source {
+                    Source::Guest(_) => {
+                        " (a guest crate becomes a component when built: `cargo xtask build`)"
+                    }
+                    Source::Path(_) => "",
+                };
+                locate(
+                    &self.path,
+                    &self.source,
+                    &self.lines,
+                    Some(component.span.clone()),
+                    format!(
+                        "component `{name}`: cannot read {}: {e}{hint}",
+                        file.display()
+                    ),
+                )
+            })?;
+            bytes.insert(name.clone(), data);
+        }
+        Ok(bytes)
+    }
 }
 
 fn locate(
@@ -441,6 +481,18 @@ fn locate(
         column,
         message,
     }
+}
+
+/// Where the components of `guest = "…"` entries are for a manifest in
+/// `start`: the nearest `target/components` at or above it, else
+/// `target/components` (relative, so that errors say what to build).
+pub fn find_components_dir(start: &Path) -> PathBuf {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    start
+        .ancestors()
+        .map(|dir| dir.join("target/components"))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| PathBuf::from("target/components"))
 }
 
 /// Where each line of a text starts, so that an offset's line is found by

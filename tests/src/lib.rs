@@ -130,19 +130,7 @@ pub fn app_inputs(
     path: &Path,
 ) -> anyhow::Result<(nanoproc_linker::Manifest, IndexMap<String, Vec<u8>>)> {
     let manifest = nanoproc_linker::Manifest::read(&project_root().join(path))?;
-    let mut bytes = IndexMap::new();
-    for (name, component) in &manifest.components {
-        let file = manifest
-            .base_dir()
-            .join(component.source.component_path(&components_dir()));
-        let data = std::fs::read(&file).with_context(|| {
-            format!(
-                "cannot read {}; build it with `cargo xtask build`",
-                file.display()
-            )
-        })?;
-        bytes.insert(name.clone(), data);
-    }
+    let bytes = manifest.read_components(&components_dir())?;
     Ok((manifest, bytes))
 }
 

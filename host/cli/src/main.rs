@@ -4,16 +4,16 @@
 //! Thin glue: parsing arguments and printing; the work is in
 //! `nanoproc-linker` and `nanoproc-host`.
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use indexmap::IndexMap;
 use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
-use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest, Source};
+use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest};
 
 /// Compose component apps from a manifest, deny by default, audit them, and
 /// run them with only the capabilities they were granted.
@@ -272,6 +272,13 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
     } else {
         runtime
     };
+    // Compiling a large app takes seconds: say so first, where someone watches.
+    if (args.verbose || std::io::stderr().is_terminal()) && !runtime.is_cached(&bytes) {
+        eprintln!(
+            "compiling {called} ({} KiB) with Cranelift; later runs load it from the cache",
+            bytes.len().div_ceil(1024)
+        );
+    }
     let loading = Instant::now();
     let mut argv = vec![name.clone()];
     argv.extend(program_args);
@@ -317,38 +324,20 @@ fn compose_into(
         // Given on the command line: relative to where the command runs.
         Some(dir) => std::path::absolute(dir)
             .with_context(|| format!("cannot use {} as the components folder", dir.display()))?,
-        None => find_components_dir(manifest.base_dir()),
+        None => nanoproc_linker::find_components_dir(manifest.base_dir()),
     };
-    let mut bytes = IndexMap::new();
     for (name, component) in &manifest.components {
         let file = manifest
             .base_dir()
             .join(component.source.component_path(&guests));
         refuse_overwriting(output, &file, &format!("component `{name}`"))?;
-        let data = std::fs::read(&file).with_context(|| {
-            let hint = match component.source {
-                Source::Guest(_) => " (for a guest crate, build it first with `cargo xtask build`)",
-                Source::Path(_) => "",
-            };
-            format!("component `{name}`: cannot read {}{hint}", file.display())
-        })?;
-        bytes.insert(name.clone(), data);
     }
+    let bytes = manifest.read_components(&guests)?;
     let composition = nanoproc_linker::compose(&manifest, &bytes)?;
     for warning in &composition.plan.warnings {
         eprintln!("warning: {warning}");
     }
     Ok((manifest, composition))
-}
-
-/// The nearest `target/components` at or above `start`, else `target/components`.
-fn find_components_dir(start: &Path) -> PathBuf {
-    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
-    start
-        .ancestors()
-        .map(|dir| dir.join("target/components"))
-        .find(|dir| dir.is_dir())
-        .unwrap_or_else(|| PathBuf::from("target/components"))
 }
 
 /// A usage error when `output` is the file `input` (`what` is read from it).

@@ -120,7 +120,7 @@ const BAD_MANIFESTS: &[(&str, &str)] = &[
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"missing.wasm\"\n",
-        "error: component `json`: cannot read missing.wasm: No such file or directory (os error 2)\n",
+        "error: nanoproc.toml:3:1: component `json`: cannot read missing.wasm: No such file or directory (os error 2)\n",
     ),
 ];
 

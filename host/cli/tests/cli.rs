@@ -67,7 +67,9 @@ fn the_second_run_loads_from_the_cache() {
     let call = ["call", RELAY, "step-there(2)", "--verbose"];
     let first = nanoproc(&call, &cache);
     assert!(
-        text(&first.stderr).contains("\ncompiled in "),
+        text(&first.stderr)
+            .contains(" KiB) with Cranelift; later runs load it from the cache\ncompiled in ")
+            && text(&first.stderr).contains("\ncompiling `relay` ("),
         "{}",
         text(&first.stderr)
     );
