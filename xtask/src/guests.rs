@@ -128,6 +128,7 @@ pub fn build(root: &Path, generated: Generated) -> Result<()> {
             );
         }
     }
+    crate::clang::build(root, &metadata, &wit, generated, &out_dir, &|_| true)?;
     eprintln!(
         "xtask: {} components ready in {:.1} s",
         guests.len(),

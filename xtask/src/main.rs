@@ -4,6 +4,7 @@
 //! finds (or installs) a Rust toolchain that can build wasm guests, turns
 //! every guest crate under `guests/` into a component, and drives the tests.
 
+mod clang;
 mod fuzz;
 mod guests;
 mod toolchain;

@@ -218,12 +218,14 @@ fn has_prebuilt_std(rustc: &Path, target: Target) -> bool {
     })
 }
 
-fn on_path(program: &str) -> bool {
+/// Whether `program` is a file in one of `PATH`'s directories.
+pub(crate) fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-fn can_install() -> bool {
+/// Whether Debian packages can be installed here: we are root and `apt-get` is on `PATH`.
+pub(crate) fn can_install() -> bool {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -232,6 +234,12 @@ fn can_install() -> bool {
 }
 
 fn install(target: Target) -> Result<()> {
+    apt_install(DEBIAN_PACKAGES).with_context(|| instructions(target))
+}
+
+/// Installs Debian's `packages` with `apt-get`, non-interactively, after an
+/// `apt-get update`, printing each command.
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
     let run = |args: &[&str]| -> Result<()> {
         eprintln!("xtask: apt-get {}", args.join(" "));
         let status = Command::new("apt-get")
@@ -246,8 +254,8 @@ fn install(target: Target) -> Result<()> {
     };
     run(&["update", "-qq"])?;
     let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    args.extend_from_slice(DEBIAN_PACKAGES);
-    run(&args).with_context(|| instructions(target))
+    args.extend_from_slice(packages);
+    run(&args)
 }
 
 fn instructions(target: Target) -> String {
