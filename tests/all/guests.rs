@@ -22,7 +22,7 @@ fn every_guest_is_a_valid_component() {
 
 #[test]
 fn pure_libraries_import_nothing() {
-    for name in ["compress", "hash", "json", "markdown"] {
+    for name in ["compress", "hash", "json", "lz4", "markdown"] {
         let interface = ComponentInterface::read(&component_bytes(name)).unwrap();
         assert_eq!(names(&interface.imports), Vec::<&str>::new(), "`{name}`");
     }
@@ -66,7 +66,9 @@ fn each_guest_exports_its_own_interface() {
         ("hash", "nanoproc:hash/digest@0.1.0"),
         ("json", "nanoproc:json/document@0.1.0"),
         ("logger", "nanoproc:logger/log@0.1.0"),
+        ("lz4", "nanoproc:lz4/block@0.1.0"),
         ("markdown", "nanoproc:markdown/render@0.1.0"),
+        ("packer", "nanoproc:packer/seal@0.1.0"),
     ] {
         let interface = ComponentInterface::read(&component_bytes(name)).unwrap();
         assert_eq!(names(&interface.exports), [export], "`{name}`");
@@ -76,7 +78,7 @@ fn each_guest_exports_its_own_interface() {
 #[test]
 fn pure_libraries_instantiate_with_nothing_provided() {
     let linker = Linker::<()>::new(engine());
-    for name in ["compress", "hash", "json", "markdown"] {
+    for name in ["compress", "hash", "json", "lz4", "markdown"] {
         let mut store = store(());
         linker
             .instantiate(&mut store, &component(name))

@@ -13,6 +13,7 @@ mod hash;
 mod host;
 mod json;
 mod logger;
+mod lz4;
 mod markdown;
 mod sandbox;
 mod site;
