@@ -31,6 +31,8 @@ pub use app::{App, Instance, Runtime};
 pub use capabilities::{Options, Stdio};
 pub use fault::{Cause, Fault};
 pub use refusal::{Answer, Refusal, Refusals};
+/// The in-memory pipe behind [`Stdio::Pipe`], to read what an app wrote.
+pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use anyhow::Result;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};

@@ -31,7 +31,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
@@ -157,7 +156,6 @@ pub fn build(
     out_dir: &Path,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<String>> {
-    let started = Instant::now();
     let guests: Vec<CGuest> = find_guests(root, metadata)?
         .into_iter()
         .filter(|g| wanted(&g.name))
@@ -228,12 +226,6 @@ pub fn build(
         }
         built.push(guest.name.clone());
     }
-    eprintln!(
-        "xtask: {} C component{} ready in {:.1} s",
-        built.len(),
-        if built.len() == 1 { "" } else { "s" },
-        started.elapsed().as_secs_f64()
-    );
     Ok(built)
 }
 

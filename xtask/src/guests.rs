@@ -40,20 +40,36 @@ struct Guest {
     target: Target,
 }
 
-/// Generates bindings, builds the guests for wasm and encodes each as a
-/// component in [`COMPONENTS_DIR`]. Unchanged outputs are left untouched.
-pub fn build(root: &Path, generated: Generated) -> Result<()> {
+/// Generates bindings, builds the guests whose names `wanted` accepts for
+/// wasm and encodes each as a component in [`COMPONENTS_DIR`]. Unchanged
+/// outputs are left untouched.
+pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -> Result<()> {
     let started = Instant::now();
     let metadata = cargo_metadata(root)?;
-    let guests = find_guests(root, &metadata)?;
-    let wasi_wit = wasi_wit_dir(&metadata)?;
+    let mut guests = find_guests(root, &metadata)?;
+    guests.retain(|guest| wanted(&guest.name));
+    let wasi_wit = wasi_wit(&metadata)?;
     let wit = Wit::load(&root.join("wit"), &wasi_wit)?;
 
     let mut stale = Vec::new();
     for guest in &guests {
-        let world = wit
-            .world(&guest.world)
-            .with_context(|| format!("guest `{}` names world `{}`", guest.name, guest.world))?;
+        let world = wit.world(&guest.world).with_context(|| {
+            let manifest = guest.dir.join("Cargo.toml");
+            let line = std::fs::read_to_string(&manifest)
+                .ok()
+                .and_then(|text| {
+                    text.lines().position(|l| {
+                        l.trim_start().starts_with("world") && l.contains(&guest.world)
+                    })
+                })
+                .map_or(String::new(), |i| format!(":{}", i + 1));
+            format!(
+                "{}{line}: guest `{}` names the world `{}`, which no package in wit/ has",
+                relative(root, &manifest).display(),
+                guest.name,
+                guest.world
+            )
+        })?;
         let source = bindings(&wit, world, &guest.world)?;
         let path = guest.dir.join("src/bindings.rs");
         if std::fs::read_to_string(&path).ok().as_deref() != Some(source.as_str()) {
@@ -128,13 +144,20 @@ pub fn build(root: &Path, generated: Generated) -> Result<()> {
             );
         }
     }
-    crate::clang::build(root, &metadata, &wit, generated, &out_dir, &|_| true)?;
+    let count = guests.len()
+        + crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len();
     eprintln!(
-        "xtask: {} components ready in {:.1} s",
-        guests.len(),
+        "xtask: {count} component{} ready in {:.1} s",
+        if count == 1 { "" } else { "s" },
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The project's WIT packages with WASI's, as the build loads them.
+pub fn load_wit(root: &Path) -> Result<Wit> {
+    let metadata = cargo_metadata(root)?;
+    Wit::load(&root.join("wit"), &wasi_wit(&metadata)?)
 }
 
 /// Encodes the core module at `core` as a component and checks that it
@@ -206,7 +229,8 @@ fn bindings(wit: &Wit, world: wit_parser::WorldId, spec: &str) -> Result<String>
     ))
 }
 
-fn cargo_metadata(root: &Path) -> Result<Value> {
+/// `cargo metadata` of the workspace at `root`.
+pub fn cargo_metadata(root: &Path) -> Result<Value> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1"])
@@ -313,6 +337,15 @@ fn target_list() -> String {
         .map(|t| format!("`\"{t}\"`"))
         .collect::<Vec<_>>()
         .join(" or ")
+}
+
+/// WASI's WIT packages: those of the project's own `wasmtime-wasi` (in a
+/// project that runs its components), else those of nanoproc's host.
+fn wasi_wit(metadata: &Value) -> Result<PathBuf> {
+    wasi_wit_dir(metadata).or_else(|e| {
+        let tools = crate::project_root();
+        wasi_wit_dir(&cargo_metadata(&tools)?).map_err(|_| e)
+    })
 }
 
 /// WASI's WIT packages, as shipped inside the `wasmtime-wasi` crate the host uses.

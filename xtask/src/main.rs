@@ -4,9 +4,12 @@
 //! finds (or installs) a Rust toolchain that can build wasm guests, turns
 //! every guest crate under `guests/` into a component, and drives the tests.
 
+mod apps;
 mod clang;
 mod fuzz;
 mod guests;
+mod new;
+mod scaffolds;
 mod toolchain;
 mod wit;
 
@@ -21,17 +24,32 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cargo xtask", bin_name = "cargo xtask", version, long_about = None)]
 struct Cli {
+    /// The project to work on: its `guests/`, `wit/` and `target/` (by
+    /// default nanoproc's own).
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<PathBuf>,
     #[command(subcommand)]
     command: Cmd,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Build every guest under `guests/` into a component in `target/components/`.
+    /// Make a new component that builds, composes, runs and passes its test
+    /// as it is: its WIT in `wit/NAME/`, its crate in `guests/NAME/` with an
+    /// app manifest and a test beside it.
+    ///
+    /// Examples: `cargo xtask new words --from-crate unicode-segmentation`,
+    /// `cargo xtask new greeter --lib`, `cargo xtask new hello --app`.
+    New(new::Args),
+    /// Build every guest under `guests/` into a component in
+    /// `target/components/`, or only the guests an app manifest names.
     ///
     /// Installs the guest toolchain first when it is missing and this is a
     /// Debian machine on which we are root; otherwise says what to install.
-    Build,
+    Build {
+        /// An app manifest: build only the guests it names.
+        manifest: Option<PathBuf>,
+    },
     /// Build the guests, then run the demo in a release build: compose the
     /// example site app, audit it, run it beside the same crates natively,
     /// show a compromised dependency refused and contained, print the figures.
@@ -44,7 +62,8 @@ enum Cmd {
         #[arg(last = true)]
         demo_args: Vec<String>,
     },
-    /// Build the guests, then compose an app manifest with `nanoproc compose`.
+    /// Build the guests an app manifest names, then compose it with
+    /// `nanoproc compose`.
     ///
     /// `guest = "…"` entries of the manifest are the components this build
     /// writes to `target/components/`.
@@ -55,6 +74,13 @@ enum Cmd {
         #[arg(short, long, default_value = "app.wasm")]
         output: PathBuf,
     },
+    /// Build the guests an app manifest names, compose it and run it
+    /// (`nanoproc run`), or call one function it exports with `--call`.
+    Run(AppArgs),
+    /// Build, compose and run an app like `run`, then again each time its
+    /// manifest, a guest it names (its sources, `Cargo.toml`) or the WIT
+    /// changes. Ctrl-C stops.
+    Watch(AppArgs),
     /// Build the guests and the CLI, then measure what nanoproc promises in a
     /// release build, compared cases side by side: instantiation, calls and
     /// data passed between components, library workloads in wasm and
@@ -87,10 +113,48 @@ enum Cmd {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
         #[arg(long)]
         no_lint: bool,
+        /// Run only the scaffold check: in a scratch project, `cargo xtask new`
+        /// makes a library, an app and a crate wrapper that must build,
+        /// compose, run, pass their tests and rerun under `watch` (the full
+        /// run does this last; a run with a test filter skips it).
+        #[arg(long, conflicts_with_all = ["no_lint", "test_args"])]
+        scaffolds: bool,
         /// Extra arguments passed to `cargo test` after `--`, such as a test name filter.
         #[arg(last = true)]
         test_args: Vec<String>,
     },
+}
+
+/// An app to build, compose and run.
+#[derive(clap::Args)]
+struct AppArgs {
+    /// The app manifest (`nanoproc.toml`).
+    manifest: PathBuf,
+    /// Call this function instead of running the app, as `name(args…)` in
+    /// WAVE, such as `--call 'greet("world")'`.
+    #[arg(long, value_name = "CALL")]
+    call: Option<String>,
+    /// Arguments for the app after `--` (it sees its name first).
+    #[arg(last = true, conflicts_with = "call")]
+    args: Vec<String>,
+}
+
+impl AppArgs {
+    fn action(&self) -> apps::Action {
+        match &self.call {
+            Some(call) => apps::Action::Call(call.clone()),
+            None => apps::Action::Run(self.args.clone()),
+        }
+    }
+
+    fn manifest(&self) -> Result<PathBuf> {
+        absolute(&self.manifest)
+    }
+}
+
+/// `path` made absolute against the directory the command runs in.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("cannot use {}", path.display()))
 }
 
 fn main() -> ExitCode {
@@ -104,13 +168,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let root = project_root();
+    let root = match &cli.project {
+        Some(dir) => absolute(dir)?,
+        None => project_root(),
+    };
     match cli.command {
-        Cmd::Build => {
-            guests::build(&root, guests::Generated::Write)?;
+        Cmd::New(args) => new::run(&root, &args)?,
+        Cmd::Build { manifest: None } => {
+            guests::build(&root, guests::Generated::Write, &|_| true)?;
         }
+        Cmd::Build {
+            manifest: Some(manifest),
+        } => {
+            apps::build(&root, &absolute(&manifest)?, guests::Generated::Write)?;
+        }
+        Cmd::Run(app) => apps::run(&root, &app.manifest()?, &app.action())?,
+        Cmd::Watch(app) => apps::watch(&root, &app.manifest()?, &app.action())?,
         Cmd::Demo { demo_args } => {
-            guests::build(&root, guests::Generated::Write)?;
+            guests::build(&root, guests::Generated::Write, &|_| true)?;
             let mut args = vec![
                 "run",
                 "--release",
@@ -124,31 +199,10 @@ fn run(cli: Cli) -> Result<()> {
             cargo_with(&root, &args, &FAKE_SECRETS)?;
         }
         Cmd::Compose { manifest, output } => {
-            let absolute = |p: &Path| {
-                std::path::absolute(p).with_context(|| format!("cannot use {}", p.display()))
-            };
-            let (manifest, output) = (absolute(&manifest)?, absolute(&output)?);
-            guests::build(&root, guests::Generated::Write)?;
-            let components = root.join("target/components");
-            cargo(
-                &root,
-                &[
-                    "run",
-                    "--quiet",
-                    "--package",
-                    "nanoproc-cli",
-                    "--",
-                    "compose",
-                    &manifest.to_string_lossy(),
-                    "--output",
-                    &output.to_string_lossy(),
-                    "--components",
-                    &components.to_string_lossy(),
-                ],
-            )?;
+            apps::compose(&root, &absolute(&manifest)?, &absolute(&output)?)?;
         }
         Cmd::Bench { sections } => {
-            guests::build(&root, guests::Generated::Write)?;
+            guests::build(&root, guests::Generated::Write, &|_| true)?;
             cargo(&root, &["build", "--release", "--package", "nanoproc-cli"])?;
             let mut args = vec!["bench", "--package", "nanoproc-tests", "--bench", "suite"];
             if !sections.is_empty() {
@@ -161,7 +215,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Soak { rounds } => {
-            guests::build(&root, guests::Generated::Write)?;
+            guests::build(&root, guests::Generated::Write, &|_| true)?;
             let rounds = rounds.to_string();
             cargo_with(
                 &root,
@@ -181,14 +235,19 @@ fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Cmd::Fuzz(args) => fuzz::run(&root, &args)?,
-        Cmd::Test { no_lint, test_args } => {
+        Cmd::Test {
+            scaffolds: true, ..
+        } => scaffolds::check(&root)?,
+        Cmd::Test {
+            no_lint, test_args, ..
+        } => {
             // Under CI a generated file that differs from the committed one is an error.
             let generated = if std::env::var_os("CI").is_some() {
                 guests::Generated::Check
             } else {
                 guests::Generated::Write
             };
-            guests::build(&root, generated)?;
+            guests::build(&root, generated, &|_| true)?;
             if !no_lint {
                 cargo(&root, &["fmt", "--all", "--", "--check"])
                     .context("formatting differs: run `cargo fmt --all`")?;
@@ -210,6 +269,10 @@ fn run(cli: Cli) -> Result<()> {
                 args.extend(test_args.iter().map(String::as_str));
             }
             cargo(&root, &args)?;
+            // A filtered run is a quick one: the scaffolds take minutes.
+            if test_args.is_empty() {
+                scaffolds::check(&root)?;
+            }
         }
     }
     Ok(())

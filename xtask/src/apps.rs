@@ -1,0 +1,344 @@
+//! `cargo xtask build|compose|run|watch MANIFEST`: the work on one app.
+//!
+//! Only the guests an app manifest names are built; composing, running and
+//! calling are the `nanoproc` command's, which this builds once and runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, Result, bail};
+use nanoproc_linker::{Manifest, Source};
+
+use crate::guests::{self, COMPONENTS_DIR, Generated};
+use crate::{cargo, relative};
+
+/// What to do with an app once it is composed.
+pub enum Action {
+    /// Run it (it exports `wasi:cli/run`) with these arguments.
+    Run(Vec<String>),
+    /// Call one function it exports, written in WAVE.
+    Call(String),
+}
+
+/// The app manifest at `path`, read with the errors pointing into it.
+fn read(root: &Path, path: &Path) -> Result<Manifest> {
+    let manifest = Manifest::read(path).map_err(|mut e| {
+        e.path = relative(root, &e.path).to_path_buf();
+        e
+    })?;
+    Ok(manifest)
+}
+
+/// The guest crates `manifest` names, each checked to exist under `guests/`.
+fn guests_of(root: &Path, manifest: &Manifest) -> Result<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for (name, component) in &manifest.components {
+        let Source::Guest(guest) = &component.source else {
+            continue;
+        };
+        let dir = root.join("guests").join(guest);
+        if !dir.join("Cargo.toml").is_file() && !dir.join("guest.toml").is_file() {
+            let at = manifest.location(component.span.start);
+            bail!(
+                "{}: component `{name}` names the guest `{guest}`, but there is no {}: \
+                 create it with `cargo xtask new {guest} --lib`, or name one of {}",
+                relative_location(root, &at),
+                relative(root, &dir).display(),
+                known_guests(root).join(", ")
+            );
+        }
+        names.insert(guest.clone());
+    }
+    Ok(names)
+}
+
+/// `path:line:column` with the path relative to `root`.
+fn relative_location(root: &Path, at: &str) -> String {
+    let root = format!("{}/", root.display());
+    at.strip_prefix(&root).unwrap_or(at).to_string()
+}
+
+/// The guests under `guests/`, by name.
+fn known_guests(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("guests"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file() || e.path().join("guest.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Builds the guests the manifest at `path` names.
+pub fn build(root: &Path, path: &Path, generated: Generated) -> Result<Manifest> {
+    let manifest = read(root, path)?;
+    let wanted = guests_of(root, &manifest)?;
+    if wanted.is_empty() {
+        eprintln!(
+            "xtask: {} names no guest of this project: nothing to build",
+            relative(root, path).display()
+        );
+    } else {
+        guests::build(root, generated, &|guest| wanted.contains(guest))?;
+    }
+    Ok(manifest)
+}
+
+/// Builds nanoproc's own `nanoproc` command and returns where it is.
+pub fn nanoproc() -> Result<PathBuf> {
+    let root = crate::project_root();
+    cargo(&root, &["build", "--package", "nanoproc-cli"])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("debug/nanoproc"))
+}
+
+/// The `nanoproc` command line that runs or calls the app of the manifest
+/// at `path`.
+fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Command {
+    let mut cmd = Command::new(nanoproc);
+    let path = path.to_string_lossy();
+    match action {
+        Action::Run(args) => {
+            cmd.args(["run", &path]);
+            cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
+            if !args.is_empty() {
+                cmd.arg("--").args(args);
+            }
+        }
+        Action::Call(call) => {
+            cmd.args(["call", &path, call]);
+            cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
+        }
+    }
+    cmd
+}
+
+/// Builds what the manifest at `path` needs, composes it into `output`.
+pub fn compose(root: &Path, path: &Path, output: &Path) -> Result<()> {
+    build(root, path, Generated::Write)?;
+    let nanoproc = nanoproc()?;
+    let status = Command::new(&nanoproc)
+        .arg("compose")
+        .arg(path)
+        .arg("--output")
+        .arg(output)
+        .arg("--components")
+        .arg(root.join(COMPONENTS_DIR))
+        .status()
+        .with_context(|| format!("cannot run {}", nanoproc.display()))?;
+    if !status.success() {
+        bail!("composing {} failed", relative(root, path).display());
+    }
+    Ok(())
+}
+
+/// Builds what the manifest at `path` needs, composes it and runs or calls
+/// it; fails with the app's exit status when it fails.
+pub fn run(root: &Path, path: &Path, action: &Action) -> Result<()> {
+    build(root, path, Generated::Write)?;
+    let nanoproc = nanoproc()?;
+    let status = command(&nanoproc, root, path, action)
+        .status()
+        .with_context(|| format!("cannot run {}", nanoproc.display()))?;
+    if !status.success() {
+        bail!(
+            "the app {} failed ({status})",
+            relative(root, path).display()
+        );
+    }
+    Ok(())
+}
+
+/// How often `watch` looks for changes.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Builds, composes and runs the app of the manifest at `path`, then again
+/// each time the manifest, a file of a guest it names, a component file it
+/// names, or the WIT changes. Stops only when interrupted.
+pub fn watch(root: &Path, path: &Path, action: &Action) -> Result<()> {
+    let nanoproc = nanoproc()?;
+    let mut watched = watched_files(root, path, &[]);
+    loop {
+        let before = Snapshot::take(&watched);
+        let mut child = match build(root, path, Generated::Write) {
+            Ok(_) => Some(
+                command(&nanoproc, root, path, action)
+                    .spawn()
+                    .with_context(|| format!("cannot run {}", nanoproc.display()))?,
+            ),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                None
+            }
+        };
+        let mut said = false;
+        let changed = loop {
+            std::thread::sleep(POLL);
+            if let Some(running) = &mut child
+                && let Some(status) = running.try_wait()?
+            {
+                if !status.success() {
+                    eprintln!("xtask: the app failed ({status})");
+                }
+                child = None;
+            }
+            if !said && child.is_none() {
+                eprintln!(
+                    "xtask: watching {} files for changes (Ctrl-C stops)",
+                    watched.len()
+                );
+                said = true;
+            }
+            let now = watched_files(root, path, &watched);
+            if let Some(changed) = Snapshot::take(&now).changed(&before) {
+                watched = now;
+                break changed;
+            }
+        };
+        stop(child);
+        eprintln!(
+            "xtask: {} changed: building again",
+            relative(root, &changed).display()
+        );
+    }
+}
+
+/// Stops a run that is still going when its inputs change.
+fn stop(child: Option<Child>) {
+    if let Some(mut child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The files whose change means the app must be built again: the manifest,
+/// each component file it names by path, every file of each guest it names
+/// (but what the build writes there), and the WIT. While the manifest does
+/// not read, the files `before` it stopped reading.
+fn watched_files(root: &Path, path: &Path, before: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = vec![path.to_path_buf()];
+    let guests = match Manifest::read(path) {
+        Ok(manifest) => {
+            let mut guests = Vec::new();
+            for component in manifest.components.values() {
+                match &component.source {
+                    Source::Path(file) => files.push(manifest.base_dir().join(file)),
+                    Source::Guest(name) => guests.push(root.join("guests").join(name)),
+                }
+            }
+            guests
+        }
+        Err(_) if !before.is_empty() => return before.to_vec(),
+        // Until it reads, any guest may be one it will name.
+        Err(_) => vec![root.join("guests")],
+    };
+    for dir in guests.iter().chain([&root.join("wit")]) {
+        walk(dir, &mut files);
+    }
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Every file under `dir`, but build outputs and generated bindings.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == "target" || name.starts_with('.') || name.ends_with(".tmp") {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(&path, files);
+        } else if name != "bindings.rs" {
+            files.push(path);
+        }
+    }
+}
+
+/// The modification time and size of each watched file (none when absent).
+#[derive(PartialEq, Eq)]
+struct Snapshot(BTreeMap<PathBuf, Option<(SystemTime, u64)>>);
+
+impl Snapshot {
+    fn take(files: &[PathBuf]) -> Self {
+        Self(
+            files
+                .iter()
+                .map(|file| {
+                    let stamp = match std::fs::metadata(file) {
+                        Ok(meta) => meta.modified().ok().map(|time| (time, meta.len())),
+                        Err(e) if e.kind() == ErrorKind::NotFound => None,
+                        Err(_) => None,
+                    };
+                    (file.clone(), stamp)
+                })
+                .collect(),
+        )
+    }
+
+    /// A file that is new, gone or different in `self` compared to `before`.
+    fn changed(&self, before: &Self) -> Option<PathBuf> {
+        self.0
+            .iter()
+            .find(|(file, stamp)| before.0.get(*file) != Some(stamp))
+            .or_else(|| {
+                before
+                    .0
+                    .keys()
+                    .find(|file| !self.0.contains_key(*file))
+                    .map(|f| (f, &None))
+            })
+            .map(|(file, _)| file.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_sees_files_changed_added_and_removed() {
+        let dir = std::env::temp_dir().join(format!("xtask-watch-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let a = dir.join("src/a.rs");
+        std::fs::write(&a, "one").unwrap();
+        std::fs::write(dir.join("src/bindings.rs"), "generated").unwrap();
+        let files = || {
+            let mut files = Vec::new();
+            walk(&dir, &mut files);
+            files
+        };
+        assert_eq!(
+            files(),
+            vec![a.clone()],
+            "generated bindings are not watched"
+        );
+        let before = Snapshot::take(&files());
+        assert_eq!(Snapshot::take(&files()).changed(&before), None);
+
+        std::fs::write(&a, "one more").unwrap();
+        assert_eq!(Snapshot::take(&files()).changed(&before), Some(a.clone()));
+
+        let before = Snapshot::take(&files());
+        let b = dir.join("src/b.rs");
+        std::fs::write(&b, "two").unwrap();
+        assert_eq!(Snapshot::take(&files()).changed(&before), Some(b.clone()));
+
+        let before = Snapshot::take(&files());
+        std::fs::remove_file(&b).unwrap();
+        assert_eq!(Snapshot::take(&files()).changed(&before), Some(b));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
