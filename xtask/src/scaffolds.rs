@@ -35,6 +35,7 @@ pub fn check(root: &Path) -> Result<()> {
     for name in ["scaffold-lib", "scaffold-app", "scaffold-crate"] {
         let _ = std::fs::remove_file(root.join(COMPONENTS_DIR).join(format!("{name}.wasm")));
     }
+    walkthrough(root)?;
     eprintln!(
         "xtask: scaffolds passed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -265,4 +266,165 @@ fn expect_stdout(output: &Output, args: &[&str], expected: &str) -> Result<()> {
         args.join(" ")
     );
     Ok(())
+}
+
+/// The README section whose shell blocks are run.
+const WALKTHROUGH: &str = "## Put your own dependency in a nanoprocess";
+/// The components the walkthrough creates, removed again afterwards.
+const WALKTHROUGH_MAKES: [&str; 2] = ["words", "counter"];
+
+/// Runs the README's walkthrough at the project's root, then removes what
+/// it made and puts `Cargo.lock` back as it was.
+fn walkthrough(root: &Path) -> Result<()> {
+    let readme = std::fs::read_to_string(root.join("README.md"))?;
+    let blocks = shell_blocks(&readme, WALKTHROUGH)?;
+    let made: Vec<_> = WALKTHROUGH_MAKES
+        .iter()
+        .flat_map(|name| {
+            [
+                root.join("guests").join(name),
+                root.join("wit").join(name),
+                root.join(COMPONENTS_DIR).join(format!("{name}.wasm")),
+            ]
+        })
+        .collect();
+    if let Some(there) = made.iter().find(|path| path.exists()) {
+        eprintln!(
+            "xtask: the README's walkthrough is not run: {} exists (from following it?)",
+            crate::relative(root, there).display()
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: running the README's walkthrough ({} shell blocks)",
+        blocks.len()
+    );
+    let lock = std::fs::read(root.join("Cargo.lock"))?;
+    let result = blocks.iter().try_for_each(|block| run_block(root, block));
+    for path in &made {
+        let _ = std::fs::remove_dir_all(path);
+        let _ = std::fs::remove_file(path);
+    }
+    std::fs::write(root.join("Cargo.lock"), lock)?;
+    result.context("the README's walkthrough does not work as written")
+}
+
+/// The shell blocks of the README section `heading`, but those that run
+/// until interrupted (`watch`): the scaffold check runs `watch` itself.
+fn shell_blocks(readme: &str, heading: &str) -> Result<Vec<String>> {
+    let start = readme
+        .find(heading)
+        .with_context(|| format!("README.md has no section `{heading}`"))?;
+    let section = &readme[start + heading.len()..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let blocks: Vec<String> = section
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|block| {
+            block
+                .split_once("\n```")
+                .map(|(code, _)| format!("{code}\n"))
+        })
+        .filter(|code| !code.contains("cargo xtask watch"))
+        .collect();
+    ensure!(
+        !blocks.is_empty(),
+        "README.md's `{heading}` has no shell block"
+    );
+    Ok(blocks)
+}
+
+/// Runs one shell block; every `# …` line right after a command is a line
+/// it must print (`…` stands for anything).
+fn run_block(root: &Path, block: &str) -> Result<()> {
+    let first = block.lines().next().unwrap_or_default();
+    eprintln!(
+        "xtask:   $ {first}{}",
+        if block.lines().count() > 1 {
+            " …"
+        } else {
+            ""
+        }
+    );
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", block])
+        .current_dir(root)
+        .output()
+        .context("cannot run bash")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "this block failed ({}):\n{block}\nits output:\n{stdout}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in expected_lines(block) {
+        let found = stdout.lines().any(|line| match expected.split_once('…') {
+            Some((start, end)) => {
+                line.len() >= start.len() + end.len()
+                    && line.starts_with(start)
+                    && line.ends_with(end)
+            }
+            None => line == expected,
+        });
+        ensure!(
+            found,
+            "this block did not print `{expected}`:\n{block}\nit printed:\n{stdout}"
+        );
+    }
+    Ok(())
+}
+
+/// The `# …` comment lines that follow a command outside a here-document.
+fn expected_lines(block: &str) -> Vec<&str> {
+    let mut expected = Vec::new();
+    let mut heredoc_end: Option<&str> = None;
+    for line in block.lines() {
+        if let Some(end) = heredoc_end {
+            if line == end {
+                heredoc_end = None;
+            }
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix("# ") {
+            expected.push(comment);
+        } else if let Some((_, rest)) = line.split_once("<<'") {
+            heredoc_end = rest.split_once('\'').map(|(end, _)| end);
+        }
+    }
+    expected
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_walkthrough_is_its_shell_blocks_without_watch() {
+        let readme = "# Title\n\n## Steps\n\nText.\n\n```sh\necho one\n# one\n```\n\n\
+                      ```toml\n[a]\n```\n\n```sh\ncargo xtask watch x.toml\n```\n\n\
+                      ## Next\n\n```sh\necho no\n```\n";
+        assert_eq!(
+            shell_blocks(readme, "## Steps").unwrap(),
+            vec!["echo one\n# one\n".to_string()]
+        );
+        assert_eq!(
+            shell_blocks(readme, "## Missing").unwrap_err().to_string(),
+            "README.md has no section `## Missing`"
+        );
+    }
+
+    #[test]
+    fn expected_lines_are_comments_outside_here_documents() {
+        let block = "cat > a.rs <<'EOF'\n# not expected\nEOF\nrun it\n# 3 words\n";
+        assert_eq!(expected_lines(block), vec!["3 words"]);
+    }
+
+    #[test]
+    fn the_readme_walkthrough_has_blocks_and_expectations() {
+        let readme = std::fs::read_to_string(crate::project_root().join("README.md")).unwrap();
+        let blocks = shell_blocks(&readme, WALKTHROUGH).unwrap();
+        assert!(blocks.len() >= 5, "{blocks:?}");
+        assert!(blocks.iter().flat_map(|b| expected_lines(b)).count() >= 3);
+    }
 }
