@@ -72,6 +72,8 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     let files = Files::new(name, &args.namespace, &kind, root)?;
     // Written into a scratch directory, then moved into place: either the
     // whole component appears or nothing does.
+    // A new workspace member changes the lock file: put back when undone.
+    let lock = std::fs::read(root.join("Cargo.lock")).ok();
     let scratch = root.join("target/new").join(name);
     let _ = std::fs::remove_dir_all(&scratch);
     let written = files
@@ -81,6 +83,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     written?;
     let created = Created {
         dirs: vec![guest_dir.clone(), wit_dir.clone()],
+        lock: (root.join("Cargo.lock"), lock),
     };
 
     if let Kind::FromCrate(krate) = &kind {
@@ -142,15 +145,20 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Directories `new` created, removed again when a later step fails.
+/// Directories `new` created, removed again when a later step fails, and
+/// the lock file as it was before.
 struct Created {
     dirs: Vec<PathBuf>,
+    lock: (PathBuf, Option<Vec<u8>>),
 }
 
 impl Created {
     fn remove(&self) {
         for dir in &self.dirs {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        if let (path, Some(bytes)) = &self.lock {
+            let _ = std::fs::write(path, bytes);
         }
     }
 }

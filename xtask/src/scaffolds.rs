@@ -231,6 +231,28 @@ fn errors(scratch: &Path, xtask: &dyn Fn(&[&str]) -> Result<Output>) -> Result<(
         !scratch.join("guests/Hello").exists() && !scratch.join("wit/Hello").exists(),
         "a refused `new` left files behind"
     );
+
+    // A crate crates.io does not have: cargo says so, and nothing stays.
+    let args = [
+        "new",
+        "wraps-nothing",
+        "--from-crate",
+        "no-such-crate-0a6f2c",
+    ];
+    let output = xtask(&args)?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = "error: `cargo add no-such-crate-0a6f2c` failed (exit status: 101); \
+                    nothing was created\n";
+    ensure!(
+        !output.status.success() && stderr.ends_with(expected),
+        "`cargo xtask {}` said:\n{stderr}\nexpected it to end with:\n{expected}",
+        args.join(" ")
+    );
+    ensure!(
+        !scratch.join("guests/wraps-nothing").exists()
+            && !scratch.join("wit/wraps-nothing").exists(),
+        "a failed `cargo add` left the new component behind"
+    );
     Ok(())
 }
 
