@@ -35,14 +35,12 @@ use std::process::Command;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 use serde_json::Value;
-use wasi_preview1_component_adapter_provider::{
-    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER as WASI_ADAPTER,
-};
+use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME;
 
-use crate::guests::{Generated, write_atomically};
+use crate::guests::{self, Component, Generated, write_atomically, write_component};
+use crate::relative;
 use crate::toolchain::{apt_install, can_install, on_path};
 use crate::wit::Wit;
-use crate::{human_size, relative};
 
 /// The file that makes a directory under `guests/` a guest written in C.
 pub const GUEST_FILE: &str = "guest.toml";
@@ -206,24 +204,8 @@ pub fn build(
     for guest in &guests {
         let objects_dir = root.join(OBJECTS_DIR).join(&guest.name);
         let module = clang.build(guest, &objects_dir)?;
-        let (component, adapter_added) = componentize(&module, wit, guest)?;
-        let path = out_dir.join(format!("{}.wasm", guest.name));
-        if std::fs::read(&path).ok().as_deref() != Some(component.as_slice()) {
-            write_atomically(&path, &component)?;
-        }
-        eprintln!(
-            "xtask:   {:<width$} {:>10}  {}",
-            guest.name,
-            human_size(component.len()),
-            relative(root, &path).display()
-        );
-        if !adapter_added.is_empty() {
-            eprintln!(
-                "xtask:   {:<width$} adapter-added imports: {}",
-                "",
-                adapter_added.join(", ")
-            );
-        }
+        let component = componentize(&module, wit, guest)?;
+        write_component(root, &guest.name, &component, width)?;
         built.push(guest.name.clone());
     }
     Ok(built)
@@ -366,13 +348,11 @@ fn bindings(wit: &Wit, world: wit_parser::WorldId, spec: &str) -> Result<Vec<(St
     Ok(files)
 }
 
-/// Makes the linked module `module` a component of its guest's world, and
-/// checks that the component imports nothing the world does not declare.
-///
-/// A module that imports WASI preview 1 (`wasi_snapshot_preview1`) is encoded
-/// with the preview1 adapter, whose `wasi:` imports are allowed and returned
-/// (in the component's order) so that the build can show them.
-fn componentize(module: &[u8], wit: &Wit, guest: &CGuest) -> Result<(Vec<u8>, Vec<String>)> {
+/// Makes the linked module `module` a component of its guest's world: the
+/// world's component type is embedded here (no object file from
+/// wit-bindgen-c), and a module that imports WASI preview 1
+/// (`wasi_snapshot_preview1`) is encoded with the preview1 adapter.
+fn componentize(module: &[u8], wit: &Wit, guest: &CGuest) -> Result<Component> {
     let world = wit.world(&guest.world)?;
     let mut module = module.to_vec();
     wit_component::embed_component_metadata(
@@ -381,43 +361,8 @@ fn componentize(module: &[u8], wit: &Wit, guest: &CGuest) -> Result<(Vec<u8>, Ve
         world,
         wit_component::StringEncoding::UTF8,
     )?;
-    let needs_adapter = imports_wasi_preview1(&module)?;
-    let component = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|encoder| {
-            if needs_adapter {
-                encoder.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_ADAPTER)
-            } else {
-                Ok(encoder)
-            }
-        })
-        .and_then(|encoder| encoder.validate(true).encode())
-        .with_context(|| format!("cannot make a component of guest `{}`", guest.name))?;
-
-    let allowed = wit.import_names(world);
-    let interface = nanoproc_linker::ComponentInterface::read(&component)?;
-    let mut adapter_added = Vec::new();
-    for import in &interface.imports {
-        if allowed.contains(&import.name) {
-            continue;
-        }
-        if needs_adapter && import.name.starts_with("wasi:") {
-            adapter_added.push(import.name.clone());
-            continue;
-        }
-        bail!(
-            "guest `{}` imports `{}`, which its world `{}` does not declare{}",
-            guest.name,
-            import.name,
-            guest.world,
-            if needs_adapter {
-                " (the WASI adapter adds only `wasi:` imports)"
-            } else {
-                ""
-            }
-        );
-    }
-    Ok((component, adapter_added))
+    let adapter = imports_wasi_preview1(&module)?;
+    guests::componentize(&module, wit, &guest.name, &guest.world, adapter)
 }
 
 /// Whether the core module imports a function of WASI preview 1.

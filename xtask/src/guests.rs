@@ -125,24 +125,11 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
             .join(guest.target.triple())
             .join("guest")
             .join(format!("{}.wasm", guest.lib_name));
-        let (component, adapter_added) = componentize(&core, &wit, guest)?;
-        let path = out_dir.join(format!("{}.wasm", guest.name));
-        if std::fs::read(&path).ok().as_deref() != Some(component.as_slice()) {
-            write_atomically(&path, &component)?;
-        }
-        eprintln!(
-            "xtask:   {:<width$} {:>10}  {}",
-            guest.name,
-            human_size(component.len()),
-            relative(root, &path).display()
-        );
-        if !adapter_added.is_empty() {
-            eprintln!(
-                "xtask:   {:<width$} adapter-added imports: {}",
-                "",
-                adapter_added.join(", ")
-            );
-        }
+        let module =
+            std::fs::read(&core).with_context(|| format!("cannot read {}", core.display()))?;
+        let adapter = guest.target.needs_adapter();
+        let component = componentize(&module, &wit, &guest.name, &guest.world, adapter)?;
+        write_component(root, &guest.name, &component, width)?;
     }
     let count = guests.len()
         + crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len();
@@ -160,51 +147,86 @@ pub fn load_wit(root: &Path) -> Result<Wit> {
     Wit::load(&root.join("wit"), &wasi_wit(&metadata)?)
 }
 
-/// Encodes the core module at `core` as a component and checks that it
-/// imports nothing its world does not declare.
-///
-/// A guest whose target needs the WASI preview1 adapter is encoded with it;
-/// the adapter may add `wasi:` imports of its own, which are allowed, and
-/// returned (in the component's order) so the build can show them.
-fn componentize(core: &Path, wit: &Wit, guest: &Guest) -> Result<(Vec<u8>, Vec<String>)> {
-    let module = std::fs::read(core).with_context(|| format!("cannot read {}", core.display()))?;
-    let component = wit_component::ComponentEncoder::default()
-        .module(&module)
+/// A guest's component and the imports the WASI adapter added to it.
+pub struct Component {
+    /// The component's bytes.
+    pub bytes: Vec<u8>,
+    /// The `wasi:` imports beyond its world's, in the component's order.
+    pub adapter_added: Vec<String>,
+}
+
+/// Encodes the core `module` of the guest `name` as a component of `world`
+/// (with the WASI preview1 adapter when `adapter`) and checks that it
+/// imports nothing its world does not declare; the adapter may add `wasi:`
+/// imports of its own, which are allowed and returned so the build can show
+/// them.
+pub fn componentize(
+    module: &[u8],
+    wit: &Wit,
+    name: &str,
+    world: &str,
+    adapter: bool,
+) -> Result<Component> {
+    let bytes = wit_component::ComponentEncoder::default()
+        .module(module)
         .and_then(|encoder| {
-            if guest.target.needs_adapter() {
+            if adapter {
                 encoder.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_ADAPTER)
             } else {
                 Ok(encoder)
             }
         })
         .and_then(|encoder| encoder.validate(true).encode())
-        .with_context(|| format!("cannot make a component of guest `{}`", guest.name))?;
+        .with_context(|| format!("cannot make a component of guest `{name}`"))?;
 
-    let world = wit.world(&guest.world)?;
-    let allowed = wit.import_names(world);
-    let interface = nanoproc_linker::ComponentInterface::read(&component)?;
+    let allowed = wit.import_names(wit.world(world)?);
+    let interface = nanoproc_linker::ComponentInterface::read(&bytes)?;
     let mut adapter_added = Vec::new();
     for import in &interface.imports {
         if allowed.contains(&import.name) {
             continue;
         }
-        if guest.target.needs_adapter() && import.name.starts_with("wasi:") {
+        if adapter && import.name.starts_with("wasi:") {
             adapter_added.push(import.name.clone());
             continue;
         }
         bail!(
-            "guest `{}` imports `{}`, which its world `{}` does not declare{}",
-            guest.name,
+            "guest `{name}` imports `{}`, which its world `{world}` does not declare{}",
             import.name,
-            guest.world,
-            if guest.target.needs_adapter() {
+            if adapter {
                 " (the WASI adapter adds only `wasi:` imports)"
             } else {
                 ""
             }
         );
     }
-    Ok((component, adapter_added))
+    Ok(Component {
+        bytes,
+        adapter_added,
+    })
+}
+
+/// Writes the component of the guest `name` to [`COMPONENTS_DIR`] (only
+/// when its bytes changed) and shows its size and any adapter-added imports,
+/// names padded to `width`.
+pub fn write_component(root: &Path, name: &str, component: &Component, width: usize) -> Result<()> {
+    let path = root.join(COMPONENTS_DIR).join(format!("{name}.wasm"));
+    if std::fs::read(&path).ok().as_deref() != Some(component.bytes.as_slice()) {
+        write_atomically(&path, &component.bytes)?;
+    }
+    eprintln!(
+        "xtask:   {name:<width$} {:>10}  {}",
+        human_size(component.bytes.len()),
+        relative(root, &path).display()
+    );
+    if !component.adapter_added.is_empty() {
+        eprintln!(
+            "xtask:   {:<width$} adapter-added imports: {}",
+            "",
+            component.adapter_added.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// The Rust bindings of `world`, as committed in each guest's `src/bindings.rs`.
