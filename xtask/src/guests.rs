@@ -319,23 +319,12 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<Guest>> {
                 target_list()
             ),
         };
-        let lib_name = package["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| {
-                t["kind"]
-                    .as_array()
-                    .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
-            })
-            .and_then(|t| t["name"].as_str())
-            .map(|n| n.replace('-', "_"))
-            .with_context(|| {
-                format!(
-                    "{}: a guest is built as `[lib] crate-type = [\"cdylib\"]`",
-                    relative(root, &manifest).display()
-                )
-            })?;
+        let lib_name = library_name(package, &["cdylib"]).with_context(|| {
+            format!(
+                "{}: a guest is built as `[lib] crate-type = [\"cdylib\"]`",
+                relative(root, &manifest).display()
+            )
+        })?;
         guests.push(Guest {
             name,
             package: package_name,
@@ -350,6 +339,21 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<Guest>> {
     }
     guests.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(guests)
+}
+
+/// The name Rust code uses for the library of the `cargo metadata` package
+/// `package` (`-` made `_`), when it has a target of one of `kinds`.
+pub fn library_name(package: &Value, kinds: &[&str]) -> Option<String> {
+    package["targets"]
+        .as_array()?
+        .iter()
+        .find(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| kinds.iter().any(|kind| k == kind)))
+        })
+        .and_then(|t| t["name"].as_str())
+        .map(|n| n.replace('-', "_"))
 }
 
 /// The targets a guest may name, for error messages: `"a"` or `"b"`.

@@ -280,6 +280,11 @@ impl Files {
             Kind::FromCrate(_) => (CRATE_WIT, CRATE_RS, CRATE_TEST, LIB_MANIFEST),
             Kind::App => (APP_WIT, APP_RS, APP_TEST, APP_MANIFEST),
         };
+        let host_imports = match kind {
+            Kind::App => "App, MemoryOutputPipe, Options, Runtime, Stdio",
+            _ => "App, Options, Runtime",
+        };
+        let test = format!("{TEST_HEAD}{test}").replace("{{host-imports}}", host_imports);
         let wasi = if matches!(kind, Kind::App) {
             wasi_version(root)?
         } else {
@@ -296,7 +301,7 @@ impl Files {
             (format!("wit/{name}/{name}.wit").into(), fill(wit)),
             (format!("guests/{name}/Cargo.toml").into(), fill(CARGO_TOML)),
             (format!("guests/{name}/src/lib.rs").into(), fill(lib)),
-            (format!("guests/{name}/tests/{name}.rs").into(), fill(test)),
+            (format!("guests/{name}/tests/{name}.rs").into(), fill(&test)),
             (
                 format!("guests/{name}/nanoproc.toml").into(),
                 fill(manifest),
@@ -365,20 +370,11 @@ fn wrapped_crate(root: &Path, name: &str, krate: &str) -> Result<Wrapped> {
             version(a).cmp(&version(b))
         })
         .with_context(|| format!("`cargo add` added no package `{wanted}` to guest-{name}"))?;
-    let lib = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "lib" || k == "rlib"))
-        })
-        .and_then(|t| t["name"].as_str())
+    let lib = guests::library_name(package, &["lib", "rlib"])
         .with_context(|| format!("the crate `{wanted}` has no library to wrap"))?;
     Ok(Wrapped {
         package: wanted.to_string(),
-        lib: lib.replace('-', "_"),
+        lib,
         version: package["version"].as_str().unwrap_or_default().to_string(),
     })
 }
@@ -459,25 +455,11 @@ impl Guest for Component {
 bindings::export!(Component with_types_in bindings);
 "#;
 
-const LIB_TEST: &str = r##"//! Runs the `{{name}}` component in wasmtime, composed from `nanoproc.toml`
-//! with the component `cargo xtask build` made of this crate.
-
-use nanoproc_host::{App, Options, Runtime};
-
-/// The app of `nanoproc.toml`, composed and loaded.
-fn app() -> anyhow::Result<App> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nanoproc.toml");
-    let manifest = nanoproc_linker::Manifest::read(&path)?;
-    let guests = nanoproc_linker::find_components_dir(manifest.base_dir());
-    let composed = nanoproc_linker::compose(&manifest, &manifest.read_components(&guests)?)?;
-    Runtime::new()?.load(&composed.bytes, Options::default())
-}
-
-// Your tests go here: call the component as its users will, arguments and
+const LIB_TEST: &str = r##"// Your tests go here: call the component as its users will, arguments and
 // results written in WAVE (https://github.com/bytecodealliance/wasm-tools/tree/main/crates/wasm-wave).
 #[test]
 fn greets_by_name() -> anyhow::Result<()> {
-    let greeting = app()?.instantiate()?.call_wave(r#"greet("world")"#)?;
+    let greeting = app(Options::default())?.instantiate()?.call_wave(r#"greet("world")"#)?;
     assert_eq!(greeting, r#""Hello, world!""#);
     Ok(())
 }
@@ -546,25 +528,11 @@ impl Guest for Component {
 bindings::export!(Component with_types_in bindings);
 "#;
 
-const CRATE_TEST: &str = r##"//! Runs the `{{name}}` component in wasmtime, composed from `nanoproc.toml`
-//! with the component `cargo xtask build` made of this crate.
-
-use nanoproc_host::{App, Options, Runtime};
-
-/// The app of `nanoproc.toml`, composed and loaded.
-fn app() -> anyhow::Result<App> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nanoproc.toml");
-    let manifest = nanoproc_linker::Manifest::read(&path)?;
-    let guests = nanoproc_linker::find_components_dir(manifest.base_dir());
-    let composed = nanoproc_linker::compose(&manifest, &manifest.read_components(&guests)?)?;
-    Runtime::new()?.load(&composed.bytes, Options::default())
-}
-
-// Your tests go here: call the component as its users will, arguments and
+const CRATE_TEST: &str = r##"// Your tests go here: call the component as its users will, arguments and
 // results written in WAVE (https://github.com/bytecodealliance/wasm-tools/tree/main/crates/wasm-wave).
 #[test]
 fn says_what_it_wraps() -> anyhow::Result<()> {
-    let about = app()?.instantiate()?.call_wave("about()")?;
+    let about = app(Options::default())?.instantiate()?.call_wave("about()")?;
     assert_eq!(about, r#""wraps {{crate}} {{crate-version}}""#);
     Ok(())
 }
@@ -616,21 +584,7 @@ fn say(text: &str) -> Result<(), ()> {
 bindings::export!(Component with_types_in bindings);
 "#;
 
-const APP_TEST: &str = r#"//! Runs the `{{name}}` app in wasmtime, composed from `nanoproc.toml` with
-//! the component `cargo xtask build` made of this crate.
-
-use nanoproc_host::{App, MemoryOutputPipe, Options, Runtime, Stdio};
-
-/// The app of `nanoproc.toml`, composed and loaded with `options`.
-fn app(options: Options) -> anyhow::Result<App> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nanoproc.toml");
-    let manifest = nanoproc_linker::Manifest::read(&path)?;
-    let guests = nanoproc_linker::find_components_dir(manifest.base_dir());
-    let composed = nanoproc_linker::compose(&manifest, &manifest.read_components(&guests)?)?;
-    Runtime::new()?.load(&composed.bytes, options)
-}
-
-// Your tests go here: run the app and check what it wrote.
+const APP_TEST: &str = r#"// Your tests go here: run the app and check what it wrote.
 #[test]
 fn says_hello() -> anyhow::Result<()> {
     let stdout = MemoryOutputPipe::new(1 << 20);
@@ -642,6 +596,24 @@ fn says_hello() -> anyhow::Result<()> {
     assert_eq!(String::from_utf8_lossy(&stdout.contents()), "Hello from {{name}}!\n");
     Ok(())
 }
+"#;
+
+/// The start of every test: composing the manifest beside it and loading
+/// the app.
+const TEST_HEAD: &str = r#"//! Runs the `{{name}}` component in wasmtime, composed from `nanoproc.toml`
+//! with the component `cargo xtask build` made of this crate.
+
+use nanoproc_host::{{{host-imports}}};
+
+/// The app of `nanoproc.toml`, composed and loaded with `options`.
+fn app(options: Options) -> anyhow::Result<App> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nanoproc.toml");
+    let manifest = nanoproc_linker::Manifest::read(&path)?;
+    let guests = nanoproc_linker::find_components_dir(manifest.base_dir());
+    let composed = nanoproc_linker::compose(&manifest, &manifest.read_components(&guests)?)?;
+    Runtime::new()?.load(&composed.bytes, options)
+}
+
 "#;
 
 const APP_MANIFEST: &str = r#"# The `{{name}}` app: `cargo xtask run guests/{{name}}/nanoproc.toml`.
