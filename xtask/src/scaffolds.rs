@@ -312,7 +312,9 @@ fn walkthrough(root: &Path) -> Result<()> {
         .collect();
     if let Some(there) = made.iter().find(|path| path.exists()) {
         eprintln!(
-            "xtask: the README's walkthrough is not run: {} exists (from following it?)",
+            "xtask: the README's walkthrough is not run: {} exists (left by following \
+             it, or by a run that was stopped); remove guests/words, wit/words, \
+             guests/counter and wit/counter to run it",
             crate::relative(root, there).display()
         );
         return Ok(());
