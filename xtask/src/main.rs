@@ -108,7 +108,9 @@ enum Cmd {
     /// Run a fuzz target under libFuzzer (cargo-fuzz) for a while;
     /// `cargo xtask fuzz` alone lists the targets.
     Fuzz(fuzz::Args),
-    /// Build the guests, check formatting, lints and generated files, and run every test.
+    /// Build the guests, check formatting, lints and generated files, run
+    /// every test, then try `cargo xtask new` and the README's walkthrough
+    /// as a newcomer would.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
         #[arg(long)]
