@@ -130,6 +130,17 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
             relative(root, &wit_dir).display()
         )
     })?;
+    // A project whose workspace does not take in `guests/*` builds nothing.
+    if !root
+        .join(guests::COMPONENTS_DIR)
+        .join(format!("{name}.wasm"))
+        .is_file()
+    {
+        bail!(
+            "guests/{name} is not a member of the workspace, so nothing built it: add \
+             \"guests/*\" to `members` under `[workspace]` in Cargo.toml"
+        );
+    }
     let manifest = format!("guests/{name}/nanoproc.toml");
     let try_it = match kind {
         Kind::App => format!("cargo xtask run {manifest}"),
@@ -327,6 +338,10 @@ impl Files {
 /// Moves `guests/NAME` and `wit/NAME` from `scratch` into the project,
 /// taking the first back when the second cannot move.
 fn move_into_place(scratch: &Path, root: &Path, name: &str) -> Result<()> {
+    for dir in ["guests", "wit"] {
+        std::fs::create_dir_all(root.join(dir))
+            .with_context(|| format!("cannot create {}", root.join(dir).display()))?;
+    }
     let guest = root.join("guests").join(name);
     std::fs::rename(scratch.join("guests").join(name), &guest)
         .with_context(|| format!("cannot create {}", guest.display()))?;
