@@ -44,9 +44,19 @@ fn random(len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Text of about 30 KiB that compresses as prose does, the same in every run.
+fn text() -> Vec<u8> {
+    (0..400)
+        .map(|i| {
+            format!("{i}: a nanoprocess holds one dependency, its own memory and only its grants\n")
+        })
+        .collect::<String>()
+        .into_bytes()
+}
+
 /// The inputs each round trip takes: name and bytes.
 fn inputs() -> Vec<(&'static str, Vec<u8>)> {
-    let text = include_bytes!("../../README.md").to_vec();
+    let text = text();
     let repetitive = b"nanoproc ".iter().copied().cycle().take(1 << 20).collect();
     vec![
         ("empty", Vec::new()),
@@ -198,7 +208,7 @@ fn blocks_lz4_flex_writes_decompress_in_the_guest() {
 fn corrupt_blocks_are_errors_not_traps() {
     let (mut store, lz4) = instance();
     let block = lz4.nanoproc_lz4_block();
-    let text = include_bytes!("../../README.md");
+    let text = &text()[..];
     let good = block.call_compress(&mut store, text).unwrap().unwrap();
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("empty", Vec::new()),
@@ -218,9 +228,10 @@ fn corrupt_blocks_are_errors_not_traps() {
             Err(Error::Corrupt),
             "{what}"
         );
+        // A block cut at the end of a sequence is a valid, shorter block.
         assert!(
-            lz4_flex::block::decompress(&data, text.len()).is_err(),
-            "lz4_flex reads the {what} block"
+            !lz4_flex::block::decompress(&data, text.len()).is_ok_and(|out| out == text),
+            "lz4_flex gives back the text from the {what} block"
         );
     }
     // The instance is still sound after all that.
@@ -234,7 +245,7 @@ fn corrupt_blocks_are_errors_not_traps() {
 fn a_size_too_small_is_corrupt_and_a_size_too_large_gives_the_real_one() {
     let (mut store, lz4) = instance();
     let block = lz4.nanoproc_lz4_block();
-    let text = include_bytes!("../../README.md");
+    let text = &text()[..];
     let len = u32::try_from(text.len()).unwrap();
     let compressed = block.call_compress(&mut store, text).unwrap().unwrap();
     for (size, expected) in [
