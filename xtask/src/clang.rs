@@ -37,7 +37,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME;
 
-use crate::guests::{self, Component, Generated, write_atomically, write_component};
+use crate::guests::{self, Component, Generated, write_component};
 use crate::relative;
 use crate::toolchain::{apt_install, can_install, on_path};
 use crate::wit::Wit;
@@ -169,26 +169,10 @@ pub fn build(
             .with_context(|| format!("guest `{}` names world `{}`", guest.name, guest.world))?;
         for (file, contents) in bindings(wit, world, &guest.world)? {
             let path = guest.dir.join(BINDINGS_DIR).join(file);
-            if std::fs::read(&path).ok().as_deref() == Some(contents.as_slice()) {
-                continue;
-            }
-            match generated {
-                Generated::Write => {
-                    std::fs::create_dir_all(path.parent().expect("a file in a directory"))
-                        .with_context(|| format!("cannot create {}", path.display()))?;
-                    write_atomically(&path, &contents)?;
-                    eprintln!("xtask: regenerated {}", relative(root, &path).display());
-                }
-                Generated::Check => stale.push(relative(root, &path).display().to_string()),
-            }
+            generated.apply(root, &path, &contents, &mut stale)?;
         }
     }
-    if !stale.is_empty() {
-        bail!(
-            "generated bindings are out of date: {}\nrun `cargo xtask build` and commit the result",
-            stale.join(", ")
-        );
-    }
+    Generated::fail_if_stale(&stale)?;
 
     let clang = Clang::find_or_install()?;
     eprintln!(

@@ -30,6 +30,45 @@ pub enum Generated {
     Check,
 }
 
+impl Generated {
+    /// Writes `contents` to the generated file `path` when it differs, or
+    /// adds the file to `stale` when checking.
+    pub fn apply(
+        self,
+        root: &Path,
+        path: &Path,
+        contents: &[u8],
+        stale: &mut Vec<String>,
+    ) -> Result<()> {
+        if std::fs::read(path).ok().as_deref() == Some(contents) {
+            return Ok(());
+        }
+        match self {
+            Generated::Write => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                write_atomically(path, contents)?;
+                eprintln!("xtask: regenerated {}", relative(root, path).display());
+            }
+            Generated::Check => stale.push(relative(root, path).display().to_string()),
+        }
+        Ok(())
+    }
+
+    /// Fails naming the generated files that differ from the committed ones.
+    pub fn fail_if_stale(stale: &[String]) -> Result<()> {
+        if !stale.is_empty() {
+            bail!(
+                "generated bindings are out of date: {}\nrun `cargo xtask build` and commit the result",
+                stale.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
 /// A guest crate, as `cargo metadata` describes it.
 struct Guest {
     name: String,
@@ -72,22 +111,9 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
         })?;
         let source = bindings(&wit, world, &guest.world)?;
         let path = guest.dir.join("src/bindings.rs");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(source.as_str()) {
-            match generated {
-                Generated::Write => {
-                    write_atomically(&path, source.as_bytes())?;
-                    eprintln!("xtask: regenerated {}", relative(root, &path).display());
-                }
-                Generated::Check => stale.push(relative(root, &path).display().to_string()),
-            }
-        }
+        generated.apply(root, &path, source.as_bytes(), &mut stale)?;
     }
-    if !stale.is_empty() {
-        bail!(
-            "generated bindings are out of date: {}\nrun `cargo xtask build` and commit the result",
-            stale.join(", ")
-        );
-    }
+    Generated::fail_if_stale(&stale)?;
 
     // One cargo build per target, all into the same target directory.
     let target_dir = root.join(GUEST_TARGET_DIR);
