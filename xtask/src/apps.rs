@@ -25,11 +25,10 @@ pub enum Action {
 
 /// The app manifest at `path`, read with the errors pointing into it.
 fn read(root: &Path, path: &Path) -> Result<Manifest> {
-    let manifest = Manifest::read(path).map_err(|mut e| {
+    Ok(Manifest::read(path).map_err(|mut e| {
         e.path = relative(root, &e.path).to_path_buf();
         e
-    })?;
-    Ok(manifest)
+    })?)
 }
 
 /// The guest crates `manifest` names, each checked to exist under `guests/`.
@@ -75,7 +74,7 @@ fn known_guests(root: &Path) -> Vec<String> {
 }
 
 /// Builds the guests the manifest at `path` names.
-pub fn build(root: &Path, path: &Path, generated: Generated) -> Result<Manifest> {
+pub fn build(root: &Path, path: &Path) -> Result<Manifest> {
     let manifest = read(root, path)?;
     let wanted = guests_of(root, &manifest)?;
     if wanted.is_empty() {
@@ -84,7 +83,7 @@ pub fn build(root: &Path, path: &Path, generated: Generated) -> Result<Manifest>
             relative(root, path).display()
         );
     } else {
-        guests::build(root, generated, &|guest| wanted.contains(guest))?;
+        guests::build(root, Generated::Write, &|guest| wanted.contains(guest))?;
     }
     Ok(manifest)
 }
@@ -122,7 +121,7 @@ fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Comman
 
 /// Builds what the manifest at `path` needs, composes it into `output`.
 pub fn compose(root: &Path, path: &Path, output: &Path) -> Result<()> {
-    build(root, path, Generated::Write)?;
+    build(root, path)?;
     let nanoproc = nanoproc()?;
     let status = Command::new(&nanoproc)
         .arg("compose")
@@ -142,7 +141,7 @@ pub fn compose(root: &Path, path: &Path, output: &Path) -> Result<()> {
 /// Builds what the manifest at `path` needs, composes it and runs or calls
 /// it; fails with the app's exit status when it fails.
 pub fn run(root: &Path, path: &Path, action: &Action) -> Result<()> {
-    build(root, path, Generated::Write)?;
+    build(root, path)?;
     let nanoproc = nanoproc()?;
     let status = command(&nanoproc, root, path, action)
         .status()
@@ -167,7 +166,7 @@ pub fn watch(root: &Path, path: &Path, action: &Action) -> Result<()> {
     let mut watched = watched_files(root, path, &[]);
     loop {
         let before = Snapshot::take(&watched);
-        let mut child = match build(root, path, Generated::Write) {
+        let mut child = match build(root, path) {
             Ok(_) => Some(
                 command(&nanoproc, root, path, action)
                     .spawn()

@@ -182,7 +182,7 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Build {
             manifest: Some(manifest),
         } => {
-            apps::build(&root, &absolute(&manifest)?, guests::Generated::Write)?;
+            apps::build(&root, &absolute(&manifest)?)?;
         }
         Cmd::Run(app) => apps::run(&root, &app.manifest()?, &app.action())?,
         Cmd::Watch(app) => apps::watch(&root, &app.manifest()?, &app.action())?,
