@@ -4,7 +4,6 @@
 //! calling are the `nanoproc` command's, which this builds once and runs.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, SystemTime};
@@ -14,14 +13,6 @@ use nanoproc_linker::{Manifest, Source};
 
 use crate::guests::{self, COMPONENTS_DIR, Generated};
 use crate::{cargo, relative};
-
-/// What to do with an app once it is composed.
-pub enum Action {
-    /// Run it (it exports `wasi:cli/run`) with these arguments.
-    Run(Vec<String>),
-    /// Call one function it exports, written in WAVE.
-    Call(String),
-}
 
 /// The app manifest at `path`, read with the errors pointing into it.
 fn read(root: &Path, path: &Path) -> Result<Manifest> {
@@ -98,48 +89,36 @@ pub fn nanoproc() -> Result<PathBuf> {
     Ok(target.join("debug/nanoproc"))
 }
 
-/// The `nanoproc` command line that runs or calls the app of the manifest
-/// at `path`.
+/// What to do with an app once it is composed.
+pub enum Action {
+    /// Run it (it exports `wasi:cli/run`) with these arguments.
+    Run(Vec<String>),
+    /// Call one function it exports, written in WAVE.
+    Call(String),
+    /// Write the composed component to this file.
+    Compose(PathBuf),
+}
+
+/// The `nanoproc` command line that does `action` with the app of the
+/// manifest at `path`, its guests taken from the project at `root`.
 fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Command {
     let mut cmd = Command::new(nanoproc);
-    let path = path.to_string_lossy();
     match action {
-        Action::Run(args) => {
-            cmd.args(["run", &path]);
-            cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
-            if !args.is_empty() {
-                cmd.arg("--").args(args);
-            }
-        }
-        Action::Call(call) => {
-            cmd.args(["call", &path, call]);
-            cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
-        }
+        Action::Run(_) => cmd.arg("run").arg(path),
+        Action::Call(call) => cmd.arg("call").arg(path).arg(call),
+        Action::Compose(output) => cmd.arg("compose").arg(path).arg("--output").arg(output),
+    };
+    cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
+    if let Action::Run(args) = action
+        && !args.is_empty()
+    {
+        cmd.arg("--").args(args);
     }
     cmd
 }
 
-/// Builds what the manifest at `path` needs, composes it into `output`.
-pub fn compose(root: &Path, path: &Path, output: &Path) -> Result<()> {
-    build(root, path)?;
-    let nanoproc = nanoproc()?;
-    let status = Command::new(&nanoproc)
-        .arg("compose")
-        .arg(path)
-        .arg("--output")
-        .arg(output)
-        .arg("--components")
-        .arg(root.join(COMPONENTS_DIR))
-        .status()
-        .with_context(|| format!("cannot run {}", nanoproc.display()))?;
-    if !status.success() {
-        bail!("composing {} failed", relative(root, path).display());
-    }
-    Ok(())
-}
-
-/// Builds what the manifest at `path` needs, composes it and runs or calls
-/// it; fails with the app's exit status when it fails.
+/// Builds the guests the manifest at `path` names, then composes, runs or
+/// calls its app; fails when that fails.
 pub fn run(root: &Path, path: &Path, action: &Action) -> Result<()> {
     build(root, path)?;
     let nanoproc = nanoproc()?;
@@ -148,7 +127,7 @@ pub fn run(root: &Path, path: &Path, action: &Action) -> Result<()> {
         .with_context(|| format!("cannot run {}", nanoproc.display()))?;
     if !status.success() {
         bail!(
-            "the app {} failed ({status})",
+            "`nanoproc` failed on {} ({status})",
             relative(root, path).display()
         );
     }
@@ -276,11 +255,9 @@ impl Snapshot {
             files
                 .iter()
                 .map(|file| {
-                    let stamp = match std::fs::metadata(file) {
-                        Ok(meta) => meta.modified().ok().map(|time| (time, meta.len())),
-                        Err(e) if e.kind() == ErrorKind::NotFound => None,
-                        Err(_) => None,
-                    };
+                    let stamp = std::fs::metadata(file)
+                        .ok()
+                        .and_then(|meta| Some((meta.modified().ok()?, meta.len())));
                     (file.clone(), stamp)
                 })
                 .collect(),

@@ -201,7 +201,8 @@ fn run(cli: Cli) -> Result<()> {
             cargo_with(&root, &args, &FAKE_SECRETS)?;
         }
         Cmd::Compose { manifest, output } => {
-            apps::compose(&root, &absolute(&manifest)?, &absolute(&output)?)?;
+            let action = apps::Action::Compose(absolute(&output)?);
+            apps::run(&root, &absolute(&manifest)?, &action)?;
         }
         Cmd::Bench { sections } => {
             guests::build(&root, guests::Generated::Write, &|_| true)?;
