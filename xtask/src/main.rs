@@ -338,7 +338,12 @@ fn cargo_with(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let started = Instant::now();
     eprintln!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    // A CI run builds everything once: incremental state would only take disk.
+    if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        command.env("CARGO_INCREMENTAL", "0");
+    }
+    let status = command
         .args(args)
         .envs(env.iter().copied())
         .current_dir(root)
