@@ -1,7 +1,5 @@
 //! Composing the example app from its manifest and running it.
 
-use std::time::{Duration, Instant};
-
 use indexmap::IndexMap;
 use nanoproc_linker::{ComponentInterface, Manifest};
 use nanoproc_tests::{WasiHost, compose_manifest, engine, store};
@@ -168,7 +166,7 @@ fn picture_of_the_example_app_draws_every_component_wire_and_grant() {
 /// An app of `count` components named `c0`, `c1`, …, each exporting
 /// `test:many/link`; with `wire`, each also imports it and is wired to the
 /// one `wire` gives (the last of a chain has nothing to wire to).
-fn many(count: usize, wire: impl Fn(usize) -> Option<usize>) -> Result<Duration, String> {
+fn many(count: usize, wire: impl Fn(usize) -> Option<usize>) -> Result<(), String> {
     const LEAF: &str = r#"(component
         (core module $m (func (export "f")))
         (core instance $i (instantiate $m))
@@ -196,14 +194,12 @@ fn many(count: usize, wire: impl Fn(usize) -> Option<usize>) -> Result<Duration,
             }
         }
     }
-    let started = Instant::now();
     let manifest = Manifest::parse("nanoproc.toml", text).map_err(|e| e.to_string())?;
     let composition = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| e.to_string())?;
-    let took = started.elapsed();
     wasmparser::Validator::new()
         .validate_all(&composition.bytes)
         .map_err(|e| format!("the composition does not validate: {e}"))?;
-    Ok(took)
+    Ok(())
 }
 
 /// The error for an app of ten thousand components whose 1001st starts on `line`.
@@ -218,22 +214,15 @@ fn too_many(line: usize) -> String {
 
 #[test]
 fn ten_thousand_components_are_refused_before_any_is_read() {
-    let started = Instant::now();
     assert_eq!(many(10_000, |_| None).unwrap_err(), too_many(3004));
     let chain = many(10_000, |i| (i + 1 < 10_000).then_some(i + 1));
     assert_eq!(chain.unwrap_err(), too_many(4004));
     let cycle = many(10_000, |i| Some((i + 1) % 10_000));
     assert_eq!(cycle.unwrap_err(), too_many(4004));
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[test]
 fn a_cycle_of_a_thousand_components_is_named_shortened() {
-    let started = Instant::now();
     let error = many(1000, |i| Some((i + 1) % 1000)).unwrap_err();
     assert_eq!(
         error,
@@ -243,16 +232,10 @@ fn a_cycle_of_a_thousand_components_is_named_shortened() {
          help: a component cannot be instantiated before the components it imports from; \
          break the cycle by wiring one of these imports elsewhere"
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[test]
 fn a_thousand_components_compose_or_fail_on_the_instance_limit() {
-    let started = Instant::now();
     let error = many(1000, |_| None).unwrap_err();
     assert!(
         error.starts_with("the app needs 1002 instances "),
@@ -262,11 +245,6 @@ fn a_thousand_components_compose_or_fail_on_the_instance_limit() {
     assert!(
         chain.starts_with("the app needs 2001 instances "),
         "{chain}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
     );
 }
 
