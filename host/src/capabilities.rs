@@ -45,6 +45,8 @@ use wasmtime_wasi::p2::{TcpSocket, UdpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+mod inert;
+
 use crate::limits::Budget;
 use crate::refusal::{Answer, Refusal, Refusals, Reporter};
 
@@ -149,7 +151,9 @@ impl Capabilities {
         let mut holders = Vec::new();
         let mut own = Vec::new();
         for (name, _) in component.component_type().imports(component.engine()) {
-            if let Some(import) = HolderImport::parse(name) {
+            if let Some(import) = HolderImport::parse(name)
+                && !import.denied
+            {
                 own.push((import.holder.clone(), import.capability));
                 if !holders.contains(&import.holder) {
                     holders.push(import.holder);
@@ -417,8 +421,12 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
         let Some(import) = HolderImport::parse(name) else {
             continue;
         };
-        let holder = import.holder.clone();
         let mut instance = linker.instance(name)?;
+        if import.denied {
+            inert::add(&mut instance, &import)?;
+            continue;
+        }
+        let holder = import.holder.clone();
         match import.interface.split('@').next().unwrap_or_default() {
             "wasi:cli/environment" => {
                 let h = holder.clone();

@@ -20,7 +20,8 @@ pub struct Refusal {
     /// share (the same narrowing), all of them: one of them made it.
     pub components: Vec<String>,
     /// The capability reached for: [`Capability::Network`],
-    /// [`Capability::Dirs`] or [`Capability::Env`].
+    /// [`Capability::Dirs`] or [`Capability::Env`] (beyond a narrowing), or
+    /// [`Capability::Stdout`] or [`Capability::Stderr`] (not granted).
     pub capability: Capability,
     /// What was attempted, as a phrase: `a TCP connection to
     /// 203.0.113.7:443`, ``opening `../secret.txt` in a granted directory``
@@ -42,6 +43,9 @@ pub enum Answer {
     /// The call went on without it, reporting no error: environment
     /// variables not granted were left out of the environment.
     LeftOut,
+    /// The call succeeded and what it wrote went nowhere: a write to a
+    /// stdout or stderr that was not granted.
+    Discarded,
 }
 
 impl fmt::Display for Answer {
@@ -50,12 +54,15 @@ impl fmt::Display for Answer {
             Self::Error(code) => f.write_str(code),
             Self::Dropped => f.write_str("dropped, no error"),
             Self::LeftOut => f.write_str("left out, no error"),
+            Self::Discarded => f.write_str("discarded, no error"),
         }
     }
 }
 
 /// `refused `markdown` a TCP connection to 203.0.113.7:443: not in its
-/// network grant (access-denied)`; several components are named as
+/// network grant (access-denied)`, or for a capability that is not
+/// narrowed `refused `snoop` writing 6 bytes to stdout: not granted
+/// (discarded, no error)`; several components are named as
 /// `` `site` or `markdown` ``.
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -69,11 +76,11 @@ impl fmt::Display for Refusal {
             }
         }
         let grant = match self.capability {
-            Capability::Network => "network".into(),
-            Capability::Dirs => "filesystem".into(),
-            Capability::Env => "environment".into(),
-            // Not narrowed, so never refused in part; named all the same.
-            other => format!("{other:?}").to_lowercase(),
+            Capability::Network => "network",
+            Capability::Dirs => "filesystem",
+            Capability::Env => "environment",
+            // Not narrowed: refused only when not granted at all.
+            _ => return write!(f, " {}: not granted ({})", self.attempt, self.answer),
         };
         write!(
             f,

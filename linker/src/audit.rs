@@ -65,10 +65,16 @@ pub enum SatisfiedAudit {
         own_import: Option<String>,
     },
     /// Denied: an inert provider the linker synthesized answers every call
-    /// with an error, an empty value, or a trap; the host is never reached.
+    /// with an error, an empty value, or a trap; or, where the answer is a
+    /// resource the component takes from the host (a stream, a pollable),
+    /// the host answers through an import of the app's own for this
+    /// component, with an inert one (see SECURITY.md).
     Denied {
         /// The capability the import stands for.
         capability: String,
+        /// The app's own import through which the host answers, when it does.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        own_import: Option<String>,
     },
 }
 
@@ -138,6 +144,10 @@ impl Audit {
                             },
                             Satisfied::Denied(capability) => SatisfiedAudit::Denied {
                                 capability: capability.to_string(),
+                                own_import: crate::grants::answered_by_host(c, name)
+                                    .then(|| crate::names::InterfaceName::parse(name))
+                                    .flatten()
+                                    .map(|n| crate::grants::inert_import_name(&c.name, &n)),
                             },
                         },
                     })
@@ -306,9 +316,16 @@ impl fmt::Display for Audit {
                         }
                         how
                     }
-                    SatisfiedAudit::Denied { capability } => {
-                        format!("denied {capability} (inert provider)")
-                    }
+                    SatisfiedAudit::Denied {
+                        capability,
+                        own_import: None,
+                    } => format!("denied {capability} (inert provider)"),
+                    SatisfiedAudit::Denied {
+                        capability,
+                        own_import: Some(import),
+                    } => format!(
+                        "denied {capability} (inert host stream, as its own import {import})"
+                    ),
                 };
                 rows.push([c.name.clone(), i.name.clone(), how]);
             }

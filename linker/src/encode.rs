@@ -22,7 +22,6 @@ use wit_parser::{
     InterfaceId, Package, PackageName, Resolve, Stability, World, WorldId, WorldItem, WorldKey,
 };
 
-use crate::capability::Capability;
 use crate::compose::{Decoded, Plan, Satisfied};
 use crate::error::{ComposeError, ErrorKind};
 use crate::grants::AppGrants;
@@ -61,9 +60,9 @@ pub(crate) fn encode(
             .components
             .iter()
             .filter(|c| {
-                c.imports
-                    .iter()
-                    .any(|(_, s)| matches!(s, Satisfied::Denied(_)))
+                c.imports.iter().any(|(import, s)| {
+                    matches!(s, Satisfied::Denied(_)) && !crate::grants::answered_by_host(c, import)
+                })
             })
             .count();
     if nested > MAX_NESTED {
@@ -104,6 +103,9 @@ pub(crate) fn encode(
                 Satisfied::Granted(_) => imports
                     .instance_for(import, &planned.name)
                     .ok_or_else(|| internal("no capability import matches", import))?,
+                Satisfied::Denied(_) if crate::grants::answered_by_host(planned, import) => imports
+                    .holder_instance(import, &planned.name)
+                    .ok_or_else(|| internal("no inert import matches", import))?,
                 Satisfied::Denied(_) => {
                     denied.push(import.clone());
                     continue;
@@ -228,6 +230,17 @@ impl CapabilityImports {
         };
         find(Some(holder)).or_else(|| find(None))
     }
+
+    /// The import instance that serves `holder`'s import `name` alone.
+    fn holder_instance(&self, name: &str, holder: &str) -> Option<u32> {
+        let want = InterfaceName::parse(name)?;
+        self.by_name
+            .iter()
+            .find(|(have, for_holder, _)| {
+                have.satisfies(&want) && for_holder.as_deref() == Some(holder)
+            })
+            .map(|(_, _, idx)| *idx)
+    }
 }
 
 /// Encodes the imports of every granted capability, and the interfaces their
@@ -253,7 +266,11 @@ fn import_capabilities(
         let granted: Vec<&String> = planned
             .imports
             .iter()
-            .filter(|(_, s)| matches!(s, Satisfied::Granted(_)))
+            .filter(|(name, s)| match s {
+                Satisfied::Granted(_) => true,
+                Satisfied::Denied(_) => crate::grants::answered_by_host(planned, name),
+                Satisfied::Wired { .. } => false,
+            })
             .map(|(name, _)| name)
             .collect();
         if granted.is_empty() {
@@ -355,12 +372,7 @@ fn import_capabilities(
         .merge_world_imports_based_on_semver(world)
         .map_err(|e| internal("merging semver-compatible imports", e))?;
 
-    let by_name = copy_world_imports(
-        builder,
-        &resolve,
-        world,
-        &crate::grants::split_per_holder(plan),
-    )?;
+    let by_name = copy_world_imports(builder, &resolve, world, plan)?;
     Ok(CapabilityImports { by_name })
 }
 
@@ -385,19 +397,35 @@ fn rename_root_package(resolve: &mut Resolve, world: WorldId, i: usize) {
 /// copies its declarations to the top level of `builder`: the type, alias
 /// and import index spaces line up one to one, so no index needs rewriting.
 ///
-/// An interface that hands out a capability split per holder is imported
-/// once per holder instead, under the holder's name: the first copy takes
-/// the shared import's place (so indices still line up), the others come
-/// after everything else, with the same instance type.
+/// An interface imported once per holder instead of once for all (a grant
+/// split per holder, an inert answer to a denial) is imported under each
+/// holder's name: the first copy takes the shared import's place (so
+/// indices still line up), the others come after everything else, with the
+/// same instance type.
 fn copy_world_imports(
     builder: &mut ComponentBuilder,
     resolve: &Resolve,
     world: WorldId,
-    split: &[(Capability, Vec<String>)],
+    plan: &Plan,
 ) -> Result<Vec<(InterfaceName, Option<String>, u32)>, ComposeError> {
     let encoded =
         wit_component::metadata::encode(resolve, world, wit_component::StringEncoding::UTF8, None)
             .map_err(|e| internal("encoding the capability imports", e))?;
+    // The interfaces other imports take types from keep their shared import.
+    let used_by_others: HashSet<String> = resolve.worlds[world]
+        .imports
+        .keys()
+        .filter_map(|key| match key {
+            WorldKey::Interface(id) => Some(*id),
+            WorldKey::Name(_) => None,
+        })
+        .flat_map(|id| resolve.interface_direct_deps(id).collect::<Vec<_>>())
+        .filter_map(|dep| {
+            let name = resolve.name_world_key(&WorldKey::Interface(dep));
+            Some(InterfaceName::parse(&name)?.base)
+        })
+        .collect();
+    let split = crate::grants::split_per_holder(plan);
 
     let mut declarations = None;
     for payload in Parser::new(0).parse_all(&encoded) {
@@ -446,27 +474,18 @@ fn copy_world_imports(
                 let name = import.name.name;
                 let parsed = InterfaceName::parse(name)
                     .ok_or_else(|| internal("a capability import is not an interface", name))?;
-                let holders = crate::grants::narrowed_by(&parsed.base).and_then(|capability| {
-                    split
-                        .iter()
-                        .find(|(c, _)| *c == capability)
-                        .map(|(_, holders)| holders)
-                });
-                match holders {
-                    Some(holders) => {
-                        for (i, holder) in holders.iter().enumerate() {
-                            let copy = crate::grants::holder_import_name(holder, &parsed);
-                            if i == 0 {
-                                let idx = builder.import(&copy, ty);
-                                imports.push((parsed.clone(), Some(holder.clone()), idx));
-                            } else {
-                                later.push((parsed.clone(), holder.clone(), copy, ty));
-                            }
-                        }
-                    }
-                    None => {
-                        let idx = builder.import(name, ty);
-                        imports.push((parsed, None, idx));
+                let copies = crate::grants::import_copies(
+                    plan,
+                    &split,
+                    &parsed,
+                    used_by_others.contains(&parsed.base),
+                );
+                for (i, (holder, copy)) in copies.into_iter().enumerate() {
+                    if i == 0 {
+                        let idx = builder.import(&copy, ty);
+                        imports.push((parsed.clone(), holder, idx));
+                    } else {
+                        later.push((parsed.clone(), holder, copy, ty));
                     }
                 }
             }
@@ -478,7 +497,7 @@ fn copy_world_imports(
     }
     for (parsed, holder, name, ty) in later {
         let idx = builder.import(&name, ty);
-        imports.push((parsed, Some(holder), idx));
+        imports.push((parsed, holder, idx));
     }
     Ok(imports)
 }

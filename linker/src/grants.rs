@@ -41,8 +41,26 @@ const PER_HOLDER: &[(Capability, &str)] = &[
     (Capability::Network, "wasi:sockets/udp-create-socket"),
 ];
 
-/// The namespace of per-holder import names.
+/// The interfaces whose denial the host answers, for a component that
+/// takes the resources they hand out (streams, pollables) from the host: a
+/// deny provider cannot make a host's stream, so the component imports the
+/// interface under a name of its own, bound by the host to an inert one.
+/// Each comes with the interface its resources come from.
+const INERT: &[(Capability, &str, &str)] = &[
+    (Capability::Stdin, "wasi:cli/stdin", "wasi:io/streams"),
+    (Capability::Stdout, "wasi:cli/stdout", "wasi:io/streams"),
+    (Capability::Stderr, "wasi:cli/stderr", "wasi:io/streams"),
+    (
+        Capability::Clocks,
+        "wasi:clocks/monotonic-clock",
+        "wasi:io/poll",
+    ),
+];
+
+/// The namespace of per-holder import names of a grant.
 const NAMESPACE: &str = "nanoproc-grant";
+/// The namespace of per-holder import names of a denial the host answers.
+const DENY_NAMESPACE: &str = "nanoproc-deny";
 
 /// The capability whose narrowing the interface `base` (a name without its
 /// version) hands out, if it is one handed out per holder.
@@ -53,14 +71,89 @@ pub(crate) fn narrowed_by(base: &str) -> Option<Capability> {
         .map(|(capability, _)| *capability)
 }
 
+/// Whether `component`'s denied import `import` is answered by the host's
+/// inert provider (through an import of the app's own for it) rather than by
+/// a deny provider the linker makes: it hands out a resource that the
+/// component takes from the host.
+pub(crate) fn answered_by_host(component: &PlannedComponent, import: &str) -> bool {
+    let Some(name) = InterfaceName::parse(import) else {
+        return false;
+    };
+    let Some((_, _, source)) = INERT.iter().find(|(_, base, _)| *base == name.base) else {
+        return false;
+    };
+    let denied = component
+        .imports
+        .iter()
+        .any(|(i, s)| i == import && matches!(s, Satisfied::Denied(_)));
+    denied
+        && component.imports.iter().any(|(i, s)| {
+            matches!(s, Satisfied::Granted(_))
+                && InterfaceName::parse(i).is_some_and(|n| n.base == *source)
+        })
+}
+
 /// The name under which the app imports the interface `standard` (a full
 /// WASI interface name) for `holder` alone.
 pub(crate) fn holder_import_name(holder: &str, standard: &InterfaceName) -> String {
+    copy_name(NAMESPACE, holder, standard)
+}
+
+/// The name under which the app imports the host's inert answer to the
+/// interface `standard` for `holder` alone.
+pub(crate) fn inert_import_name(holder: &str, standard: &InterfaceName) -> String {
+    copy_name(DENY_NAMESPACE, holder, standard)
+}
+
+fn copy_name(namespace: &str, holder: &str, standard: &InterfaceName) -> String {
     let interface = standard.base.rsplit('/').next().unwrap_or(&standard.base);
     match &standard.version {
-        Some(version) => format!("{NAMESPACE}:{holder}/{interface}@{version}"),
-        None => format!("{NAMESPACE}:{holder}/{interface}"),
+        Some(version) => format!("{namespace}:{holder}/{interface}@{version}"),
+        None => format!("{namespace}:{holder}/{interface}"),
     }
+}
+
+/// The names under which the app imports the interface `standard`, each
+/// with the one component it serves, if it serves one alone: once for all
+/// (the standard name), once per holder of a grant split per holder
+/// (`split`, from [`split_per_holder`]), and once per component whose denial
+/// of it the host answers. The shared import is left out when it would serve
+/// nobody: no component is granted it, and no other import (`used`
+/// says whether one does) takes types from it.
+pub(crate) fn import_copies(
+    plan: &Plan,
+    split: &[(Capability, Vec<String>)],
+    standard: &InterfaceName,
+    used: bool,
+) -> Vec<(Option<String>, String)> {
+    let split_holders = narrowed_by(&standard.base)
+        .and_then(|capability| split.iter().find(|(c, _)| *c == capability));
+    if let Some((_, holders)) = split_holders {
+        return holders
+            .iter()
+            .map(|holder| (Some(holder.clone()), holder_import_name(holder, standard)))
+            .collect();
+    }
+    let same = |import: &str| InterfaceName::parse(import).is_some_and(|n| n.base == standard.base);
+    let granted = plan.components.iter().any(|c| {
+        c.imports
+            .iter()
+            .any(|(i, s)| matches!(s, Satisfied::Granted(_)) && same(i))
+    });
+    let inert = plan.components.iter().filter(|c| {
+        c.imports
+            .iter()
+            .any(|(i, _)| same(i) && answered_by_host(c, i))
+    });
+    let mut copies = Vec::new();
+    if granted || used {
+        copies.push((None, standard.to_string()));
+    }
+    copies.extend(inert.map(|c| (Some(c.name.clone()), inert_import_name(&c.name, standard))));
+    if copies.is_empty() {
+        copies.push((None, standard.to_string()));
+    }
+    copies
 }
 
 /// An import of the composed app that serves one component alone.
@@ -70,29 +163,45 @@ pub struct HolderImport {
     pub holder: String,
     /// The standard WASI interface it is a copy of, with its version.
     pub interface: String,
-    /// The capability whose narrowing it hands out.
+    /// The capability whose narrowing it hands out, or that it denies.
     pub capability: Capability,
+    /// Whether it is a denial the host answers with inert values (a stdin
+    /// at its end, an output that discards, a clock that stands still)
+    /// rather than the component's own narrowing of a grant.
+    pub denied: bool,
 }
 
 impl HolderImport {
     /// Reads an import name of a composed app; `None` for a standard name.
     pub fn parse(import: &str) -> Option<Self> {
-        let rest = import.strip_prefix(NAMESPACE)?.strip_prefix(':')?;
+        let (namespace, rest) = import.split_once(':')?;
+        let denied = match namespace {
+            NAMESPACE => false,
+            DENY_NAMESPACE => true,
+            _ => return None,
+        };
         let (holder, interface) = rest.split_once('/')?;
         let (interface, version) = match interface.split_once('@') {
             Some((i, v)) => (i, Some(v)),
             None => (interface, None),
         };
-        let (capability, standard) = PER_HOLDER
-            .iter()
-            .find(|(_, name)| name.rsplit('/').next() == Some(interface))?;
+        let short = |name: &str| name.rsplit('/').next() == Some(interface);
+        let (capability, standard) = if denied {
+            INERT
+                .iter()
+                .find(|(_, name, _)| short(name))
+                .map(|(capability, name, _)| (*capability, *name))?
+        } else {
+            PER_HOLDER.iter().find(|(_, name)| short(name)).copied()?
+        };
         Some(Self {
             holder: holder.to_string(),
             interface: match version {
                 Some(v) => format!("{standard}@{v}"),
                 None => standard.to_string(),
             },
-            capability: *capability,
+            capability,
+            denied,
         })
     }
 }

@@ -222,19 +222,40 @@ fn a_real_adapter_guest_runs_with_every_adapter_import_denied() {
 }
 
 #[test]
-fn a_real_adapter_guest_granted_stderr_gets_it_and_nothing_else() {
+fn a_real_adapter_guest_granted_stderr_gets_it_and_inert_stdin_and_stdout() {
     let composition = slug_app("grants = { stderr = true }\n");
     let app = nanoproc_linker::ComponentInterface::read(&composition.bytes).unwrap();
     let imports: Vec<&str> = app.imports.iter().map(|i| i.name.as_str()).collect();
+    // Its streams come from the host, so the host answers its denied stdin
+    // and stdout, under names that only nanoproc's host binds.
     assert_eq!(
         imports,
         [
             "wasi:io/error@0.2.12",
             "wasi:io/streams@0.2.12",
+            "nanoproc-deny:slug/stdin@0.2.12",
+            "nanoproc-deny:slug/stdout@0.2.12",
             "wasi:cli/stderr@0.2.12"
         ]
     );
-    let mut linker = Linker::new(engine());
+    // A stock WASI host has nothing to give for them: the app fails closed
+    // there instead of reaching the host's real stdin and stdout.
+    let mut linker: Linker<WasiHost> = Linker::new(engine());
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-    assert_eq!(slugify(&composition.bytes, &linker, "A b"), "a-b");
+    let component = Component::new(engine(), &composition.bytes).unwrap();
+    let Err(refused) = linker.instantiate_pre(&component) else {
+        panic!("a stock WASI host took the app");
+    };
+    assert_eq!(
+        format!("{refused:#}"),
+        "component imports instance `nanoproc-deny:slug/stdin@0.2.12`, but a matching implementation was not found in the linker: instance export `get-stdin` has the wrong type: function implementation is missing"
+    );
+    let app = nanoproc_tests::runtime()
+        .load(&composition.bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let mut instance = app.instantiate().unwrap();
+    let (slug,): (String,) = instance
+        .call("nanoproc:slug/slugify@0.1.0#slugify", ("A b",))
+        .unwrap();
+    assert_eq!(slug, "a-b");
 }

@@ -12,6 +12,7 @@ mod guests;
 mod hash;
 mod host;
 mod json;
+mod least;
 mod logger;
 mod lz4;
 mod markdown;

@@ -333,6 +333,240 @@ pub mod exports {
                         }
                     }
                 }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_print_cabi<T_: Guest>(
+                    arg0: *mut u8,
+                    arg1: usize,
+                ) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result1 = {
+                            let len0 = arg1;
+                            let bytes0 = _rt::Vec::from_raw_parts(
+                                arg0.cast(),
+                                len0,
+                                len0,
+                            );
+                            T_::print(_rt::string_lift(bytes0))
+                        };
+                        let ptr2 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result1 {
+                            Ok(_) => {
+                                *ptr2.add(0).cast::<u8>() = (0i32) as u8;
+                            }
+                            Err(e) => {
+                                *ptr2.add(0).cast::<u8>() = (1i32) as u8;
+                                let vec3 = (e.into_bytes()).into_boxed_slice();
+                                let ptr3 = vec3.as_ptr().cast::<u8>();
+                                let len3 = vec3.len();
+                                ::core::mem::forget(vec3);
+                                *ptr2
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len3;
+                                *ptr2
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr3.cast_mut();
+                            }
+                        };
+                        ptr2
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_print<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {}
+                            _ => {
+                                let l1 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l2 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l1, l2, 1);
+                            }
+                        }
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_eprint_cabi<T_: Guest>(
+                    arg0: *mut u8,
+                    arg1: usize,
+                ) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result1 = {
+                            let len0 = arg1;
+                            let bytes0 = _rt::Vec::from_raw_parts(
+                                arg0.cast(),
+                                len0,
+                                len0,
+                            );
+                            T_::eprint(_rt::string_lift(bytes0))
+                        };
+                        let ptr2 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result1 {
+                            Ok(_) => {
+                                *ptr2.add(0).cast::<u8>() = (0i32) as u8;
+                            }
+                            Err(e) => {
+                                *ptr2.add(0).cast::<u8>() = (1i32) as u8;
+                                let vec3 = (e.into_bytes()).into_boxed_slice();
+                                let ptr3 = vec3.as_ptr().cast::<u8>();
+                                let len3 = vec3.len();
+                                ::core::mem::forget(vec3);
+                                *ptr2
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len3;
+                                *ptr2
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr3.cast_mut();
+                            }
+                        };
+                        ptr2
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_eprint<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {}
+                            _ => {
+                                let l1 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l2 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l1, l2, 1);
+                            }
+                        }
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_read_stdin_cabi<T_: Guest>() -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::read_stdin() };
+                        let ptr1 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result0 {
+                            Ok(e) => {
+                                *ptr1.add(0).cast::<u8>() = (0i32) as u8;
+                                let vec2 = (e.into_bytes()).into_boxed_slice();
+                                let ptr2 = vec2.as_ptr().cast::<u8>();
+                                let len2 = vec2.len();
+                                ::core::mem::forget(vec2);
+                                *ptr1
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len2;
+                                *ptr1
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr2.cast_mut();
+                            }
+                            Err(e) => {
+                                *ptr1.add(0).cast::<u8>() = (1i32) as u8;
+                                let vec3 = (e.into_bytes()).into_boxed_slice();
+                                let ptr3 = vec3.as_ptr().cast::<u8>();
+                                let len3 = vec3.len();
+                                ::core::mem::forget(vec3);
+                                *ptr1
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len3;
+                                *ptr1
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr3.cast_mut();
+                            }
+                        };
+                        ptr1
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_read_stdin<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {
+                                let l1 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l2 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l1, l2, 1);
+                            }
+                            _ => {
+                                let l3 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l4 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l3, l4, 1);
+                            }
+                        }
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_unix_time_cabi<T_: Guest>() -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::unix_time() };
+                        let ptr1 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result0 {
+                            Ok(e) => {
+                                *ptr1.add(0).cast::<u8>() = (0i32) as u8;
+                                *ptr1.add(8).cast::<i64>() = _rt::as_i64(e);
+                            }
+                            Err(e) => {
+                                *ptr1.add(0).cast::<u8>() = (1i32) as u8;
+                                let vec2 = (e.into_bytes()).into_boxed_slice();
+                                let ptr2 = vec2.as_ptr().cast::<u8>();
+                                let len2 = vec2.len();
+                                ::core::mem::forget(vec2);
+                                *ptr1
+                                    .add(8 + 1 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len2;
+                                *ptr1.add(8).cast::<*mut u8>() = ptr2.cast_mut();
+                            }
+                        };
+                        ptr1
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_unix_time<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {}
+                            _ => {
+                                let l1 = *arg0.add(8).cast::<*mut u8>();
+                                let l2 = *arg0
+                                    .add(8 + 1 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l1, l2, 1);
+                            }
+                        }
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_sleep_cabi<T_: Guest>(arg0: i32) -> i64 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result0 = { T_::sleep(arg0 as u32) };
+                        _rt::as_i64(result0)
+                    }
+                }
                 pub trait Guest {
                     /// The contents of the file at `path`, or the standard library's error.
                     #[allow(async_fn_in_trait)]
@@ -352,6 +586,25 @@ pub mod exports {
                     fn connect(
                         address: _rt::String,
                     ) -> ::core::result::Result<(), _rt::String>;
+                    /// Writes `text` to stdout and flushes it, or the error.
+                    #[allow(async_fn_in_trait)]
+                    fn print(
+                        text: _rt::String,
+                    ) -> ::core::result::Result<(), _rt::String>;
+                    /// Writes `text` to stderr and flushes it, or the error.
+                    #[allow(async_fn_in_trait)]
+                    fn eprint(
+                        text: _rt::String,
+                    ) -> ::core::result::Result<(), _rt::String>;
+                    /// Everything on stdin up to its end, or the error.
+                    #[allow(async_fn_in_trait)]
+                    fn read_stdin() -> ::core::result::Result<_rt::String, _rt::String>;
+                    /// The seconds since the Unix epoch by the system clock, or the error.
+                    #[allow(async_fn_in_trait)]
+                    fn unix_time() -> ::core::result::Result<u64, _rt::String>;
+                    /// Sleeps `ms` milliseconds and says how many passed by the monotonic clock.
+                    #[allow(async_fn_in_trait)]
+                    fn sleep(ms: u32) -> u64;
                 }
                 #[doc(hidden)]
                 macro_rules! __export_nanoproc_hostile_snooping_0_1_0_cabi {
@@ -386,21 +639,53 @@ pub mod exports {
                         arg1) } } #[unsafe (export_name =
                         "cabi_post_nanoproc:hostile/snooping@0.1.0#connect")] unsafe
                         extern "C" fn _post_return_connect(arg0 : * mut u8,) { unsafe {
-                        $($path_to_types)*:: __post_return_connect::<$ty > (arg0) } } };
+                        $($path_to_types)*:: __post_return_connect::<$ty > (arg0) } }
+                        #[unsafe (export_name = "nanoproc:hostile/snooping@0.1.0#print")]
+                        unsafe extern "C" fn export_print(arg0 : * mut u8, arg1 : usize,)
+                        -> * mut u8 { unsafe { $($path_to_types)*::
+                        _export_print_cabi::<$ty > (arg0, arg1) } } #[unsafe (export_name
+                        = "cabi_post_nanoproc:hostile/snooping@0.1.0#print")] unsafe
+                        extern "C" fn _post_return_print(arg0 : * mut u8,) { unsafe {
+                        $($path_to_types)*:: __post_return_print::<$ty > (arg0) } }
+                        #[unsafe (export_name =
+                        "nanoproc:hostile/snooping@0.1.0#eprint")] unsafe extern "C" fn
+                        export_eprint(arg0 : * mut u8, arg1 : usize,) -> * mut u8 {
+                        unsafe { $($path_to_types)*:: _export_eprint_cabi::<$ty > (arg0,
+                        arg1) } } #[unsafe (export_name =
+                        "cabi_post_nanoproc:hostile/snooping@0.1.0#eprint")] unsafe
+                        extern "C" fn _post_return_eprint(arg0 : * mut u8,) { unsafe {
+                        $($path_to_types)*:: __post_return_eprint::<$ty > (arg0) } }
+                        #[unsafe (export_name =
+                        "nanoproc:hostile/snooping@0.1.0#read-stdin")] unsafe extern "C"
+                        fn export_read_stdin() -> * mut u8 { unsafe {
+                        $($path_to_types)*:: _export_read_stdin_cabi::<$ty > () } }
+                        #[unsafe (export_name =
+                        "cabi_post_nanoproc:hostile/snooping@0.1.0#read-stdin")] unsafe
+                        extern "C" fn _post_return_read_stdin(arg0 : * mut u8,) { unsafe
+                        { $($path_to_types)*:: __post_return_read_stdin::<$ty > (arg0) }
+                        } #[unsafe (export_name =
+                        "nanoproc:hostile/snooping@0.1.0#unix-time")] unsafe extern "C"
+                        fn export_unix_time() -> * mut u8 { unsafe { $($path_to_types)*::
+                        _export_unix_time_cabi::<$ty > () } } #[unsafe (export_name =
+                        "cabi_post_nanoproc:hostile/snooping@0.1.0#unix-time")] unsafe
+                        extern "C" fn _post_return_unix_time(arg0 : * mut u8,) { unsafe {
+                        $($path_to_types)*:: __post_return_unix_time::<$ty > (arg0) } }
+                        #[unsafe (export_name = "nanoproc:hostile/snooping@0.1.0#sleep")]
+                        unsafe extern "C" fn export_sleep(arg0 : i32,) -> i64 { unsafe {
+                        $($path_to_types)*:: _export_sleep_cabi::<$ty > (arg0) } } };
                     };
                 }
                 #[doc(hidden)]
                 pub(crate) use __export_nanoproc_hostile_snooping_0_1_0_cabi;
-                #[cfg_attr(target_pointer_width = "64", repr(align(8)))]
-                #[cfg_attr(target_pointer_width = "32", repr(align(4)))]
+                #[repr(align(8))]
                 struct _RetArea(
                     [::core::mem::MaybeUninit<
                         u8,
-                    >; 3 * ::core::mem::size_of::<*const u8>()],
+                    >; 8 + 2 * ::core::mem::size_of::<*const u8>()],
                 );
                 static mut _RET_AREA: _RetArea = _RetArea(
-                    [::core::mem::MaybeUninit::uninit(); 3
-                        * ::core::mem::size_of::<*const u8>()],
+                    [::core::mem::MaybeUninit::uninit(); 8
+                        + 2 * ::core::mem::size_of::<*const u8>()],
                 );
             }
         }
@@ -432,6 +717,29 @@ mod _rt {
     }
     pub use alloc_crate::string::String;
     pub use alloc_crate::alloc;
+    pub fn as_i64<T: AsI64>(t: T) -> i64 {
+        t.as_i64()
+    }
+    pub trait AsI64 {
+        fn as_i64(self) -> i64;
+    }
+    impl<'a, T: Copy + AsI64> AsI64 for &'a T {
+        fn as_i64(self) -> i64 {
+            (*self).as_i64()
+        }
+    }
+    impl AsI64 for i64 {
+        #[inline]
+        fn as_i64(self) -> i64 {
+            self as i64
+        }
+    }
+    impl AsI64 for u64 {
+        #[inline]
+        fn as_i64(self) -> i64 {
+            self as i64
+        }
+    }
     extern crate alloc as alloc_crate;
 }
 /// Generates `#[unsafe(no_mangle)]` functions to export the specified type as
@@ -471,14 +779,17 @@ pub(crate) use __export_snoop_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 316] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xc0\x01\x01A\x02\x01\
-A\x02\x01B\x0c\x01j\x01s\x01s\x01@\x01\x04paths\0\0\x04\0\x09read-file\x01\x01\x01\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 412] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa0\x02\x01A\x02\x01\
+A\x02\x01B\x16\x01j\x01s\x01s\x01@\x01\x04paths\0\0\x04\0\x09read-file\x01\x01\x01\
 ps\x01j\x01\x02\x01s\x01@\x01\x04paths\0\x03\x04\0\x08list-dir\x01\x04\x01@\0\0\x02\
 \x04\0\x09variables\x01\x05\x01j\0\x01s\x01@\x01\x07addresss\0\x06\x04\0\x07conn\
-ect\x01\x07\x04\0\x1fnanoproc:hostile/snooping@0.1.0\x05\0\x04\0\x1cnanoproc:hos\
-tile/snoop@0.1.0\x04\0\x0b\x0b\x01\0\x05snoop\x03\0\0\0G\x09producers\x01\x0cpro\
-cessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x060.61.1";
+ect\x01\x07\x01@\x01\x04texts\0\x06\x04\0\x05print\x01\x08\x04\0\x06eprint\x01\x08\
+\x01@\0\0\0\x04\0\x0aread-stdin\x01\x09\x01j\x01w\x01s\x01@\0\0\x0a\x04\0\x09uni\
+x-time\x01\x0b\x01@\x01\x02msy\0w\x04\0\x05sleep\x01\x0c\x04\0\x1fnanoproc:hosti\
+le/snooping@0.1.0\x05\0\x04\0\x1cnanoproc:hostile/snoop@0.1.0\x04\0\x0b\x0b\x01\0\
+\x05snoop\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.\
+258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

@@ -7,6 +7,8 @@
 #[allow(warnings, clippy::all)]
 mod bindings;
 
+use std::io::{Read as _, Write as _};
+
 use bindings::exports::nanoproc::hostile::snooping::Guest;
 
 struct Snoop;
@@ -36,6 +38,41 @@ impl Guest for Snoop {
         std::net::TcpStream::connect(address.as_str())
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+
+    fn print(text: String) -> Result<(), String> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| e.to_string())
+    }
+
+    fn eprint(text: String) -> Result<(), String> {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes())
+            .and_then(|()| err.flush())
+            .map_err(|e| e.to_string())
+    }
+
+    fn read_stdin() -> Result<String, String> {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map(|_| text)
+            .map_err(|e| e.to_string())
+    }
+
+    fn unix_time() -> Result<u64, String> {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .map_err(|e| e.to_string())
+    }
+
+    fn sleep(ms: u32) -> u64 {
+        let start = std::time::Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(ms.into()));
+        start.elapsed().as_millis() as u64
     }
 }
 
