@@ -11,7 +11,7 @@ use crate::capability::Capability;
 use crate::error::{ComposeError, ErrorKind};
 use crate::manifest::{Grants, Limits, Manifest};
 use crate::names::InterfaceName;
-use crate::typecheck::{Side, check_interface};
+use crate::typecheck::{Side, check_function, check_interface};
 
 /// A composed app: the component's bytes and the plan it encodes.
 #[derive(Debug, Clone)]
@@ -106,6 +106,21 @@ impl Decoded {
                 format!("component `{name}` is a WIT package, not a component"),
             )),
         }
+    }
+
+    /// The function the component imports or exports under the plain name
+    /// `name`, if it does.
+    fn function(&self, name: &str, exports: bool) -> Option<&wit_parser::Function> {
+        let world = &self.resolve.worlds[self.world];
+        let items = if exports {
+            &world.exports
+        } else {
+            &world.imports
+        };
+        items.iter().find_map(|(key, item)| match (key, item) {
+            (WorldKey::Name(n), WorldItem::Function(f)) if n == name => Some(f),
+            _ => None,
+        })
     }
 
     /// The component's imports or exports: name, and interface when it is one.
@@ -306,17 +321,30 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                 used_capabilities.push(capability);
                 Satisfied::Granted(capability)
             } else {
-                let providers: Vec<(usize, &String)> = parsed
-                    .as_ref()
-                    .and_then(|want| Some((want, exporters.get(&want.base)?)))
-                    .map(|(want, candidates)| {
-                        candidates
-                            .iter()
-                            .filter(|(pi, _, have)| *pi != ci && have.satisfies(want))
-                            .map(|(pi, export, _)| (*pi, *export))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let providers: Vec<(usize, &String)> = match &parsed {
+                    Some(want) => exporters
+                        .get(&want.base)
+                        .map(|candidates| {
+                            candidates
+                                .iter()
+                                .filter(|(pi, _, have)| *pi != ci && have.satisfies(want))
+                                .map(|(pi, export, _)| (*pi, *export))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    // A plain function is wired to the one function exported
+                    // under the same name.
+                    None if component.function(&import, false).is_some() => exports
+                        .iter()
+                        .enumerate()
+                        .filter(|(pi, _)| *pi != ci)
+                        .filter_map(|(pi, list)| {
+                            let (export, _) = list.iter().find(|(e, _)| *e == import)?;
+                            decoded[pi].function(export, true).map(|_| (pi, export))
+                        })
+                        .collect(),
+                    None => Vec::new(),
+                };
                 let wire_hint = |provider: &str| {
                     let key = parsed.as_ref().map_or(import.clone(), |n| n.base.clone());
                     format!(
@@ -362,6 +390,37 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                     }
                 }
             };
+            if let Satisfied::Wired {
+                component: provider,
+                export,
+            } = &satisfied
+                && let Some(want) = component.function(&import, false)
+            {
+                let pi = index[provider.as_str()];
+                let have = decoded[pi].function(export, true).ok_or_else(|| {
+                    ComposeError::new(
+                        ErrorKind::TypeMismatch,
+                        format!(
+                            "component `{}` imports the function `{import}`, but `{provider}`'s export `{export}` is not a function",
+                            component.name
+                        ),
+                    )
+                    .at(here.clone())
+                })?;
+                check_function(&component.resolve, want, &decoded[pi].resolve, have).map_err(
+                    |causes| {
+                        ComposeError::new(
+                            ErrorKind::TypeMismatch,
+                            format!(
+                                "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
+                                component.name
+                            ),
+                        )
+                        .caused_by(causes)
+                        .at(here.clone())
+                    },
+                )?;
+            }
             if let (
                 Satisfied::Wired {
                     component: provider,

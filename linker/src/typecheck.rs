@@ -36,7 +36,9 @@ pub fn check_interface(import: Side<'_>, export: Side<'_>) -> Result<(), Vec<Str
     Ok(())
 }
 
-fn check_function(
+/// Checks that the function `b` can stand where `a` is expected: the same
+/// parameters, names and types, and the same result.
+pub fn check_function(
     ra: &Resolve,
     a: &Function,
     rb: &Resolve,

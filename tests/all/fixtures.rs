@@ -136,3 +136,22 @@ fn compose_fixtures() {
         failures.join("\n\n")
     );
 }
+
+#[test]
+fn a_plain_function_wired_by_name_is_called_across_components() {
+    let dir = cases_dir().join("ok-plain-function-wiring");
+    let text = std::fs::read_to_string(dir.join("nanoproc.toml")).unwrap();
+    let manifest = Manifest::parse("nanoproc.toml", text).unwrap();
+    let bytes = manifest
+        .components
+        .iter()
+        .map(|(name, component)| (name.clone(), load(&dir, &component.source).unwrap()))
+        .collect();
+    let composition = nanoproc_linker::compose(&manifest, &bytes).unwrap();
+    let app = nanoproc_tests::runtime()
+        .load(&composition.bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let mut instance = app.instantiate().unwrap();
+    let (greeted,): (u32,) = instance.call("greet", (41u32,)).unwrap();
+    assert_eq!(greeted, 42);
+}
