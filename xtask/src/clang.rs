@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! world = "nanoproc:lz4/lz4"        # the WIT world it implements
-//! language = "c"                    # the only language known so far
+//! language = "c"                    # or "javascript", "python": see `crate::foreign`
 //! sources = ["src/lz4-guest.c"]     # its own C files, relative to its directory
 //! include = []                      # its own include directories, if any
 //! [crate]                           # optional: C sources shipped in a crates.io package
@@ -82,7 +82,8 @@ struct GuestFile {
     from_crate: Option<CrateSources>,
 }
 
-/// The languages a [`GuestFile`] may name.
+/// The one language a C guest's [`GuestFile`] may name; guest files naming
+/// another are read by `crate::foreign`.
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 enum Language {
@@ -204,7 +205,15 @@ fn find_guests(root: &Path, metadata: &Value) -> Result<Vec<CGuest>> {
         .collect::<Result<_, _>>()?;
     dirs.retain(|dir| dir.join(GUEST_FILE).is_file());
     dirs.sort();
-    dirs.iter()
+    // Guests in other languages are built by `crate::foreign`.
+    let mut c_dirs = Vec::new();
+    for dir in dirs {
+        if crate::foreign::language(root, &dir.join(GUEST_FILE))? == crate::foreign::Language::C {
+            c_dirs.push(dir);
+        }
+    }
+    c_dirs
+        .iter()
         .map(|dir| {
             let path = dir.join(GUEST_FILE);
             let text = std::fs::read_to_string(&path)

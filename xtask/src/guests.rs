@@ -158,7 +158,8 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
         write_component(root, &guest.name, &component, width)?;
     }
     let count = guests.len()
-        + crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len();
+        + crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len()
+        + crate::foreign::build(root, &wit, wanted)?.len();
     eprintln!(
         "xtask: {count} component{} ready in {:.1} s",
         if count == 1 { "" } else { "s" },
@@ -173,12 +174,25 @@ pub fn load_wit(root: &Path) -> Result<Wit> {
     Wit::load(&root.join("wit"), &wasi_wit(&metadata)?)
 }
 
-/// A guest's component and the imports the WASI adapter added to it.
+/// A guest's component and the imports its toolchain added to it.
 pub struct Component {
     /// The component's bytes.
     pub bytes: Vec<u8>,
     /// The `wasi:` imports beyond its world's, in the component's order.
-    pub adapter_added: Vec<String>,
+    pub added: Vec<String>,
+    /// What added them, for the build's output: `adapter` (the WASI
+    /// preview1 adapter) or a toolchain's name.
+    pub added_by: &'static str,
+}
+
+/// The imports a toolchain may add to a component beyond its world's.
+pub struct Allowance<'a> {
+    /// What adds them, as [`Component::added_by`] says it.
+    pub by: &'static str,
+    /// Whether the toolchain may add the import of this name.
+    pub allows: &'a dyn Fn(&str) -> bool,
+    /// Said after naming an import it may not add: why not, or the fix.
+    pub note: String,
 }
 
 /// Encodes the core `module` of the guest `name` as a component of `world`
@@ -204,37 +218,56 @@ pub fn componentize(
         })
         .and_then(|encoder| encoder.validate(true).encode())
         .with_context(|| format!("cannot make a component of guest `{name}`"))?;
+    let allowance = Allowance {
+        by: "adapter",
+        allows: &|import: &str| adapter && import.starts_with("wasi:"),
+        note: if adapter {
+            " (the WASI adapter adds only `wasi:` imports)".to_string()
+        } else {
+            String::new()
+        },
+    };
+    check_imports(bytes, wit, name, world, &allowance)
+}
 
+/// Checks that the component `bytes` of the guest `name` imports nothing
+/// but what its world `world` declares and what `allowance` lets its
+/// toolchain add, and returns it with the added imports.
+pub fn check_imports(
+    bytes: Vec<u8>,
+    wit: &Wit,
+    name: &str,
+    world: &str,
+    allowance: &Allowance<'_>,
+) -> Result<Component> {
     let allowed = wit.import_names(wit.world(world)?);
-    let interface = nanoproc_linker::ComponentInterface::read(&bytes)?;
-    let mut adapter_added = Vec::new();
+    let interface = nanoproc_linker::ComponentInterface::read(&bytes)
+        .with_context(|| format!("the component of guest `{name}` cannot be read"))?;
+    let mut added = Vec::new();
     for import in &interface.imports {
         if allowed.contains(&import.name) {
             continue;
         }
-        if adapter && import.name.starts_with("wasi:") {
-            adapter_added.push(import.name.clone());
+        if (allowance.allows)(&import.name) {
+            added.push(import.name.clone());
             continue;
         }
         bail!(
             "guest `{name}` imports `{}`, which its world `{world}` does not declare{}",
             import.name,
-            if adapter {
-                " (the WASI adapter adds only `wasi:` imports)"
-            } else {
-                ""
-            }
+            allowance.note
         );
     }
     Ok(Component {
         bytes,
-        adapter_added,
+        added,
+        added_by: allowance.by,
     })
 }
 
 /// Writes the component of the guest `name` to [`COMPONENTS_DIR`] (only
-/// when its bytes changed) and shows its size and any adapter-added imports,
-/// names padded to `width`.
+/// when its bytes changed) and shows its size and any imports its
+/// toolchain added, names padded to `width`.
 pub fn write_component(root: &Path, name: &str, component: &Component, width: usize) -> Result<()> {
     let path = root.join(COMPONENTS_DIR).join(format!("{name}.wasm"));
     if std::fs::read(&path).ok().as_deref() != Some(component.bytes.as_slice()) {
@@ -245,11 +278,12 @@ pub fn write_component(root: &Path, name: &str, component: &Component, width: us
         human_size(component.bytes.len()),
         relative(root, &path).display()
     );
-    if !component.adapter_added.is_empty() {
+    if !component.added.is_empty() {
         eprintln!(
-            "xtask:   {:<width$} adapter-added imports: {}",
+            "xtask:   {:<width$} {}-added imports: {}",
             "",
-            component.adapter_added.join(", ")
+            component.added_by,
+            component.added.join(", ")
         );
     }
     Ok(())

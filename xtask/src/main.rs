@@ -6,6 +6,7 @@
 
 mod apps;
 mod clang;
+mod foreign;
 mod fuzz;
 mod guests;
 mod new;
