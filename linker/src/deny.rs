@@ -31,8 +31,8 @@ use wasm_encoder::{
 };
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::{
-    Handle, InterfaceId, Resolve, SizeAlign, Stability, Type, TypeDefKind, TypeId, TypeOwner,
-    World, WorldId, WorldItem, WorldKey,
+    Function as WitFunction, Handle, InterfaceId, Resolve, SizeAlign, Stability, Type, TypeDefKind,
+    TypeId, TypeOwner, World, WorldId, WorldItem, WorldKey,
 };
 
 use crate::error::{ComposeError, ErrorKind};
@@ -79,6 +79,14 @@ const ANSWERS: &[(&str, &str, Answer)] = &[
     ("wasi:io/poll", "poll", Answer::FirstIndex),
 ];
 const STREAMS: &str = "wasi:io/streams";
+
+/// What a function does other than return the most denied value of its type.
+enum Special {
+    /// Traps, for the reason given.
+    Trap(&'static str),
+    /// Gives this answer.
+    Answer(Answer),
+}
 
 /// An answer from [`ANSWERS`].
 #[derive(Clone, Copy)]
@@ -191,6 +199,39 @@ pub(crate) fn provider(
         .map(|id| resolve.name_world_key(&WorldKey::Interface(*id)))
         .collect();
     Ok(Provider { bytes, imports })
+}
+
+/// How a deny provider answers one function of a denied interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeniedAnswer {
+    /// The interface, as `namespace:package/interface` without its version.
+    pub interface: String,
+    /// The function, as the component model names it (`get-stdout`,
+    /// `[method]descriptor.read`).
+    pub function: String,
+    /// The answer in words: the value returned (`err(access)`, `none`,
+    /// `[]`), or why it traps.
+    pub answer: String,
+}
+
+/// How the deny provider the linker would make for `interfaces` (of
+/// `resolve`) answers each of their functions, in the order they are
+/// declared: the table SECURITY.md shows.
+pub fn denied_answers(resolve: &Resolve, interfaces: &[InterfaceId]) -> Vec<DeniedAnswer> {
+    let module = CoreModule::new(resolve, interfaces);
+    let mut rows = Vec::new();
+    for &iface in interfaces {
+        let name = module.interface_name(iface);
+        let base = name.split('@').next().unwrap_or_default().to_string();
+        for func in resolve.interfaces[iface].functions.values() {
+            rows.push(DeniedAnswer {
+                interface: base.clone(),
+                function: func.name.clone(),
+                answer: module.describe_function(&name, func),
+            });
+        }
+    }
+    rows
 }
 
 /// A value laid out in linear memory: the bytes that are not zero, and the
@@ -381,38 +422,9 @@ impl<'a> CoreModule<'a> {
         let mut exports_list = Vec::new();
         for &iface in self.exported {
             let name = self.interface_name(iface);
-            let trap_all = name.starts_with("wasi:random/") || name.starts_with("wasi:cli/exit");
-            let base = name.split('@').next().unwrap_or_default();
             for func in self.resolve.interfaces[iface].functions.values() {
                 let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
-                let answer = ANSWERS
-                    .iter()
-                    .find(|(i, f, _)| *i == base && *f == func.name)
-                    .map(|(_, _, answer)| *answer);
-                let body = match (&func.result, answer) {
-                    _ if trap_all => Body::Trap,
-                    (None, _) => Body::Nothing,
-                    (Some(ty), Some(answer)) => self.answer(ty, answer, &sig, &mut data),
-                    (Some(ty), None) if sig.retptr => {
-                        let area = align(data.len(), 8);
-                        match self.deny(ty, area, false) {
-                            Some(layout) => {
-                                let size = self.sizes.size(ty).size_wasm32();
-                                data.resize(area + size, 0);
-                                for &(at, value, width) in &layout.bytes {
-                                    data[at..at + width]
-                                        .copy_from_slice(&value.to_le_bytes()[..width]);
-                                }
-                                Body::Area(area, layout)
-                            }
-                            None => Body::Trap,
-                        }
-                    }
-                    (Some(ty), None) => match self.deny(ty, 0, false) {
-                        Some(layout) => Body::Flat(sig.results[0], layout),
-                        None => Body::Trap,
-                    },
-                };
+                let body = self.body(&name, func, &mut data);
                 let params = sig.params.iter().map(|t| val_type(*t)).collect();
                 let results = sig.results.iter().map(|t| val_type(*t)).collect();
                 exports_list.push((
@@ -531,6 +543,164 @@ impl<'a> CoreModule<'a> {
         names.functions(&func_names);
         module.section(&names);
         Ok(module.finish())
+    }
+
+    /// What the function `func` of the interface `name` does, with any
+    /// result area or list it needs added to the static `data`.
+    fn body(&self, name: &str, func: &WitFunction, data: &mut Vec<u8>) -> Body {
+        let sig = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
+        match (&func.result, self.special(name, func)) {
+            (_, Some(Special::Trap(_))) => Body::Trap,
+            (None, _) => Body::Nothing,
+            (Some(ty), Some(Special::Answer(answer))) => self.answer(ty, answer, &sig, data),
+            (Some(ty), None) if sig.retptr => {
+                let area = align(data.len(), 8);
+                match self.deny(ty, area, false) {
+                    Some(layout) => {
+                        let size = self.sizes.size(ty).size_wasm32();
+                        data.resize(area + size, 0);
+                        for &(at, value, width) in &layout.bytes {
+                            data[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+                        }
+                        Body::Area(area, layout)
+                    }
+                    None => Body::Trap,
+                }
+            }
+            (Some(ty), None) => match self.deny(ty, 0, false) {
+                Some(layout) => Body::Flat(sig.results[0], layout),
+                None => Body::Trap,
+            },
+        }
+    }
+
+    /// What the function `func` of the interface `name` does differently
+    /// from returning the most denied value of its type.
+    fn special(&self, name: &str, func: &WitFunction) -> Option<Special> {
+        let base = name.split('@').next().unwrap_or_default();
+        if base.starts_with("wasi:random/") {
+            return Some(Special::Trap(
+                "no bytes are safe to hand out as random: a caller may make keys of them",
+            ));
+        }
+        if base == "wasi:cli/exit" {
+            return Some(Special::Trap("exiting must not return"));
+        }
+        ANSWERS
+            .iter()
+            .find(|(i, f, _)| *i == base && *f == func.name)
+            .map(|(_, _, answer)| Special::Answer(*answer))
+    }
+
+    /// The answer of the function `func` of the interface `name`, in words.
+    fn describe_function(&self, name: &str, func: &WitFunction) -> String {
+        match (&func.result, self.special(name, func)) {
+            (_, Some(Special::Trap(why))) => format!("traps: {why}"),
+            (None, _) => "returns".to_string(),
+            (Some(_), Some(Special::Answer(Answer::Ok(0)))) => "ok: accepted and discarded".into(),
+            (Some(_), Some(Special::Answer(Answer::Ok(n)))) => format!("ok({n})"),
+            (Some(_), Some(Special::Answer(Answer::True))) => "true".into(),
+            (Some(_), Some(Special::Answer(Answer::FirstIndex))) => {
+                "[0]: the first is ready".into()
+            }
+            (Some(ty), None) => match self.deny(ty, 0, false) {
+                Some(_) => self.describe(ty, false),
+                None => {
+                    "traps: no value can be made (it would be a handle to a resource of the host's)"
+                        .into()
+                }
+            },
+        }
+    }
+
+    /// The most denied value of `ty`, in words; `ty` must have one.
+    fn describe(&self, ty: &Type, error: bool) -> String {
+        let Type::Id(id) = ty else {
+            return match ty {
+                Type::Bool => "false".into(),
+                Type::String => "\"\"".into(),
+                Type::Char => "'\\0'".into(),
+                _ => "0".into(),
+            };
+        };
+        let def = &self.resolve.types[*id];
+        match &def.kind {
+            TypeDefKind::Type(inner) => self.describe(inner, error),
+            TypeDefKind::Record(record) => {
+                let fields: Vec<String> = record
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, self.describe(&f.ty, false)))
+                    .collect();
+                format!("{{ {} }}", fields.join(", "))
+            }
+            TypeDefKind::Tuple(tuple) => {
+                let items: Vec<String> = tuple
+                    .types
+                    .iter()
+                    .map(|t| self.describe(t, false))
+                    .collect();
+                format!("({})", items.join(", "))
+            }
+            TypeDefKind::FixedLengthList(elem, n) => {
+                format!("[{}; {n}]", self.describe(elem, false))
+            }
+            TypeDefKind::Flags(_) => "no flags".into(),
+            TypeDefKind::Option(_) => "none".into(),
+            TypeDefKind::List(_) | TypeDefKind::Map(..) => "[]".into(),
+            TypeDefKind::Enum(e) => {
+                let case = if error {
+                    preferred(e.cases.iter().map(|c| c.name.as_str())).unwrap_or(0)
+                } else {
+                    0
+                };
+                e.cases[case].name.clone()
+            }
+            TypeDefKind::Variant(v) => {
+                let possible = |i: usize| {
+                    v.cases[i]
+                        .ty
+                        .as_ref()
+                        .is_none_or(|ty| self.deny(ty, 0, false).is_some())
+                };
+                let first = error
+                    .then(|| preferred(v.cases.iter().map(|c| c.name.as_str())))
+                    .flatten()
+                    .filter(|i| possible(*i));
+                let Some(i) = first.or_else(|| (0..v.cases.len()).find(|i| possible(*i))) else {
+                    return "(none)".into();
+                };
+                match &v.cases[i].ty {
+                    Some(ty) => format!("{}({})", v.cases[i].name, self.describe(ty, false)),
+                    None => v.cases[i].name.clone(),
+                }
+            }
+            TypeDefKind::Result(r) => {
+                let err_possible = r
+                    .err
+                    .as_ref()
+                    .is_none_or(|ty| self.deny(ty, 0, true).is_some());
+                if err_possible {
+                    match &r.err {
+                        Some(ty) => format!("err({})", self.describe(ty, true)),
+                        None => "err".into(),
+                    }
+                } else {
+                    match &r.ok {
+                        Some(ty) => format!("ok({})", self.describe(ty, false)),
+                        None => "ok".into(),
+                    }
+                }
+            }
+            TypeDefKind::Handle(Handle::Own(resource)) => {
+                let name = self
+                    .resource(*resource)
+                    .and_then(|(r, _)| self.resolve.types[r].name.clone())
+                    .unwrap_or_default();
+                format!("a new `{name}` of its own, whose methods answer in turn")
+            }
+            _ => "(none)".into(),
+        }
     }
 
     /// The body of a function returning `ty` that gives `answer`, with any

@@ -41,6 +41,7 @@ pub use audit::{
 };
 pub use capability::Capability;
 pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
+pub use deny::{DeniedAnswer, denied_answers};
 pub use error::{ComposeError, ErrorKind};
 pub use grants::{AppGrants, HolderImport};
 pub use graph::Graph;

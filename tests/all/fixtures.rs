@@ -149,7 +149,7 @@ fn a_plain_function_wired_by_name_is_called_across_components() {
         .collect();
     let composition = nanoproc_linker::compose(&manifest, &bytes).unwrap();
     let app = nanoproc_tests::runtime()
-        .load(&composition.bytes, nanoproc_host::Options::default())
+        .load(&composition.bytes, Options::default())
         .unwrap();
     let mut instance = app.instantiate().unwrap();
     let (greeted,): (u32,) = instance.call("greet", (41u32,)).unwrap();

@@ -13,7 +13,7 @@
 //! | --- | --- |
 //! | `wasi:cli/stdin` | a stream at its end: every read reports `closed` |
 //! | `wasi:cli/stdout`, `wasi:cli/stderr` | a stream that accepts every write and discards it; the first write is reported as a refusal |
-//! | `wasi:clocks/monotonic-clock` | a clock standing at 0 with a resolution of 1 ns; every pollable it makes is ready at once |
+//! | `wasi:clocks/monotonic-clock` | a clock standing at 0 with a resolution of 0; every pollable it makes is ready at once |
 //!
 //! Nothing here reaches the host's own streams or clock.
 
@@ -63,7 +63,7 @@ pub(super) fn add(
         }
         "wasi:clocks/monotonic-clock" => {
             instance.func_wrap("now", |_, (): ()| Ok((0u64,)))?;
-            instance.func_wrap("resolution", |_, (): ()| Ok((1u64,)))?;
+            instance.func_wrap("resolution", |_, (): ()| Ok((0u64,)))?;
             instance.func_wrap("subscribe-instant", |mut store, (_,): (u64,)| {
                 Ok((ready(store.data_mut())?,))
             })?;

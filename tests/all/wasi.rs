@@ -1,0 +1,282 @@
+//! Every function of every WASI 0.2 interface, at every 0.2.x version a
+//! toolchain may emit: denied, each has the answer SECURITY.md's table
+//! gives; denied or granted, an app importing all of them composes and
+//! instantiates in nanoproc's host.
+//!
+//! The interfaces are WASI's own WIT, as wasmtime-wasi ships it (the
+//! version the host provides); older 0.2 versions are that WIT under the
+//! older version number, as a component built against it imports it.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use indexmap::IndexMap;
+use nanoproc_linker::{Manifest, Satisfied, compose, denied_answers};
+use nanoproc_tests::{project_root, runtime};
+use wit_parser::{InterfaceId, Resolve, Stability, World, WorldId, WorldItem, WorldKey};
+
+/// The WASI version the host provides.
+const HOST_VERSION: &str = "0.2.12";
+/// Where SECURITY.md's table of denied answers starts and ends.
+const TABLE_START: &str = "<!-- denied answers: start -->";
+const TABLE_END: &str = "<!-- denied answers: end -->";
+
+/// The directory of WASI's WIT packages that wasmtime-wasi ships.
+fn wasi_wit_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["metadata", "--format-version", "1", "--manifest-path"])
+            .arg(project_root().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "cargo metadata failed");
+        let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let manifest = metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "wasmtime-wasi")
+            .and_then(|p| p["manifest_path"].as_str())
+            .expect("wasmtime-wasi is a dependency");
+        Path::new(manifest)
+            .parent()
+            .unwrap()
+            .join("src/p2/wit/deps")
+    })
+}
+
+/// WASI's packages under `version`, and a world importing every interface
+/// of them.
+fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
+    let mut resolve = Resolve::default();
+    // Each package after those it uses.
+    for package in ["io", "clocks", "random", "filesystem", "sockets", "cli"] {
+        let path = wasi_wit_dir().join(format!("{package}.wit"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Under an older version, the gates naming newer ones go.
+        let text: String = text
+            .lines()
+            .filter(|line| version == HOST_VERSION || !line.trim_start().starts_with("@since("))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let text = text.replace(&format!("@{HOST_VERSION}"), &format!("@{version}"));
+        resolve
+            .push_str(&path, &text)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    }
+    // Every interface a component may import: `wasi:cli/run` is exported.
+    let interfaces: Vec<InterfaceId> = resolve
+        .interfaces
+        .iter()
+        .filter(|(_, i)| i.name.is_some() && i.name.as_deref() != Some("run"))
+        .map(|(id, _)| id)
+        .collect();
+    let item = |id: InterfaceId| {
+        (
+            WorldKey::Interface(id),
+            WorldItem::Interface {
+                id,
+                stability: Stability::Unknown,
+                span: Default::default(),
+                docs: Default::default(),
+                external_id: None,
+            },
+        )
+    };
+    let world = resolve.worlds.alloc(World {
+        name: "every-wasi-interface".to_string(),
+        imports: interfaces.iter().map(|id| item(*id)).collect(),
+        exports: Default::default(),
+        package: None,
+        docs: Default::default(),
+        stability: Stability::Unknown,
+        includes: Default::default(),
+        span: Default::default(),
+    });
+    let package = resolve.packages.alloc(wit_parser::Package {
+        name: wit_parser::PackageName {
+            namespace: "test".to_string(),
+            name: "every-wasi".to_string(),
+            version: None,
+        },
+        docs: Default::default(),
+        interfaces: Default::default(),
+        worlds: [("every-wasi-interface".to_string(), world)].into(),
+    });
+    resolve.worlds[world].package = Some(package);
+    (resolve, world, interfaces)
+}
+
+/// A component importing every WASI interface at `version`, whose core
+/// module is named as the preview1 adapter names its own, so that the
+/// linker treats its imports as a toolchain's: denied unless granted.
+fn every_wasi_component(version: &str) -> Vec<u8> {
+    let (resolve, world, _) = wasi_world(version);
+    let mut module = wit_component::dummy_module(
+        &resolve,
+        world,
+        wit_parser::ManglingAndAbi::Legacy(wit_parser::LiftLowerAbi::Sync),
+    );
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let mut bytes = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    let mut modules = wasm_encoder::NameMap::new();
+    modules.append(0, "wit-component:adapter:wasi_snapshot_preview1");
+    let mut names = wasm_encoder::ComponentNameSection::new();
+    names.core_modules(&modules);
+    // A custom section: its id 0, then its size, name and contents.
+    bytes.push(0);
+    wasm_encoder::Encode::encode(&names, &mut bytes);
+    bytes
+}
+
+/// Composes the component of [`every_wasi_component`] at `version` alone,
+/// granted what `grants` (a TOML inline table) says.
+fn compose_every_wasi(version: &str, grants: &str) -> nanoproc_linker::Composition {
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        format!(
+            "[app]\nexport = [\"all\"]\n[components.all]\npath = \"all.wasm\"\ngrants = {grants}\n"
+        ),
+    )
+    .unwrap();
+    let bytes = IndexMap::from([("all".to_string(), every_wasi_component(version))]);
+    compose(&manifest, &bytes).unwrap_or_else(|e| panic!("WASI {version}: {e}"))
+}
+
+/// SECURITY.md's table of how each denied function answers, as the
+/// linker makes its providers.
+fn denied_table() -> String {
+    let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
+    let mut table =
+        String::from("| interface | function | answer when denied |\n| --- | --- | --- |\n");
+    for row in denied_answers(&resolve, &interfaces) {
+        table.push_str(&format!(
+            "| `{}` | `{}` | {} |\n",
+            row.interface,
+            row.function,
+            row.answer.replace('|', "\\|")
+        ));
+    }
+    table
+}
+
+#[test]
+fn security_md_lists_the_denied_answer_of_every_wasi_function() {
+    let path = project_root().join("SECURITY.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        text.find(TABLE_START)
+            .expect("SECURITY.md has the table's start marker"),
+        text.find(TABLE_END)
+            .expect("SECURITY.md has the table's end marker"),
+    );
+    let table = denied_table();
+    let written = &text[start + TABLE_START.len()..end];
+    if std::env::var_os("BLESS").is_some() {
+        let new = format!("{}{TABLE_START}\n{table}{}", &text[..start], &text[end..]);
+        std::fs::write(&path, new).unwrap();
+        return;
+    }
+    assert_eq!(
+        written.trim(),
+        table.trim(),
+        "SECURITY.md's table is out of date: run with BLESS=1 to rewrite it"
+    );
+}
+
+#[test]
+fn a_denied_wasi_function_traps_only_where_no_answer_can_be_right() {
+    let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
+    let answers = denied_answers(&resolve, &interfaces);
+    assert!(answers.len() > 100, "{} functions", answers.len());
+    let traps: Vec<String> = answers
+        .iter()
+        .filter(|a| a.answer.starts_with("traps"))
+        .map(|a| format!("{}#{}", a.interface, a.function))
+        .collect();
+    // Random bytes and exit by design; the rest need a handle that a denied
+    // component never gets (every function making one answers an error).
+    assert_eq!(
+        traps,
+        [
+            "wasi:random/insecure-seed#insecure-seed",
+            "wasi:random/insecure#get-insecure-random-bytes",
+            "wasi:random/insecure#get-insecure-random-u64",
+            "wasi:random/random#get-random-bytes",
+            "wasi:random/random#get-random-u64",
+            "wasi:cli/exit#exit",
+            "wasi:cli/exit#exit-with-code",
+        ]
+    );
+}
+
+#[test]
+fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
+    let everything = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"] }";
+    let count = wasi_world(HOST_VERSION).2.len();
+    for minor in 0..=12 {
+        let version = format!("0.2.{minor}");
+        // Denied: every import answered inside the app, which imports nothing.
+        let denied = compose_every_wasi(&version, "{}");
+        let imports = &denied.plan.components[0].imports;
+        assert_eq!(imports.len(), count, "WASI {version}");
+        assert!(
+            imports
+                .iter()
+                .all(|(_, s)| matches!(s, Satisfied::Denied(_))),
+            "WASI {version}: {imports:?}"
+        );
+        let app = nanoproc_linker::ComponentInterface::read(&denied.bytes).unwrap();
+        assert_eq!(app.imports.len(), 0, "WASI {version}");
+        let options = nanoproc_host::Options {
+            base_dir: project_root().to_path_buf(),
+            ..Default::default()
+        };
+        runtime()
+            .load(&denied.bytes, options)
+            .unwrap_or_else(|e| panic!("WASI {version} denied: {e:#}"))
+            .instantiate()
+            .unwrap_or_else(|e| panic!("WASI {version} denied: {e:#}"));
+
+        // Granted: every import the host's, under the standard names at
+        // the version the component asked for.
+        let granted = compose_every_wasi(&version, everything);
+        let imports = &granted.plan.components[0].imports;
+        assert!(
+            imports
+                .iter()
+                .all(|(_, s)| matches!(s, Satisfied::Granted(_))),
+            "WASI {version}: {imports:?}"
+        );
+        let app = nanoproc_linker::ComponentInterface::read(&granted.bytes).unwrap();
+        assert_eq!(app.imports.len(), count, "WASI {version}");
+        assert!(
+            app.imports
+                .iter()
+                .all(|i| i.name.ends_with(&format!("@{version}"))),
+            "WASI {version}: {:?}",
+            app.imports
+        );
+        let options = nanoproc_host::Options {
+            base_dir: project_root().to_path_buf(),
+            ..Default::default()
+        };
+        runtime()
+            .load(&granted.bytes, options)
+            .unwrap_or_else(|e| panic!("WASI {version} granted: {e:#}"))
+            .instantiate()
+            .unwrap_or_else(|e| panic!("WASI {version} granted: {e:#}"));
+    }
+}
