@@ -20,3 +20,4 @@ mod sandbox;
 mod site;
 mod slug;
 mod soak;
+mod wasi;
