@@ -7,6 +7,7 @@
 pub mod fuzz;
 pub mod measure;
 pub mod native;
+pub mod peers;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
