@@ -16,6 +16,7 @@ mod least;
 mod logger;
 mod lz4;
 mod markdown;
+mod runtimes;
 mod sandbox;
 mod site;
 mod slug;
