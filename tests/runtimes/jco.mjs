@@ -27,8 +27,9 @@
 // (`Descriptor._createPreopen` sets `#hostPreopen`), while
 // `Descriptor.readDirectory` lists `#fullPath`, which only descriptors made
 // by `openAt` have; so `read-directory` on a preopened directory fails with
-// `bad-descriptor`, where WASI (and wasmtime) lists it. Every other
-// directory method resolves paths from `#hostPreopen ?? #fullPath`. The
+// `bad-descriptor`, where WASI (and wasmtime) lists it (and `stat` on it
+// answers `invalid`). The methods that take a path resolve it from
+// `#hostPreopen ?? #fullPath`, so they work on a preopen. The
 // driver hands the app, for each preopen, the descriptor the shim itself
 // opens for `.` in it (read, directory): the same directory, on which
 // `read-directory`, `open-at`, `stat` and the rest work. The shim checks no

@@ -10,8 +10,8 @@ SPEC is a JSON file:
      "dirs": [{"host": "/abs/dir", "guest": "/in", "writable": false}],
      "run": "wasi:cli/run@0.2.12#run"}
 
-runs the app's `wasi:cli/run` function with stdout and stderr passed through and
-exits 0 when it returns `ok`, 1 when it returns `err`. With
+runs the app's `wasi:cli/run` function with stdout and stderr passed
+through and exits 0 when it returns `ok`, 1 when it returns `err`. With
 `"calls": [{"func": "interface#name", "args": [...]}]` instead of `run`, it
 calls each function and prints one JSON line per call: its result in the
 form `tests/src/peers.rs` writes nanoproc's results in (`{"ok": v}`,
@@ -22,9 +22,8 @@ compile or its imports cannot be satisfied) the driver prints
 
 Only what the spec names is given to the app: no variable, directory or
 socket of this process. A directory that is not writable is given
-read-only (`fs_mutable = False`). wasmtime gives no network unless asked,
-and this driver never asks: a network grant cannot be narrowed to a list
-of hosts here, so it is left out (narrower, never wider).
+read-only (`fs_mutable = False`). The package's `WasiConfig` has no way to
+give the network, so a network grant is left out (narrower, never wider).
 """
 
 import json
