@@ -6,6 +6,7 @@ mod compress;
 mod demo;
 mod deny;
 mod fixtures;
+mod foreign;
 mod fuzz;
 mod grants;
 mod guests;

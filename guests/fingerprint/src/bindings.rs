@@ -280,13 +280,18 @@ pub mod nanoproc {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            /// A letter case to write keywords or identifiers in.
+            /// A letter case to write keywords or identifiers in. (The cases are
+            /// not named `upper` and `lower`: wasmtime's bindings cannot take an
+            /// enum case named `lower`.)
             #[repr(u8)]
             #[derive(Clone, Copy, Eq, Ord, PartialEq, PartialOrd)]
             pub enum LetterCase {
-                Upper,
-                Lower,
-                Capitalize,
+                /// `SELECT`.
+                Uppercase,
+                /// `select`.
+                Lowercase,
+                /// `Select`.
+                Capitalized,
             }
             impl ::core::fmt::Debug for LetterCase {
                 fn fmt(
@@ -294,10 +299,14 @@ pub mod nanoproc {
                     f: &mut ::core::fmt::Formatter<'_>,
                 ) -> ::core::fmt::Result {
                     match self {
-                        LetterCase::Upper => f.debug_tuple("LetterCase::Upper").finish(),
-                        LetterCase::Lower => f.debug_tuple("LetterCase::Lower").finish(),
-                        LetterCase::Capitalize => {
-                            f.debug_tuple("LetterCase::Capitalize").finish()
+                        LetterCase::Uppercase => {
+                            f.debug_tuple("LetterCase::Uppercase").finish()
+                        }
+                        LetterCase::Lowercase => {
+                            f.debug_tuple("LetterCase::Lowercase").finish()
+                        }
+                        LetterCase::Capitalized => {
+                            f.debug_tuple("LetterCase::Capitalized").finish()
                         }
                     }
                 }
@@ -309,9 +318,9 @@ pub mod nanoproc {
                         return unsafe { ::core::mem::transmute(val) };
                     }
                     match val {
-                        0 => LetterCase::Upper,
-                        1 => LetterCase::Lower,
-                        2 => LetterCase::Capitalize,
+                        0 => LetterCase::Uppercase,
+                        1 => LetterCase::Lowercase,
+                        2 => LetterCase::Capitalized,
                         _ => panic!("invalid enum discriminant"),
                     }
                 }
@@ -996,27 +1005,27 @@ pub(crate) use __export_fingerprint_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 930] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa0\x06\x01A\x02\x01\
-A\x06\x01B\x11\x01m\x03\x05upper\x05lower\x0acapitalize\x04\0\x0bletter-case\x03\
-\0\0\x01k\x01\x01r\x04\x0ckeyword-case\x02\x0fidentifier-case\x02\x0estrip-comme\
-nts\x7f\x08reindent\x7f\x04\0\x07options\x03\0\x03\x01m\x08\x07keyword\x04name\x07\
-literal\x08operator\x0bpunctuation\x07comment\x0awhitespace\x05other\x04\0\x0ato\
-ken-kind\x03\0\x05\x01r\x03\x04kind\x06\x05ttypes\x04texts\x04\0\x05token\x03\0\x07\
-\x01@\x02\x03sqls\x07options\x04\0s\x04\0\x06format\x01\x09\x01ps\x01@\x01\x03sq\
-ls\0\x0a\x04\0\x05split\x01\x0b\x01p\x08\x01@\x01\x03sqls\0\x0c\x04\0\x06tokens\x01\
-\x0d\x03\0\x17nanoproc:sql/text@0.1.0\x05\0\x01B\x10\x01m\x04\x06sha224\x06sha25\
-6\x06sha384\x06sha512\x04\0\x09algorithm\x03\0\0\x04\0\x06hasher\x03\x01\x01i\x02\
-\x01@\x01\x09algorithm\x01\0\x03\x04\0\x13[constructor]hasher\x01\x04\x01h\x02\x01\
-p}\x01@\x02\x04self\x05\x04data\x06\x01\0\x04\0\x15[method]hasher.update\x01\x07\
-\x01@\x01\x04self\x05\0\x06\x04\0\x15[method]hasher.finish\x01\x08\x01@\x02\x09a\
-lgorithm\x01\x04data\x06\0\x06\x04\0\x04hash\x01\x09\x01@\x02\x09algorithm\x01\x04\
-data\x06\0s\x04\0\x08hash-hex\x01\x0a\x03\0\x1ananoproc:hash/digest@0.1.0\x05\x01\
-\x01B\x05\x01r\x03\x04texts\x0anormalizeds\x0bfingerprints\x04\0\x05query\x03\0\0\
-\x01p\x01\x01@\x01\x06scripts\0\x02\x04\0\x0bfingerprint\x01\x03\x04\0\"nanoproc\
-:fingerprint/queries@0.1.0\x05\x02\x04\0&nanoproc:fingerprint/fingerprint@0.1.0\x04\
-\0\x0b\x11\x01\0\x0bfingerprint\x03\0\0\0G\x09producers\x01\x0cprocessed-by\x02\x0d\
-wit-component\x070.258.3\x10wit-bindgen-rust\x060.61.1";
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 939] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa9\x06\x01A\x02\x01\
+A\x06\x01B\x11\x01m\x03\x09uppercase\x09lowercase\x0bcapitalized\x04\0\x0bletter\
+-case\x03\0\0\x01k\x01\x01r\x04\x0ckeyword-case\x02\x0fidentifier-case\x02\x0est\
+rip-comments\x7f\x08reindent\x7f\x04\0\x07options\x03\0\x03\x01m\x08\x07keyword\x04\
+name\x07literal\x08operator\x0bpunctuation\x07comment\x0awhitespace\x05other\x04\
+\0\x0atoken-kind\x03\0\x05\x01r\x03\x04kind\x06\x05ttypes\x04texts\x04\0\x05toke\
+n\x03\0\x07\x01@\x02\x03sqls\x07options\x04\0s\x04\0\x06format\x01\x09\x01ps\x01\
+@\x01\x03sqls\0\x0a\x04\0\x05split\x01\x0b\x01p\x08\x01@\x01\x03sqls\0\x0c\x04\0\
+\x06tokens\x01\x0d\x03\0\x17nanoproc:sql/text@0.1.0\x05\0\x01B\x10\x01m\x04\x06s\
+ha224\x06sha256\x06sha384\x06sha512\x04\0\x09algorithm\x03\0\0\x04\0\x06hasher\x03\
+\x01\x01i\x02\x01@\x01\x09algorithm\x01\0\x03\x04\0\x13[constructor]hasher\x01\x04\
+\x01h\x02\x01p}\x01@\x02\x04self\x05\x04data\x06\x01\0\x04\0\x15[method]hasher.u\
+pdate\x01\x07\x01@\x01\x04self\x05\0\x06\x04\0\x15[method]hasher.finish\x01\x08\x01\
+@\x02\x09algorithm\x01\x04data\x06\0\x06\x04\0\x04hash\x01\x09\x01@\x02\x09algor\
+ithm\x01\x04data\x06\0s\x04\0\x08hash-hex\x01\x0a\x03\0\x1ananoproc:hash/digest@\
+0.1.0\x05\x01\x01B\x05\x01r\x03\x04texts\x0anormalizeds\x0bfingerprints\x04\0\x05\
+query\x03\0\0\x01p\x01\x01@\x01\x06scripts\0\x02\x04\0\x0bfingerprint\x01\x03\x04\
+\0\"nanoproc:fingerprint/queries@0.1.0\x05\x02\x04\0&nanoproc:fingerprint/finger\
+print@0.1.0\x04\0\x0b\x11\x01\0\x0bfingerprint\x03\0\0\0G\x09producers\x01\x0cpr\
+ocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

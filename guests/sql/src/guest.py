@@ -13,9 +13,9 @@ from wit_world.exports.text import LetterCase, Options, Token, TokenKind
 
 # sqlparse's names for the letter cases `format` takes.
 CASES = {
-    LetterCase.UPPER: "upper",
-    LetterCase.LOWER: "lower",
-    LetterCase.CAPITALIZE: "capitalize",
+    LetterCase.UPPERCASE: "upper",
+    LetterCase.LOWERCASE: "lower",
+    LetterCase.CAPITALIZED: "capitalize",
 }
 
 # Each kind with the sqlparse token type it stands for, most specific first:
