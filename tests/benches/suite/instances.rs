@@ -111,6 +111,70 @@ pub fn instantiation(bench: &Bench, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
+/// Nanoseconds an instance of `app` (the snoop) takes to be made and to list
+/// its directory once, per instance over one turn.
+fn instantiate_and_list(app: &App) -> Result<f64> {
+    let started = Instant::now();
+    for _ in 0..INSTANCES {
+        let mut instance = app.instantiate()?;
+        let (listed,): (Result<Vec<String>, String>,) = instance.call(
+            "nanoproc:hostile/snooping@0.1.0#list-dir",
+            ("/data".to_string(),),
+        )?;
+        ensure!(listed.is_ok(), "the snoop could not list /data: {listed:?}");
+    }
+    Ok(started.elapsed().as_nanos() as f64 / INSTANCES as f64)
+}
+
+/// A `wasm32-wasip1` guest granted only a directory, whose denied stdin,
+/// stdout and stderr the host answers with inert streams, vs the same
+/// granted the real streams: what the inert answers cost an instance.
+pub fn inert(bench: &Bench, report: &mut Report) -> Result<()> {
+    let load = |manifest: &str| -> Result<App> {
+        let bytes = nanoproc_tests::compose_manifest(manifest)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .bytes;
+        let dir = nanoproc_tests::project_root().join("tests/apps/snoop");
+        bench.runtime.load(
+            &bytes,
+            Options {
+                base_dir: dir,
+                ..Options::default()
+            },
+        )
+    };
+    let inert = load("tests/apps/snoop/only-dirs.toml")?;
+    let granted = load("tests/apps/snoop/dirs-and-stdio.toml")?;
+    let [inert, granted] = in_turns(
+        ROUNDS,
+        &mut [&mut || instantiate_and_list(&inert), &mut || {
+            instantiate_and_list(&granted)
+        }],
+    )?[..] else {
+        unreachable!("two cases")
+    };
+    report.add(
+        Row::new(
+            SECTION,
+            "a wasip1 guest granted one directory: instantiate, list it (stdio denied, inert)",
+            Figure::Time(inert),
+        )
+        .ratio(
+            inert.median / granted.median,
+            format!(
+                "{:.2}× with stdio granted instead",
+                inert.median / granted.median
+            ),
+        ),
+    );
+    report.add(Row::new(
+        SECTION,
+        "the same with stdin, stdout and stderr granted",
+        Figure::Time(granted),
+    ));
+    Ok(())
+}
+
 /// Resident memory per live instance of the site app, measured in a child
 /// process of its own so that nothing measured before counts.
 pub fn memory(bench: &Bench, report: &mut Report) -> Result<()> {

@@ -61,8 +61,9 @@ fn run() -> Result<()> {
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let sections: [(&str, Section); 6] = [
+    let sections: [(&str, Section); 7] = [
         ("instantiation", instances::instantiation),
+        ("inert", instances::inert),
         ("calls", calls::calls),
         ("passing", calls::passing),
         ("workloads", workloads::workloads),
