@@ -324,8 +324,8 @@ fn install(kind: Kind) -> Result<PathBuf> {
             let mut command = Command::new("npm");
             command
                 .args(["install", "--no-audit", "--no-fund", "--save-exact"])
-                .args(["--fetch-retries", "2", "--fetch-retry-mintimeout", "2000"])
-                .args(["--fetch-retry-maxtimeout", "10000", "--loglevel", "error"])
+                .args(["--fetch-retries", "1", "--fetch-retry-mintimeout", "1000"])
+                .args(["--fetch-retry-maxtimeout", "5000", "--loglevel", "error"])
                 .arg("--prefix")
                 .arg(&scratch)
                 .arg(format!("@bytecodealliance/jco@{JCO}"))
