@@ -324,7 +324,7 @@ impl fmt::Display for Audit {
                         capability,
                         own_import: Some(import),
                     } => format!(
-                        "denied {capability} (inert host stream, as its own import {import})"
+                        "denied {capability} (inert, from the host, as its own import {import})"
                     ),
                 };
                 rows.push([c.name.clone(), i.name.clone(), how]);
