@@ -15,16 +15,17 @@
 //! A JavaScript guest's npm dependencies are those of its `package.json`,
 //! pinned by its `package-lock.json`; a Python guest's PyPI dependencies are
 //! those of its `requirements.txt`, pinned with their hashes. Both are
-//! installed under `target/wasm/LANGUAGE/NAME/` (never into the guest's
-//! directory), with their packages' install scripts off and, for Python,
-//! wheels only, so that no third-party code runs on the build machine.
+//! installed under `target/wasm/{javascript,python}/NAME/` (never into the
+//! guest's directory), with their packages' install scripts off and, for
+//! Python, wheels only, so that no third-party code runs on the build
+//! machine.
 //!
-//! The toolchains themselves are installed into `target/toolchains/`, from
-//! the pinned `xtask/js/package-lock.json` and `xtask/py/requirements.txt`,
-//! the first time a guest needs them: each into a temporary folder renamed
-//! into place once complete, and stamped with what it was installed from,
-//! so that a failed install leaves nothing and a finished one is not
-//! repeated.
+//! The toolchains themselves are installed into the project's
+//! `target/toolchains/`, from nanoproc's pinned `xtask/js/package-lock.json`
+//! and `xtask/py/requirements.txt`, the first time a guest needs them: each
+//! into a temporary folder renamed into place once complete, and stamped
+//! with what it was installed from, so that a failed install leaves nothing
+//! and a finished one is not repeated.
 //!
 //! Both toolchains embed a whole language runtime and import the WASI it
 //! can use, whatever the guest's code calls. `wasi` lists the WASI
@@ -62,7 +63,9 @@ const TOOLCHAINS_DIR: &str = "target/toolchains";
 const WORK_DIR: &str = "target/wasm";
 /// The file in an installed folder that says what it was installed from.
 const STAMP_FILE: &str = ".nanoproc-stamp";
-/// The file beside a guest's last component that holds the hash of its inputs.
+/// The file beside a guest's last component that holds the hash of its
+/// inputs and the imports its toolchain added, written once it passed the
+/// import check.
 const INPUTS_FILE: &str = "inputs.sha256";
 
 /// The languages a [`GUEST_FILE`] may name.
@@ -236,8 +239,8 @@ pub fn build(root: &Path, wit: &Wit, wanted: &dyn Fn(&str) -> bool) -> Result<Ve
     Ok(built)
 }
 
-/// Builds one guest (or takes its last component when its inputs are the
-/// same), checks its imports and writes it.
+/// Builds one guest and checks its imports (or takes its last component
+/// when its inputs are the same) and writes it.
 fn build_guest(
     root: &Path,
     wit: &Wit,
@@ -254,43 +257,54 @@ fn build_guest(
     let inputs = inputs_hash(guest, &world_wit, toolchain)?;
     let output = work.join(format!("{}.wasm", guest.name));
     let inputs_file = work.join(INPUTS_FILE);
-    let unchanged = std::fs::read_to_string(&inputs_file).is_ok_and(|h| h == inputs);
-    let bytes = match std::fs::read(&output) {
-        Ok(bytes) if unchanged => bytes,
-        _ => {
-            // The hash goes first, so that a build that fails half-way is never taken
-            // for a finished one.
-            let _ = std::fs::remove_file(&inputs_file);
-            let wit_dir = work.join("wit");
-            let _ = std::fs::remove_dir_all(&wit_dir);
-            std::fs::create_dir_all(&wit_dir)
-                .with_context(|| format!("cannot create {}", wit_dir.display()))?;
-            std::fs::write(wit_dir.join("world.wit"), &world_wit)
-                .with_context(|| format!("cannot write into {}", wit_dir.display()))?;
-            let started = Instant::now();
-            let partial = output.with_extension("wasm.tmp");
-            let _ = std::fs::remove_file(&partial);
-            toolchain.build(root, guest, &work, &wit_dir, &partial)?;
-            std::fs::rename(&partial, &output)
-                .with_context(|| format!("cannot write {}", output.display()))?;
-            write_atomically(&inputs_file, inputs.as_bytes())?;
-            eprintln!(
-                "xtask:   {:<width$} built in {:.1} s",
-                guest.name,
-                started.elapsed().as_secs_f64()
-            );
-            std::fs::read(&output).with_context(|| format!("cannot read {}", output.display()))?
-        }
+    let added_by = match guest.language {
+        Language::JavaScript => "componentize-js",
+        _ => "componentize-py",
     };
+    // The inputs file holds the hash, then the imports the toolchain added,
+    // one a line; it is written only once the component passed the check,
+    // so that same inputs need neither a build nor a check.
+    if let (Ok(recorded), Ok(bytes)) = (
+        std::fs::read_to_string(&inputs_file),
+        std::fs::read(&output),
+    ) {
+        let mut lines = recorded.lines();
+        if lines.next() == Some(inputs.as_str()) {
+            let component = guests::Component {
+                bytes,
+                added: lines.map(str::to_string).collect(),
+                added_by,
+            };
+            return write_component(root, &guest.name, &component, width);
+        }
+    }
+
+    let _ = std::fs::remove_file(&inputs_file);
+    let wit_dir = work.join("wit");
+    let _ = std::fs::remove_dir_all(&wit_dir);
+    std::fs::create_dir_all(&wit_dir)
+        .with_context(|| format!("cannot create {}", wit_dir.display()))?;
+    std::fs::write(wit_dir.join("world.wit"), &world_wit)
+        .with_context(|| format!("cannot write into {}", wit_dir.display()))?;
+    let started = Instant::now();
+    let partial = output.with_extension("wasm.tmp");
+    let _ = std::fs::remove_file(&partial);
+    toolchain.build(root, guest, &work, &wit_dir, &partial)?;
+    std::fs::rename(&partial, &output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    eprintln!(
+        "xtask:   {:<width$} built in {:.1} s",
+        guest.name,
+        started.elapsed().as_secs_f64()
+    );
+    let bytes =
+        std::fs::read(&output).with_context(|| format!("cannot read {}", output.display()))?;
     let listed = |import: &str| {
         let base = import.split('@').next().unwrap_or(import);
         guest.wasi.iter().any(|w| w == base)
     };
     let allowance = Allowance {
-        by: match guest.language {
-            Language::JavaScript => "componentize-js",
-            _ => "componentize-py",
-        },
+        by: added_by,
         allows: &listed,
         note: format!(
             " nor {}'s `wasi` list (its toolchain added it: list it there if the \
@@ -299,6 +313,12 @@ fn build_guest(
         ),
     };
     let component = guests::check_imports(bytes, wit, &guest.name, &guest.world, &allowance)?;
+    let mut recorded = inputs;
+    for import in &component.added {
+        recorded.push('\n');
+        recorded.push_str(import);
+    }
+    write_atomically(&inputs_file, recorded.as_bytes())?;
     write_component(root, &guest.name, &component, width)
 }
 

@@ -16,7 +16,7 @@ use super::{Guest, TOOLCHAINS_DIR, install, run, stamp_of, version_of};
 use crate::relative;
 use crate::toolchain::on_path;
 
-/// Where the toolchain's package files are kept, relative to the project root.
+/// Where the toolchain's package files are kept, relative to nanoproc's root.
 const PACKAGE_DIR: &str = "xtask/js";
 /// componentize-js's WASI features: each one the guest does not list is disabled.
 const FEATURES: &[&str] = &["stdio", "random", "clocks", "http", "fetch-event"];
@@ -86,9 +86,10 @@ impl Toolchain {
             .collect();
         if !missing.is_empty() {
             bail!(
-                "{} not installed: the JavaScript guests ({}) are built with componentize-js, \
-                 which is installed with npm\n{}",
+                "{} {} not installed: the JavaScript guests ({}) are built with \
+                 componentize-js, which is installed with npm\n{}",
                 missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" },
                 guests.join(", "),
                 instructions()
             );
@@ -106,7 +107,8 @@ impl Toolchain {
                 instructions()
             );
         }
-        let package_dir = root.join(PACKAGE_DIR);
+        // The toolchain is nanoproc's, also for another project's guests.
+        let package_dir = crate::project_root().join(PACKAGE_DIR);
         let package = std::fs::read(package_dir.join("package.json"))
             .with_context(|| format!("cannot read {PACKAGE_DIR}/package.json"))?;
         let lock = std::fs::read(package_dir.join("package-lock.json"))

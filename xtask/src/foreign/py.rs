@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result, bail};
 use super::{Guest, TOOLCHAINS_DIR, copy_dir, install, run, stamp_of, version_of};
 use crate::toolchain::on_path;
 
-/// The toolchain's pinned requirements, relative to the project root.
+/// The toolchain's pinned requirements, relative to nanoproc's root.
 const REQUIREMENTS: &str = "xtask/py/requirements.txt";
 /// The Python that runs componentize-py (and pip).
 const PYTHON: &str = "python3";
@@ -78,7 +78,9 @@ impl Toolchain {
             );
         }
         let python = version_of(PYTHON, &["--version"]).unwrap_or_default();
-        let requirements = std::fs::read(root.join(REQUIREMENTS))
+        // The toolchain is nanoproc's, also for another project's guests.
+        let requirements_path = crate::project_root().join(REQUIREMENTS);
+        let requirements = std::fs::read(&requirements_path)
             .with_context(|| format!("cannot read {REQUIREMENTS}"))?;
         let version = pinned(&requirements, "componentize-py")?;
         let stamp = stamp_of(&[&requirements, python.as_bytes()]);
@@ -98,9 +100,7 @@ impl Toolchain {
                     );
                 }
                 run(
-                    pip_install(at)
-                        .arg("--requirement")
-                        .arg(root.join(REQUIREMENTS)),
+                    pip_install(at).arg("--requirement").arg(&requirements_path),
                     "`pip install` of the Python toolchain",
                 )
             },
