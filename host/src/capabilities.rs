@@ -25,7 +25,7 @@ use std::net::{SocketAddr, ToSocketAddrs as _};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
-use nanoproc_linker::{AppGrants, Capability, DirMode, Grants, HolderImport, Limits};
+use nanoproc_linker::{AppGrants, Capability, DirMode, Grants, HolderImport, Limits, Origin};
 use wasmtime::component::{
     Component, ComponentNamedList, ComponentType, Lift, Linker, LinkerInstance, Lower, Resource,
     ResourceTable,
@@ -45,6 +45,7 @@ use wasmtime_wasi::p2::{TcpSocket, UdpSocket};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSocketsCtxView};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+mod http;
 mod inert;
 
 use crate::limits::Budget;
@@ -112,6 +113,8 @@ pub struct HostState {
     /// from: set for each preopen handed out, inherited by what is opened
     /// from it.
     descriptors: HashMap<u32, Label>,
+    /// The state of `wasi:http`.
+    http: wasmtime_wasi_http::WasiHttpCtx,
 }
 
 /// The components a refusal is attributed to: those a context serves.
@@ -126,6 +129,10 @@ struct Attribution {
     shared_dirs: Label,
     shared_env: Label,
     shared_network: Label,
+    /// The origins each narrowing of `http` allows, with the components it
+    /// serves: the shared import's under `None`, each per-component
+    /// import's under its component's name.
+    http: HashMap<Option<String>, (Arc<[Origin]>, Label)>,
 }
 
 /// The capabilities of one app: its grants, how the host provides them,
@@ -171,11 +178,27 @@ impl Capabilities {
                 .map(|(name, _)| name.clone())
                 .collect()
         };
+        let origins = |grants: &Grants| -> Arc<[Origin]> {
+            grants
+                .http
+                .iter()
+                .filter_map(|o| Origin::parse(o))
+                .collect()
+        };
+        let mut http =
+            HashMap::from([(None, (origins(&grants.shared()), shared(Capability::Http)))]);
+        for (holder, capability) in &own {
+            if let (Capability::Http, Some(theirs)) = (capability, grants.components.get(holder)) {
+                let label: Label = Arc::from([holder.clone()]);
+                http.insert(Some(holder.clone()), (origins(theirs), label));
+            }
+        }
         let attribution = Arc::new(Attribution {
             reporter: Reporter::new(&options.refusals),
             shared_dirs: shared(Capability::Dirs),
             shared_env: shared(Capability::Env),
             shared_network: shared(Capability::Network),
+            http,
         });
         Self {
             grants,
@@ -224,6 +247,7 @@ impl Capabilities {
             budget: Budget::new(&self.grants.limits),
             attribution: attribution.clone(),
             descriptors: HashMap::new(),
+            http: wasmtime_wasi_http::WasiHttpCtx::new(),
         })
     }
 }
@@ -413,10 +437,20 @@ fn network_refusal(label: &Label, addr: SocketAddr, used: SocketAddrUse) -> Refu
 /// When the app imports a per-component interface this host does not know.
 pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
+    let engine = component.engine().clone();
+    let uses_http = component
+        .component_type()
+        .imports(&engine)
+        .any(|(name, _)| name.starts_with("wasi:http/"));
+    if uses_http {
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker)?;
+    }
     linker.allow_shadowing(true);
     shadow(linker)?;
+    if uses_http {
+        http::shadow(linker)?;
+    }
     linker.allow_shadowing(false);
-    let engine = component.engine().clone();
     for (name, _) in component.component_type().imports(&engine) {
         let Some(import) = HolderImport::parse(name) else {
             continue;
@@ -474,6 +508,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                     },
                 )?;
             }
+            "wasi:http/outgoing-handler" => http::add_holder(&mut instance, holder)?,
             "wasi:sockets/udp-create-socket" => {
                 instance.func_wrap(
                     "create-udp-socket",

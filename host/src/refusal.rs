@@ -79,6 +79,7 @@ impl fmt::Display for Refusal {
             Capability::Network => "network",
             Capability::Dirs => "filesystem",
             Capability::Env => "environment",
+            Capability::Http => "http",
             // Not narrowed: refused only when not granted at all.
             _ => return write!(f, " {}: not granted ({})", self.attempt, self.answer),
         };

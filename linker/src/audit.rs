@@ -281,6 +281,7 @@ fn narrowing(capability: Capability, grants: &Grants) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Capability::Network => format!("connect to {}", grants.network.join(", ")),
+        Capability::Http => format!("requests to {}", grants.http.join(", ")),
         Capability::Io => "streams of its other grants".to_string(),
         other => format!("{other}"),
     }

@@ -26,6 +26,8 @@ pub enum Capability {
     Dirs,
     /// `network = [...]`: `wasi:sockets/*`.
     Network,
+    /// `http = [...]`: `wasi:http/outgoing-handler` and `wasi:http/types`.
+    Http,
     /// `wasi:io/*` and `wasi:cli/terminal-input` / `terminal-output`: the
     /// streams, errors and pollables the other capabilities hand out. Held by
     /// every component that holds one of those.
@@ -49,6 +51,7 @@ impl Capability {
             ("wasi:random", _) => Self::Random,
             ("wasi:filesystem", _) => Self::Dirs,
             ("wasi:sockets", _) => Self::Network,
+            ("wasi:http", "types" | "outgoing-handler") => Self::Http,
             _ => return None,
         })
     }
@@ -65,6 +68,7 @@ impl Capability {
             Self::Random => grants.random,
             Self::Dirs => !grants.dirs.is_empty(),
             Self::Network => !grants.network.is_empty(),
+            Self::Http => !grants.http.is_empty(),
             Self::Io => {
                 grants.stdin
                     || grants.stdout
@@ -72,6 +76,7 @@ impl Capability {
                     || grants.clocks
                     || !grants.dirs.is_empty()
                     || !grants.network.is_empty()
+                    || !grants.http.is_empty()
             }
         }
     }
@@ -88,6 +93,7 @@ impl Capability {
             Self::Random => "random = true",
             Self::Dirs => "dirs = [{ host = \"dir\", mode = \"read-only\" }]",
             Self::Network => "network = [\"host:port\"]",
+            Self::Http => "http = [\"https://host\"]",
             Self::Io => "stdout = true (or another grant that hands out streams)",
         }
     }
@@ -105,6 +111,7 @@ impl fmt::Display for Capability {
             Self::Random => "random",
             Self::Dirs => "dirs",
             Self::Network => "network",
+            Self::Http => "http",
             Self::Io => "io",
         })
     }

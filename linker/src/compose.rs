@@ -480,6 +480,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             Capability::Random,
             Capability::Dirs,
             Capability::Network,
+            Capability::Http,
         ] {
             if capability.granted_by(&entry.grants) && !used_capabilities.contains(&capability) {
                 warnings.push(format!(

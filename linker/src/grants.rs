@@ -2,8 +2,9 @@
 //!
 //! Most capabilities are the same for whoever holds them (stderr is stderr),
 //! so the composed app imports them once under their standard WASI names.
-//! Three are narrowed per component: the environment variables, the
-//! directories and the network endpoints. When two components hold one of
+//! Four are narrowed per component: the environment variables, the
+//! directories, the network endpoints and the HTTP origins. When two
+//! components hold one of
 //! these with different narrowings, the app imports the interface that hands
 //! the narrowed authority out once per holder, under a name of its own:
 //!
@@ -12,13 +13,18 @@
 //! | `env` | `wasi:cli/environment` | `nanoproc-grant:HOLDER/environment@V` |
 //! | `dirs` | `wasi:filesystem/preopens` | `nanoproc-grant:HOLDER/preopens@V` |
 //! | `network` | `wasi:sockets/tcp-create-socket`, `udp-create-socket` | `nanoproc-grant:HOLDER/tcp-create-socket@V`, … |
+//! | `http` | `wasi:http/outgoing-handler` | `nanoproc-grant:HOLDER/outgoing-handler@V` |
 //!
-//! The host binds each such import to a WASI context holding that
-//! component's narrowing only. Everything these interfaces hand out (a
+//! The host binds each such import to that component's narrowing only (a
+//! WASI context of its own; for `http`, its list of origins). Everything these interfaces hand out (a
 //! directory descriptor, a socket) carries its own rights, so the interfaces
 //! that use it afterwards (`wasi:filesystem/types`, `wasi:sockets/tcp`) stay
 //! shared. When all holders agree, the standard name is kept and the app
 //! runs in any WASI host.
+//!
+//! A denial the host must answer (a stream of the host's kind for a denied
+//! stdout) is imported per holder too, as `nanoproc-deny:HOLDER/stdout@V`
+//! (see [`answered_by_host`]).
 //!
 //! The grants themselves travel in the composed component, in a custom
 //! section named [`AppGrants::SECTION`], so that the host needs nothing but
@@ -39,6 +45,7 @@ const PER_HOLDER: &[(Capability, &str)] = &[
     (Capability::Dirs, "wasi:filesystem/preopens"),
     (Capability::Network, "wasi:sockets/tcp-create-socket"),
     (Capability::Network, "wasi:sockets/udp-create-socket"),
+    (Capability::Http, "wasi:http/outgoing-handler"),
 ];
 
 /// The interfaces whose denial the host answers, for a component that
@@ -276,6 +283,11 @@ impl AppGrants {
                     all.network.push(endpoint.clone());
                 }
             }
+            for origin in &grants.http {
+                if !all.http.contains(origin) {
+                    all.http.push(origin.clone());
+                }
+            }
         }
         all
     }
@@ -285,7 +297,12 @@ impl AppGrants {
 /// holders: these get an import per holder.
 pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
     let mut split = Vec::new();
-    for capability in [Capability::Env, Capability::Dirs, Capability::Network] {
+    for capability in [
+        Capability::Env,
+        Capability::Dirs,
+        Capability::Network,
+        Capability::Http,
+    ] {
         let holders: Vec<&PlannedComponent> = plan
             .components
             .iter()
@@ -298,6 +315,7 @@ pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
         let same = |a: &Grants, b: &Grants| match capability {
             Capability::Env => a.env == b.env && a.args == b.args,
             Capability::Dirs => a.dirs == b.dirs,
+            Capability::Http => a.http == b.http,
             _ => a.network == b.network,
         };
         let differ = holders

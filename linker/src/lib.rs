@@ -32,6 +32,7 @@ mod inspect;
 mod manifest;
 mod modules;
 mod names;
+mod origin;
 mod parallel;
 mod typecheck;
 mod validate;
@@ -51,3 +52,4 @@ pub use manifest::{
     find_components_dir,
 };
 pub use names::InterfaceName;
+pub use origin::Origin;

@@ -133,6 +133,10 @@ pub struct Grants {
     /// The `host:port` pairs it may connect to.
     #[serde(default)]
     pub network: Vec<String>,
+    /// The origins it may send HTTP requests to, `scheme://host[:port]`
+    /// (see [`Origin`](crate::Origin)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<String>,
 }
 
 /// A directory of the host, seen by one component under a path of its own.
@@ -310,6 +314,17 @@ impl Manifest {
                         format!(
                             "component `{name}`: network grant `{address}` is not `host:port` \
                              (such as `example.com:443` or `127.0.0.1:8080`)"
+                        ),
+                    ));
+                }
+            }
+            for origin in &grants.http {
+                if crate::Origin::parse(origin).is_none() {
+                    return Err(err(
+                        grants_span.clone().unwrap_or(span.clone()),
+                        format!(
+                            "component `{name}`: http grant `{origin}` is not an origin `scheme://host[:port]` \
+                             (such as `https://api.example.com` or `http://127.0.0.1:8080`)"
                         ),
                     ));
                 }

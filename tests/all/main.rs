@@ -12,6 +12,7 @@ mod grants;
 mod guests;
 mod hash;
 mod host;
+mod http;
 mod json;
 mod least;
 mod logger;

@@ -3,7 +3,7 @@
 //! gives; denied or granted, an app importing all of them composes and
 //! instantiates in nanoproc's host.
 //!
-//! The interfaces are WASI's own WIT, as wasmtime-wasi ships it (the
+//! The interfaces are WASI's own WIT, as wasmtime-wasi-http ships it (the
 //! version the host provides); older 0.2 versions are that WIT under the
 //! older version number, as a component built against it imports it.
 
@@ -21,7 +21,8 @@ const HOST_VERSION: &str = "0.2.12";
 const TABLE_START: &str = "<!-- denied answers: start -->";
 const TABLE_END: &str = "<!-- denied answers: end -->";
 
-/// The directory of WASI's WIT packages that wasmtime-wasi ships.
+/// The directory of WASI's WIT packages that wasmtime-wasi-http ships
+/// (all of WASI 0.2, `wasi:http` included).
 fn wasi_wit_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -36,13 +37,10 @@ fn wasi_wit_dir() -> &'static Path {
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["name"] == "wasmtime-wasi")
+            .find(|p| p["name"] == "wasmtime-wasi-http")
             .and_then(|p| p["manifest_path"].as_str())
-            .expect("wasmtime-wasi is a dependency");
-        Path::new(manifest)
-            .parent()
-            .unwrap()
-            .join("src/p2/wit/deps")
+            .expect("wasmtime-wasi-http is a dependency");
+        Path::new(manifest).parent().unwrap().join("wit/deps")
     })
 }
 
@@ -51,13 +49,26 @@ fn wasi_wit_dir() -> &'static Path {
 fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
     let mut resolve = Resolve::default();
     // Each package after those it uses.
-    for package in ["io", "clocks", "random", "filesystem", "sockets", "cli"] {
+    for package in [
+        "io",
+        "clocks",
+        "random",
+        "filesystem",
+        "sockets",
+        "cli",
+        "http",
+    ] {
         let path = wasi_wit_dir().join(format!("{package}.wit"));
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Under an older version, the gates naming newer ones go.
         let text: String = text
             .lines()
-            .filter(|line| version == HOST_VERSION || !line.trim_start().starts_with("@since("))
+            .filter(|line| {
+                let gate = line.trim_start();
+                version == HOST_VERSION
+                    || !(gate.starts_with("@since(") || gate.starts_with("@deprecated("))
+            })
             .map(|line| format!("{line}\n"))
             .collect();
         let text = text.replace(&format!("@{HOST_VERSION}"), &format!("@{version}"));
@@ -65,11 +76,14 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
             .push_str(&path, &text)
             .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
     }
-    // Every interface a component may import: `wasi:cli/run` is exported.
+    // Every interface a component may import: `wasi:cli/run` and
+    // `wasi:http/incoming-handler` are exported.
     let interfaces: Vec<InterfaceId> = resolve
         .interfaces
         .iter()
-        .filter(|(_, i)| i.name.is_some() && i.name.as_deref() != Some("run"))
+        .filter(|(_, i)| {
+            i.name.is_some() && !matches!(i.name.as_deref(), Some("run" | "incoming-handler"))
+        })
         .map(|(id, _)| id)
         .collect();
     let item = |id: InterfaceId| {
@@ -224,7 +238,7 @@ fn a_denied_wasi_function_traps_only_where_no_answer_can_be_right() {
 
 #[test]
 fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
-    let everything = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"] }";
+    let everything = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"], http = [\"https://example.com\"] }";
     let count = wasi_world(HOST_VERSION).2.len();
     for minor in 0..=12 {
         let version = format!("0.2.{minor}");

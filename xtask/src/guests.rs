@@ -434,26 +434,41 @@ fn wasi_wit(metadata: &Value) -> Result<PathBuf> {
     })
 }
 
-/// WASI's WIT packages, as shipped inside the `wasmtime-wasi` crate the host uses.
+/// WASI's WIT packages, as shipped inside the crates the host uses:
+/// `wasmtime-wasi-http`'s, which hold `wasi:http` beside the rest of WASI,
+/// else `wasmtime-wasi`'s.
 fn wasi_wit_dir(metadata: &Value) -> Result<PathBuf> {
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == "wasmtime-wasi")
-        .context("`wasmtime-wasi` is not in the dependency graph: it ships WASI's WIT")?;
-    let manifest = Path::new(package["manifest_path"].as_str().unwrap_or_default());
-    let dir = manifest
-        .parent()
-        .map(|d| d.join("src/p2/wit/deps"))
-        .context("`wasmtime-wasi` has no manifest path")?;
-    if !dir.is_dir() {
+    let crate_dir = |name: &str| {
+        metadata["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["manifest_path"].as_str())
+            .and_then(|m| Path::new(m).parent().map(Path::to_path_buf))
+    };
+    let dirs = [
+        crate_dir("wasmtime-wasi-http").map(|d| d.join("wit/deps")),
+        crate_dir("wasmtime-wasi").map(|d| d.join("src/p2/wit/deps")),
+    ];
+    if dirs.iter().all(Option::is_none) {
         bail!(
-            "{} is missing: this version of `wasmtime-wasi` keeps WASI's WIT elsewhere",
-            dir.display()
+            "neither `wasmtime-wasi-http` nor `wasmtime-wasi` is in the dependency graph: they ship WASI's WIT"
         );
     }
-    Ok(dir)
+    dirs.iter()
+        .flatten()
+        .find(|dir| dir.is_dir())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "{} is missing: this version keeps WASI's WIT elsewhere",
+                dirs.iter()
+                    .flatten()
+                    .next()
+                    .map_or(String::new(), |d| d.display().to_string())
+            )
+        })
 }
 
 fn run(cmd: &mut Command) -> Result<()> {

@@ -1,0 +1,104 @@
+//! Outgoing HTTP (`wasi:http/outgoing-handler`) through wasmtime-wasi-http,
+//! to the origins each component's `http` grant lists and no others.
+//!
+//! wasmtime-wasi-http provides `wasi:http/types` and sends requests; the
+//! host replaces its `handle` with one that first checks the request's
+//! origin (scheme, host and port) against the grant of whoever the import
+//! serves: the shared import those components that agree on one list, a
+//! `nanoproc-grant:COMPONENT/outgoing-handler` import its component alone.
+//! A request to any other origin is answered `HTTP-request-denied` before
+//! anything leaves the host, and reported as a refusal.
+
+use anyhow::Result;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, LinkerInstance, Resource};
+use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::Host as _;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
+use wasmtime_wasi_http::{RequestOptions, WasiHttpCtxView, WasiHttpView};
+
+use super::{HostState, WASI_VERSION};
+use crate::refusal::{Answer, Refusal};
+use nanoproc_linker::{Capability, Origin};
+
+type Params = (
+    Resource<HostOutgoingRequest>,
+    Option<Resource<RequestOptions>>,
+);
+type Outcome = (Result<Resource<HostFutureIncomingResponse>, ErrorCode>,);
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: wasmtime_wasi_http::default_hooks(),
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
+    }
+}
+
+/// Replaces wasmtime-wasi-http's `handle` of the shared import with one
+/// that keeps to the shared grant.
+pub(super) fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
+    let mut instance = linker.instance(&format!("wasi:http/outgoing-handler@{WASI_VERSION}"))?;
+    instance.func_wrap("handle", |store, params: Params| {
+        handle(store, None, params)
+    })?;
+    Ok(())
+}
+
+/// Binds `handle` of `holder`'s own import to its own grant.
+pub(super) fn add_holder(
+    instance: &mut LinkerInstance<'_, HostState>,
+    holder: String,
+) -> Result<()> {
+    instance.func_wrap("handle", move |store, params: Params| {
+        handle(store, Some(&holder), params)
+    })?;
+    Ok(())
+}
+
+/// Sends the request if its origin is in the grant `holder`'s import
+/// serves (`None`: the shared one); otherwise answers `HTTP-request-denied`.
+fn handle(
+    mut store: StoreContextMut<'_, HostState>,
+    holder: Option<&str>,
+    (request, options): Params,
+) -> wasmtime::Result<Outcome> {
+    let state = store.data_mut();
+    let attribution = state.attribution.clone();
+    let (allowed, label) = attribution
+        .http
+        .get(&holder.map(str::to_string))
+        .ok_or_else(|| wasmtime::format_err!("the app holds no http grant for {holder:?}"))?;
+    let asked = state.table.get(&request)?;
+    let scheme = match &asked.scheme {
+        Some(Scheme::Http) => "http",
+        Some(Scheme::Https) | None => "https",
+        Some(Scheme::Other(other)) => other.as_str(),
+    };
+    let authority = asked.authority.as_deref().unwrap_or_default();
+    let granted = Origin::from_parts(scheme, authority).is_some_and(|o| allowed.contains(&o));
+    if !granted {
+        let path = asked.path_with_query.as_deref().unwrap_or_default();
+        let attempt = format!("an HTTP request to {scheme}://{authority}{path}");
+        attribution.reporter.report(|| {
+            Some(Refusal {
+                components: label.to_vec(),
+                capability: Capability::Http,
+                attempt,
+                answer: Answer::Error("HTTP-request-denied"),
+            })
+        });
+        // `handle` takes the request: it goes, whatever the answer.
+        state.table.delete(request)?;
+        if let Some(options) = options {
+            state.table.delete(options)?;
+        }
+        return Ok((Err(ErrorCode::HttpRequestDenied),));
+    }
+    match state.http().handle(request, options) {
+        Ok(response) => Ok((Ok(response),)),
+        Err(error) => Ok((Err(error.downcast()?),)),
+    }
+}
