@@ -1,17 +1,21 @@
 //! Components from JavaScript and Python toolchains: the semver component is
 //! npm's `semver` built by componentize-js, the sql component PyPI's
-//! `sqlparse` built by componentize-py. Both embed a whole language runtime
-//! yet import nothing, since their build leaves WASI out; each answers
-//! exactly as its library does, and composes with Rust components in an app
-//! that holds no capability: the resolver app (Rust calling JavaScript) and
-//! the fingerprint app (Rust calling Python and Rust).
+//! `sqlparse` built by componentize-py. Each answers exactly as its library
+//! does, and composes with Rust components in an app: the resolver app
+//! (Rust calling JavaScript) and the fingerprint app (Rust calling Python
+//! and Rust). The JavaScript component imports nothing (componentize-js
+//! leaves WASI out when every feature is off); the Python one imports the
+//! 25 WASI interfaces CPython is built with, holds `random` alone, and is
+//! answered for the other 24 by the linker's deny providers.
 
 use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use nanoproc_host::Options;
 use nanoproc_linker::{Audit, ComponentInterface, Manifest, Satisfied, compose};
-use nanoproc_tests::{component, component_bytes, compose_manifest, engine, runtime, store};
+use nanoproc_tests::{
+    WasiHost, component, component_bytes, compose_manifest, engine, runtime, store,
+};
 use sha2::Digest as _;
 use wasmparser::{KnownCustom, Parser, Payload};
 use wasmtime::component::{ComponentType, Lift, Linker, Lower};
@@ -49,9 +53,21 @@ fn semver() -> (wasmtime::Store<()>, js::Semver) {
     (store, semver)
 }
 
-fn sql() -> (wasmtime::Store<()>, py::Sql) {
-    let mut store = store(());
-    let sql = py::Sql::instantiate(&mut store, &component("sql"), &Linker::new(engine())).unwrap();
+/// The sql component alone, granted `random` and denied the rest of what
+/// CPython imports: the composed app imports `wasi:random/random` only.
+fn sql() -> (wasmtime::Store<WasiHost>, py::Sql) {
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        "[app]\nexport = [\"sql\"]\n[components.sql]\nguest = \"sql\"\ngrants = { random = true }\n",
+    )
+    .unwrap();
+    let bytes = IndexMap::from([("sql".to_string(), component_bytes("sql"))]);
+    let composition = compose(&manifest, &bytes).unwrap();
+    let app = wasmtime::component::Component::new(engine(), &composition.bytes).unwrap();
+    let mut linker = Linker::new(engine());
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut store = store(WasiHost::from_builder(wasmtime_wasi::WasiCtx::builder()));
+    let sql = py::Sql::instantiate(&mut store, &app, &linker).unwrap();
     (store, sql)
 }
 
@@ -87,7 +103,7 @@ fn processed_by(bytes: &[u8]) -> Vec<String> {
 }
 
 #[test]
-fn the_foreign_components_import_nothing_and_name_their_toolchain() {
+fn the_foreign_components_import_what_their_toolchain_adds_and_name_it() {
     let semver = component_bytes("semver");
     let interface = ComponentInterface::read(&semver).unwrap();
     assert!(interface.imports.is_empty(), "{:?}", interface.imports);
@@ -101,7 +117,14 @@ fn the_foreign_components_import_nothing_and_name_their_toolchain() {
 
     let sql = component_bytes("sql");
     let interface = ComponentInterface::read(&sql).unwrap();
-    assert!(interface.imports.is_empty(), "{:?}", interface.imports);
+    let imports: Vec<&str> = interface.imports.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(imports.len(), 25, "{imports:?}");
+    assert!(
+        imports
+            .iter()
+            .all(|i| i.starts_with("wasi:") && i.ends_with("@0.2.9")),
+        "{imports:?}"
+    );
     // componentize-py also exports `exports`, the hook it pre-initializes
     // the interpreter through; an app exports it only when it exports the
     // sql component itself.
@@ -435,11 +458,12 @@ fn resolve(
 }
 
 #[test]
-fn the_foreign_apps_wire_rust_to_javascript_and_python_and_hold_no_capability() {
-    for (path, expected) in [
-        (
-            RESOLVER_APP,
-            "app `resolver`
+fn the_resolver_app_wires_rust_to_javascript_and_holds_no_capability() {
+    let composition = compose_manifest(RESOLVER_APP).unwrap();
+    let manifest = Manifest::read(&nanoproc_tests::project_root().join(RESOLVER_APP)).unwrap();
+    assert_eq!(
+        Audit::new(&manifest, &composition.plan).to_string(),
+        "app `resolver`
 component  import                          satisfied by
 semver     (none)                          imports nothing
 resolver   nanoproc:semver/versions@0.1.0  wired to semver
@@ -448,51 +472,124 @@ capability  held by  reachable through exports by
 (none)      nobody   nobody
 
 exports nanoproc:resolver/resolve@0.1.0 from resolver
-",
-        ),
-        (
-            FINGERPRINT_APP,
-            "app `fingerprint`
-component    import                      satisfied by
-sql          (none)                      imports nothing
-hash         (none)                      imports nothing
-fingerprint  nanoproc:sql/text@0.1.0     wired to sql
-fingerprint  nanoproc:hash/digest@0.1.0  wired to hash
+"
+    );
+    assert!(
+        composition.plan.warnings.is_empty(),
+        "{:?}",
+        composition.plan.warnings
+    );
+    let app = ComponentInterface::read(&composition.bytes).unwrap();
+    assert!(app.imports.is_empty(), "{:?}", app.imports);
+    for component in &composition.plan.components {
+        assert_eq!(component.grants, Default::default(), "{}", component.name);
+    }
+}
+
+#[test]
+fn the_fingerprint_app_grants_python_random_alone_and_denies_it_the_rest() {
+    let composition = compose_manifest(FINGERPRINT_APP).unwrap();
+    let manifest = Manifest::read(&nanoproc_tests::project_root().join(FINGERPRINT_APP)).unwrap();
+    let denied = |interface: &str, capability: &str| {
+        format!("sql          {interface:<38}denied {capability} (inert provider)\n")
+    };
+    let mut expected = String::from(
+        "app `fingerprint`\ncomponent    import                                satisfied by\n",
+    );
+    for (interface, capability) in [
+        ("wasi:io/poll@0.2.9", "io"),
+        ("wasi:clocks/monotonic-clock@0.2.9", "clocks"),
+        ("wasi:clocks/wall-clock@0.2.9", "clocks"),
+    ] {
+        expected.push_str(&denied(interface, capability));
+    }
+    expected.push_str("sql          wasi:random/random@0.2.9              granted random\n");
+    for (interface, capability) in [
+        ("wasi:io/error@0.2.9", "io"),
+        ("wasi:io/streams@0.2.9", "io"),
+        ("wasi:cli/stdout@0.2.9", "stdout"),
+        ("wasi:cli/stderr@0.2.9", "stderr"),
+        ("wasi:cli/stdin@0.2.9", "stdin"),
+        ("wasi:cli/environment@0.2.9", "env"),
+        ("wasi:cli/exit@0.2.9", "exit"),
+        ("wasi:cli/terminal-input@0.2.9", "io"),
+        ("wasi:cli/terminal-output@0.2.9", "io"),
+        ("wasi:cli/terminal-stdin@0.2.9", "stdin"),
+        ("wasi:cli/terminal-stdout@0.2.9", "stdout"),
+        ("wasi:cli/terminal-stderr@0.2.9", "stderr"),
+        ("wasi:filesystem/types@0.2.9", "dirs"),
+        ("wasi:filesystem/preopens@0.2.9", "dirs"),
+        ("wasi:sockets/network@0.2.9", "network"),
+        ("wasi:sockets/instance-network@0.2.9", "network"),
+        ("wasi:sockets/udp@0.2.9", "network"),
+        ("wasi:sockets/udp-create-socket@0.2.9", "network"),
+        ("wasi:sockets/tcp@0.2.9", "network"),
+        ("wasi:sockets/tcp-create-socket@0.2.9", "network"),
+        ("wasi:sockets/ip-name-lookup@0.2.9", "network"),
+    ] {
+        expected.push_str(&denied(interface, capability));
+    }
+    expected.push_str(
+        "hash         (none)                                imports nothing
+fingerprint  nanoproc:sql/text@0.1.0               wired to sql
+fingerprint  nanoproc:hash/digest@0.1.0            wired to hash
 
 capability  held by  reachable through exports by
-(none)      nobody   nobody
+random      sql      fingerprint (via sql)
 
 exports nanoproc:fingerprint/queries@0.1.0 from fingerprint
 ",
-        ),
-    ] {
-        let composition = compose_manifest(path).unwrap();
-        let manifest = Manifest::read(&nanoproc_tests::project_root().join(path)).unwrap();
-        assert_eq!(
-            Audit::new(&manifest, &composition.plan).to_string(),
-            expected
-        );
-        assert!(
-            composition.plan.warnings.is_empty(),
-            "{:?}",
-            composition.plan.warnings
-        );
-        let app = ComponentInterface::read(&composition.bytes).unwrap();
-        assert!(app.imports.is_empty(), "{path}: {:?}", app.imports);
-        // Nobody holds a grant, and nothing had to be denied.
-        for component in &composition.plan.components {
-            assert_eq!(component.grants, Default::default(), "{}", component.name);
-            assert!(
-                component
-                    .imports
-                    .iter()
-                    .all(|(_, s)| matches!(s, Satisfied::Wired { .. })),
-                "{}: {:?}",
-                component.name,
-                component.imports
-            );
-        }
-    }
+    );
+    assert_eq!(
+        Audit::new(&manifest, &composition.plan).to_string(),
+        expected
+    );
+    assert!(
+        composition.plan.warnings.is_empty(),
+        "{:?}",
+        composition.plan.warnings
+    );
+    // The app reaches the host for randomness and for nothing else.
+    let app = ComponentInterface::read(&composition.bytes).unwrap();
+    let imports: Vec<&str> = app.imports.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(imports, ["wasi:random/random@0.2.9"]);
+}
+
+#[test]
+fn the_python_component_denied_random_traps_at_its_first_call_and_says_where() {
+    let composition = compose_manifest(FINGERPRINT_APP).unwrap();
+    let manifest = std::fs::read_to_string(nanoproc_tests::project_root().join(FINGERPRINT_APP))
+        .unwrap()
+        .replace("grants = { random = true }\n", "");
+    let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
+    let bytes = manifest
+        .read_components(&nanoproc_tests::components_dir())
+        .unwrap();
+    let denied = compose(&manifest, &bytes).unwrap();
+    assert_ne!(denied.bytes, composition.bytes);
+    let app = runtime().load(&denied.bytes, Options::default()).unwrap();
+    let mut instance = app.instantiate().unwrap();
+    let fault = instance
+        .call::<(String,), (Vec<Query>,)>("fingerprint", ("select 1".to_string(),))
+        .unwrap_err();
+    let fault = fault.downcast_ref::<nanoproc_host::Fault>().unwrap();
+    assert_eq!(fault.component.as_deref(), Some("sql"));
+    assert_eq!(
+        fault.innermost.as_deref(),
+        Some("denied wasi:random/random@0.2.9#get-random-bytes"),
+        "{fault}"
+    );
+    // `strict` refuses what the toolchain added instead of denying it.
+    let strict = std::fs::read_to_string(nanoproc_tests::project_root().join(FINGERPRINT_APP))
+        .unwrap()
+        .replace("[app]\n", "[app]\nstrict = true\n");
+    let strict = Manifest::parse("nanoproc.toml", strict).unwrap();
+    let refused = compose(&strict, &bytes).unwrap_err().to_string();
+    assert!(
+        refused.starts_with("component `sql` imports `wasi:clocks/monotonic-clock@0.2.9`, ")
+            && refused.contains("they would be denied by inert providers, but the app is `strict`"),
+        "{refused}"
+    );
 }
 
 #[test]
