@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use indexmap::IndexMap;
 use nanoproc_host::Options;
-use nanoproc_linker::{Audit, ComponentInterface, Manifest, Satisfied, compose};
+use nanoproc_linker::{Audit, ComponentInterface, Manifest, compose};
 use nanoproc_tests::{
     WasiHost, component, component_bytes, compose_manifest, engine, runtime, store,
 };
