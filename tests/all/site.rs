@@ -62,6 +62,11 @@ struct Run {
 /// Runs the app with `base` as the manifest's directory and `args` after
 /// the program's name.
 fn run(base: &Path, args: &[&str]) -> Run {
+    run_app(app_bytes(), base, args)
+}
+
+/// Runs the composed site app `bytes` as [`run`] does.
+fn run_app(bytes: &[u8], base: &Path, args: &[&str]) -> Run {
     let stdout = MemoryOutputPipe::new(1 << 20);
     let stderr = MemoryOutputPipe::new(1 << 20);
     let options = Options {
@@ -74,7 +79,7 @@ fn run(base: &Path, args: &[&str]) -> Run {
         stderr: Stdio::Pipe(stderr.clone()),
         ..Default::default()
     };
-    let app = runtime().load(app_bytes(), options).unwrap();
+    let app = runtime().load(bytes, options).unwrap();
     assert!(app.is_command(), "the site app exports `wasi:cli/run`");
     let status = app.instantiate().unwrap().run().unwrap();
     Run {
@@ -227,4 +232,53 @@ fn the_committed_picture_of_the_app_is_its_graph() {
         "guests/site/site.svg is stale: run \
          `cargo run -p nanoproc-cli -- graph guests/site/nanoproc.toml -o guests/site/site.svg`"
     );
+}
+
+#[test]
+fn with_its_logger_in_javascript_granted_stderr_alone_the_app_logs_the_same_lines() {
+    let composition = compose_manifest("tests/apps/site-jslogger/nanoproc.toml").unwrap();
+    let logger = composition
+        .plan
+        .components
+        .iter()
+        .find(|c| c.name == "logger")
+        .unwrap();
+    let granted: Vec<&str> = logger
+        .imports
+        .iter()
+        .filter(|(_, s)| matches!(s, nanoproc_linker::Satisfied::Granted(_)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // stderr, and the streams it is written through; stdin, stdout, the
+    // clock and the files componentize-js imports are denied.
+    assert_eq!(
+        granted,
+        [
+            "wasi:io/poll@0.2.12",
+            "wasi:io/error@0.2.12",
+            "wasi:io/streams@0.2.12",
+            "wasi:cli/stderr@0.2.12",
+            "wasi:cli/terminal-input@0.2.12",
+            "wasi:cli/terminal-output@0.2.12",
+            "wasi:cli/terminal-stderr@0.2.12",
+        ]
+    );
+    let (rust, javascript) = (workspace(&[]), workspace(&[]));
+    let expected = run(rust.path(), &[]);
+    let got = run_app(&composition.bytes, javascript.path(), &[]);
+    assert_eq!(got.status, 0, "stderr: {}", got.stderr);
+    assert_eq!(got.stdout, expected.stdout);
+    assert_eq!(got.stderr, expected.stderr);
+    assert!(
+        got.stderr.contains("INFO  [pages] built 3 pages"),
+        "{}",
+        got.stderr
+    );
+    for name in listing(&rust.path().join("out")) {
+        assert_eq!(
+            std::fs::read(javascript.path().join("out").join(&name)).unwrap(),
+            std::fs::read(rust.path().join("out").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
 }

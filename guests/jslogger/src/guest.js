@@ -1,0 +1,13 @@
+// The logger written in JavaScript: `nanoproc:logger/log` through
+// `console.error`, one line per call, as the Rust logger writes it.
+//
+// componentize-js gives the console stdin, stdout and stderr (its `stdio`
+// feature); the app's manifest grants this component stderr alone, and the
+// linker denies it the rest.
+
+export const log = {
+  log(level, target, message) {
+    const name = level.toUpperCase().padEnd(5);
+    console.error(`${name} [${target}] ${message.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
+  },
+};
