@@ -390,6 +390,17 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                     }
                 }
             };
+            let mismatch = |provider: &str, export: &str, causes: Vec<String>| {
+                ComposeError::new(
+                    ErrorKind::TypeMismatch,
+                    format!(
+                        "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
+                        component.name
+                    ),
+                )
+                .caused_by(causes)
+                .at(here.clone())
+            };
             if let Satisfied::Wired {
                 component: provider,
                 export,
@@ -407,19 +418,8 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                     )
                     .at(here.clone())
                 })?;
-                check_function(&component.resolve, want, &decoded[pi].resolve, have).map_err(
-                    |causes| {
-                        ComposeError::new(
-                            ErrorKind::TypeMismatch,
-                            format!(
-                                "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
-                                component.name
-                            ),
-                        )
-                        .caused_by(causes)
-                        .at(here.clone())
-                    },
-                )?;
+                check_function(&component.resolve, want, &decoded[pi].resolve, have)
+                    .map_err(|causes| mismatch(provider, export, causes))?;
             }
             if let (
                 Satisfied::Wired {
@@ -445,17 +445,7 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                             interface: have,
                         },
                     )
-                    .map_err(|causes| {
-                        ComposeError::new(
-                            ErrorKind::TypeMismatch,
-                            format!(
-                                "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
-                                component.name
-                            ),
-                        )
-                        .caused_by(causes)
-                        .at(here.clone())
-                    })?;
+                    .map_err(|causes| mismatch(provider, export, causes))?;
                 }
             }
             imports.push((import, satisfied));
