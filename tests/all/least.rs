@@ -159,6 +159,13 @@ fn a_wasip1_guest_granted_only_a_variable_sees_it_and_is_answered_for_the_rest()
 }
 
 #[test]
+fn a_wasip1_guest_granted_only_its_arguments_sees_no_variable_and_is_answered_for_the_rest() {
+    let (seen, stdout, stderr, _) = snoop_with("only-args.toml", true);
+    assert_eq!(seen, expected(&[]));
+    assert_eq!((stdout.as_str(), stderr.as_str()), ("", ""));
+}
+
+#[test]
 fn a_wasip1_guest_granted_only_stdout_prints_and_is_answered_for_the_rest() {
     let (seen, stdout, stderr, refused) = snoop_with("only-stdout.toml", true);
     assert_eq!(seen, expected(&[]));
