@@ -250,7 +250,8 @@ fn with_its_logger_in_javascript_granted_stderr_alone_the_app_logs_the_same_line
         .map(|(name, _)| name.as_str())
         .collect();
     // stderr, and the streams it is written through; stdin, stdout, the
-    // clock and the files componentize-js imports are denied.
+    // clocks, randomness, files and `wasi:http` componentize-js imports are
+    // denied.
     assert_eq!(
         granted,
         [
@@ -261,6 +262,28 @@ fn with_its_logger_in_javascript_granted_stderr_alone_the_app_logs_the_same_line
             "wasi:cli/terminal-input@0.2.12",
             "wasi:cli/terminal-output@0.2.12",
             "wasi:cli/terminal-stderr@0.2.12",
+        ]
+    );
+    let denied: Vec<&str> = logger
+        .imports
+        .iter()
+        .filter(|(_, s)| matches!(s, nanoproc_linker::Satisfied::Denied(_)))
+        .map(|(name, _)| name.split('@').next().unwrap())
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            "wasi:clocks/monotonic-clock",
+            "wasi:http/types",
+            "wasi:http/outgoing-handler",
+            "wasi:cli/stdin",
+            "wasi:cli/stdout",
+            "wasi:cli/terminal-stdin",
+            "wasi:cli/terminal-stdout",
+            "wasi:clocks/wall-clock",
+            "wasi:filesystem/types",
+            "wasi:filesystem/preopens",
+            "wasi:random/random",
         ]
     );
     let (rust, javascript) = (workspace(&[]), workspace(&[]));

@@ -1,9 +1,9 @@
 // The logger written in JavaScript: `nanoproc:logger/log` through
 // `console.error`, one line per call, as the Rust logger writes it.
 //
-// componentize-js gives the console stdin, stdout and stderr (its `stdio`
-// feature); the app's manifest grants this component stderr alone, and the
-// linker denies it the rest.
+// componentize-js, every feature on, gives the runtime stdin, stdout,
+// stderr, clocks, randomness, files and `wasi:http`; the app's manifest
+// grants this component stderr alone, and the linker denies it the rest.
 
 export const log = {
   log(level, target, message) {
