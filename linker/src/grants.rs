@@ -4,9 +4,9 @@
 //! so the composed app imports them once under their standard WASI names.
 //! Four are narrowed per component: the environment variables, the
 //! directories, the network endpoints and the HTTP origins. When two
-//! components hold one of
-//! these with different narrowings, the app imports the interface that hands
-//! the narrowed authority out once per holder, under a name of its own:
+//! components hold one of these with different narrowings, the app imports
+//! the interface that hands the narrowed authority out once per holder,
+//! under a name of its own:
 //!
 //! | capability | handed out by | imported per holder as |
 //! | --- | --- | --- |
@@ -16,10 +16,10 @@
 //! | `http` | `wasi:http/outgoing-handler` | `nanoproc-grant:HOLDER/outgoing-handler@V` |
 //!
 //! The host binds each such import to that component's narrowing only (a
-//! WASI context of its own; for `http`, its list of origins). Everything these interfaces hand out (a
-//! directory descriptor, a socket) carries its own rights, so the interfaces
-//! that use it afterwards (`wasi:filesystem/types`, `wasi:sockets/tcp`) stay
-//! shared. When all holders agree, the standard name is kept and the app
+//! WASI context of its own; for `http`, its list of origins). Everything
+//! these interfaces hand out (a directory descriptor, a socket) carries its
+//! own rights, so the interfaces that use it afterwards
+//! (`wasi:filesystem/types`, `wasi:sockets/tcp`) stay shared. When all holders agree, the standard name is kept and the app
 //! runs in any WASI host.
 //!
 //! A denial the host must answer (a stream of the host's kind for a denied
