@@ -19,8 +19,9 @@
 //! WASI context of its own; for `http`, its list of origins). Everything
 //! these interfaces hand out (a directory descriptor, a socket) carries its
 //! own rights, so the interfaces that use it afterwards
-//! (`wasi:filesystem/types`, `wasi:sockets/tcp`) stay shared. When all holders agree, the standard name is kept and the app
-//! runs in any WASI host.
+//! (`wasi:filesystem/types`, `wasi:sockets/tcp`) stay shared. When all
+//! holders agree, the standard name is kept and the app runs in any WASI
+//! host.
 //!
 //! A denial the host must answer (a stream of the host's kind for a denied
 //! stdout) is imported per holder too, as `nanoproc-deny:HOLDER/stdout@V`
