@@ -587,26 +587,47 @@ impl<'a> CoreModule<'a> {
         match (&func.result, self.special(name, func)) {
             (_, Some(Special::Trap(_))) => Body::Trap,
             (None, _) => Body::Nothing,
-            (Some(ty), Some(Special::Answer(answer))) => self.answer(ty, answer, &sig, data),
-            (Some(ty), None) if sig.retptr => {
-                let area = align(data.len(), 8);
-                match self.deny(ty, area, false) {
-                    Some(layout) => {
-                        let size = self.sizes.size(ty).size_wasm32();
-                        data.resize(area + size, 0);
-                        for &(at, value, width) in &layout.bytes {
-                            data[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
-                        }
-                        Body::Area(area, layout)
-                    }
-                    None => Body::Trap,
-                }
+            (Some(ty), Some(Special::Answer(answer))) => {
+                let layout = self.answer(ty, answer, data);
+                self.place(ty, layout, &sig, data)
             }
             (Some(ty), None) => match self.deny(ty, 0, false) {
-                Some(layout) => Body::Flat(sig.results[0], layout),
+                Some(layout) => self.place(ty, layout, &sig, data),
                 None => Body::Trap,
             },
         }
+    }
+
+    /// The body that returns `layout` (a value of `ty` laid out from offset
+    /// 0) as a function of signature `sig` does: as one flat value, or from
+    /// a result area added to the static `data`.
+    fn place(
+        &self,
+        ty: &Type,
+        layout: Layout,
+        sig: &wit_parser::abi::WasmSignature,
+        data: &mut Vec<u8>,
+    ) -> Body {
+        if !sig.retptr {
+            return Body::Flat(sig.results[0], layout);
+        }
+        let area = align(data.len(), 8);
+        data.resize(area + self.sizes.size(ty).size_wasm32(), 0);
+        for &(at, value, width) in &layout.bytes {
+            data[area + at..area + at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+        }
+        let handles = layout
+            .handles
+            .iter()
+            .map(|&(at, resource)| (area + at, resource))
+            .collect();
+        Body::Area(
+            area,
+            Layout {
+                bytes: Vec::new(),
+                handles,
+            },
+        )
     }
 
     /// What the function `func` of the interface `name` does differently
@@ -741,15 +762,9 @@ impl<'a> CoreModule<'a> {
         }
     }
 
-    /// The body of a function returning `ty` that gives `answer`, with any
-    /// result area or list it needs added to the static `data`.
-    fn answer(
-        &self,
-        ty: &Type,
-        answer: Answer,
-        sig: &wit_parser::abi::WasmSignature,
-        data: &mut Vec<u8>,
-    ) -> Body {
+    /// The value of `ty` that `answer` gives, laid out from offset 0, with
+    /// any list it points to added to the static `data`.
+    fn answer(&self, ty: &Type, answer: Answer, data: &mut Vec<u8>) -> Layout {
         let mut layout = Layout::default();
         match answer {
             Answer::True => push_int(&mut layout, 0, 1, wit_parser::Int::U8),
@@ -780,15 +795,7 @@ impl<'a> CoreModule<'a> {
                 }
             }
         }
-        if !sig.retptr {
-            return Body::Flat(sig.results[0], layout);
-        }
-        let area = align(data.len(), 8);
-        data.resize(area + self.sizes.size(ty).size_wasm32(), 0);
-        for &(at, value, width) in &layout.bytes {
-            data[area + at..area + at + width].copy_from_slice(&value.to_le_bytes()[..width]);
-        }
-        Body::Area(area, Layout::default())
+        layout
     }
 
     fn interface_name(&self, id: InterfaceId) -> String {

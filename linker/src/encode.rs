@@ -219,26 +219,22 @@ impl CapabilityImports {
     /// The import instance that satisfies `holder`'s import `name`: its own
     /// copy if it has one, the shared import otherwise.
     fn instance_for(&self, name: &str, holder: &str) -> Option<u32> {
-        let want = InterfaceName::parse(name)?;
-        let find = |serves: Option<&str>| {
-            self.by_name
-                .iter()
-                .find(|(have, for_holder, _)| {
-                    have.satisfies(&want) && for_holder.as_deref() == serves
-                })
-                .map(|(_, _, idx)| *idx)
-        };
-        find(Some(holder)).or_else(|| find(None))
+        self.find(name, Some(holder))
+            .or_else(|| self.find(name, None))
     }
 
     /// The import instance that serves `holder`'s import `name` alone.
     fn holder_instance(&self, name: &str, holder: &str) -> Option<u32> {
+        self.find(name, Some(holder))
+    }
+
+    /// The import of the interface `name` serving `serves` alone, or (for
+    /// `None`) the shared one.
+    fn find(&self, name: &str, serves: Option<&str>) -> Option<u32> {
         let want = InterfaceName::parse(name)?;
         self.by_name
             .iter()
-            .find(|(have, for_holder, _)| {
-                have.satisfies(&want) && for_holder.as_deref() == Some(holder)
-            })
+            .find(|(have, for_holder, _)| have.satisfies(&want) && for_holder.as_deref() == serves)
             .map(|(_, _, idx)| *idx)
     }
 }

@@ -42,7 +42,7 @@ impl WasiHttpView for HostState {
 pub(super) fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
     let mut instance = linker.instance(&format!("wasi:http/outgoing-handler@{WASI_VERSION}"))?;
     instance.func_wrap("handle", |store, params: Params| {
-        handle(store, None, params)
+        handle(store, &None, params)
     })?;
     Ok(())
 }
@@ -52,8 +52,9 @@ pub(super) fn add_holder(
     instance: &mut LinkerInstance<'_, HostState>,
     holder: String,
 ) -> Result<()> {
+    let holder = Some(holder);
     instance.func_wrap("handle", move |store, params: Params| {
-        handle(store, Some(&holder), params)
+        handle(store, &holder, params)
     })?;
     Ok(())
 }
@@ -62,14 +63,14 @@ pub(super) fn add_holder(
 /// serves (`None`: the shared one); otherwise answers `HTTP-request-denied`.
 fn handle(
     mut store: StoreContextMut<'_, HostState>,
-    holder: Option<&str>,
+    holder: &Option<String>,
     (request, options): Params,
 ) -> wasmtime::Result<Outcome> {
     let state = store.data_mut();
     let attribution = state.attribution.clone();
     let (allowed, label) = attribution
         .http
-        .get(&holder.map(str::to_string))
+        .get(holder)
         .ok_or_else(|| wasmtime::format_err!("the app holds no http grant for {holder:?}"))?;
     let asked = state.table.get(&request)?;
     let scheme = match &asked.scheme {
