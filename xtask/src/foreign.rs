@@ -30,11 +30,13 @@
 //! Both toolchains embed a whole language runtime and import the WASI it
 //! can use, whatever the guest's code calls. `wasi` lists the WASI
 //! interfaces (`wasi:cli/stdout`, any 0.2 version) the component may
-//! import beyond its world; when it is empty, as it should be for a pure
-//! library, the toolchain is told to leave WASI out (componentize-js with
-//! all its features disabled, componentize-py with `--stub-wasi`, whose
-//! stubs trap), so that the component imports nothing. A component that
-//! imports anything else is refused, as a Rust or C guest's is.
+//! import beyond its world, which the app's manifest grants or the linker
+//! denies with answers. componentize-js leaves out each feature the guest
+//! does not list in `features`, so a pure library imports nothing;
+//! CPython always imports the WASI it is built with (componentize-py's
+//! `--stub-wasi` is not used: its stubs trap where a denial answers). A
+//! component that imports anything else is refused, as a Rust or C
+//! guest's is.
 //!
 //! A guest is rebuilt only when its inputs changed: the SHA-256 of its
 //! directory's files, the world's WIT, the toolchain's stamp and the build

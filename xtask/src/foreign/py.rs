@@ -33,10 +33,7 @@ pub(super) struct Toolchain {
 
 /// The options that make `guest`'s component, for the hash of its inputs.
 pub(super) fn recipe(guest: &Guest) -> Vec<String> {
-    vec![
-        format!("componentize {}", guest.world),
-        format!("stub-wasi {}", guest.wasi.is_empty()),
-    ]
+    vec![format!("componentize {}", guest.world)]
 }
 
 /// How to install Python 3 and pip, for an error.
@@ -185,9 +182,6 @@ impl Toolchain {
             .arg(&sources);
         if site.is_dir() {
             cmd.arg("--python-path").arg(&site);
-        }
-        if guest.wasi.is_empty() {
-            cmd.arg("--stub-wasi");
         }
         cmd.arg("--output").arg(output);
         run(
