@@ -165,9 +165,7 @@ impl App {
     }
 
     fn live(&self) -> Result<Live> {
-        let mut store = Store::new(self.0.pre.engine(), self.0.capabilities.state()?);
-        store.limiter(|state| &mut state.budget);
-        self.arm(&mut store);
+        let mut store = self.store()?;
         let instance = self
             .0
             .pre
@@ -176,8 +174,22 @@ impl App {
         Ok(Live { store, instance })
     }
 
+    /// A store for one new instance: its capabilities, its limits, and
+    /// the deadline of its first call set.
+    pub(crate) fn store(&self) -> Result<Store<HostState>> {
+        let mut store = Store::new(self.0.pre.engine(), self.0.capabilities.state()?);
+        store.limiter(|state| &mut state.budget);
+        self.arm(&mut store);
+        Ok(store)
+    }
+
+    /// The app compiled and linked, ready to instantiate.
+    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
+        &self.0.pre
+    }
+
     /// Sets the deadline of the next call into `store`.
-    fn arm(&self, store: &mut Store<HostState>) {
+    pub(crate) fn arm(&self, store: &mut Store<HostState>) {
         let ticks = match self.timeout() {
             // One more tick than the time covers: the first may come at once.
             Some(timeout) => (timeout.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1,

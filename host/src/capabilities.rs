@@ -58,6 +58,7 @@ use crate::refusal::{Answer, Refusal, Refusals, Reporter};
 const WASI_VERSION: &str = "0.2.12";
 
 /// Where a granted stream goes, when it is granted.
+#[derive(Clone)]
 pub enum Stdio {
     /// The host process's own stream.
     Inherit,
@@ -69,6 +70,7 @@ pub enum Stdio {
 }
 
 /// How the host sets up the capabilities an app is granted.
+#[derive(Clone)]
 pub struct Options {
     /// Relative `host` paths of directory grants are resolved against this.
     pub base_dir: std::path::PathBuf,
@@ -85,6 +87,10 @@ pub struct Options {
     /// Where each refusal of something a component was not granted is
     /// reported (by default the host process's stderr).
     pub refusals: Refusals,
+    /// The name refusals give a component loaded as it was built, which
+    /// carries no grants of an app to name its components (by default such
+    /// a component is called `the app`).
+    pub name: Option<String>,
 }
 
 impl Default for Options {
@@ -96,6 +102,7 @@ impl Default for Options {
             stderr: Stdio::Inherit,
             limits: Limits::default(),
             refusals: Refusals::Stderr,
+            name: None,
         }
     }
 }
@@ -168,6 +175,10 @@ impl Capabilities {
             }
         }
         let shared = |capability: Capability| -> Label {
+            if grants.components.is_empty() {
+                // A component as it was built: every refusal is its own.
+                return options.name.iter().cloned().collect();
+            }
             grants
                 .components
                 .iter()
@@ -372,7 +383,10 @@ fn context(
             )
         })?;
     }
-    if !grants.network.is_empty() {
+    // The check is set even without a network grant, so that a component
+    // loaded as it was built, whose sockets come from this context, has
+    // its attempts reported.
+    {
         let mut allowed: Vec<SocketAddr> = Vec::new();
         for endpoint in &grants.network {
             let addrs = endpoint

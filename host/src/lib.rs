@@ -26,11 +26,20 @@ pub mod capabilities;
 pub mod fault;
 pub mod limits;
 pub mod refusal;
+pub mod sandbox;
 
+#[doc(hidden)]
+pub use anyhow;
 pub use app::{App, Instance, Runtime};
 pub use capabilities::{Options, Stdio};
 pub use fault::{Cause, Fault};
+pub use nanoproc_macro::sandbox;
 pub use refusal::{Answer, Refusal, Refusals};
+pub use sandbox::{Builder, Reuse, Sandbox};
+/// The wasmtime this host runs on, for the code [`sandbox!`] makes and
+/// for embedders that reach past the host's API.
+pub use wasmtime;
+
 /// The in-memory pipe behind [`Stdio::Pipe`], to read what an app wrote.
 pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 

@@ -23,4 +23,5 @@ mod sandbox;
 mod site;
 mod slug;
 mod soak;
+mod typed;
 mod wasi;

@@ -1,0 +1,848 @@
+//! The `sandbox!` macro of nanoproc's host, re-exported as
+//! `nanoproc_host::sandbox!`; its documentation is there.
+//!
+//! The macro runs wasmtime's own bindings generator on the world (the
+//! types, the export lookups and the typed calls are wasmtime's), then reads
+//! the calls it made and adds a handle type with one method per exported
+//! function: the same parameter and result types, without the store, each
+//! call going through `nanoproc_host::sandbox::Sandbox::call`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use heck::{ToSnakeCase as _, ToUpperCamelCase as _};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Attribute, Ident, ImplItem, ImplItemFn, Item, LitStr, Token, braced, bracketed};
+use wit_parser_for_wasmtime::{
+    Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, WorldItem, WorldKey,
+};
+
+/// Typed Rust calls into a component in a nanoprocess: see
+/// `nanoproc_host::sandbox!`.
+#[proc_macro]
+pub fn sandbox(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = syn::parse_macro_input!(input as Input);
+    match expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// What the macro was given.
+struct Input {
+    /// WIT files or package directories, pushed in order; the world is
+    /// looked for in the last.
+    paths: Vec<LitStr>,
+    /// The world, as `ns:pkg/world` or `world`; optional when the last
+    /// package has one world.
+    world: Option<LitStr>,
+    /// The built component the handle's `new()` loads, if any.
+    component: Option<LitStr>,
+    span: Span,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let span = input.span();
+        let body;
+        braced!(body in input);
+        let (mut paths, mut world, mut component) = (Vec::new(), None, None);
+        while !body.is_empty() {
+            let key: Ident = body.parse()?;
+            body.parse::<Token![:]>()?;
+            match key.to_string().as_str() {
+                "path" if body.peek(syn::token::Bracket) => {
+                    let list;
+                    bracketed!(list in body);
+                    paths = list
+                        .parse_terminated(|p| p.parse::<LitStr>(), Token![,])?
+                        .into_iter()
+                        .collect();
+                }
+                "path" => paths = vec![body.parse()?],
+                "world" => world = Some(body.parse()?),
+                "component" => component = Some(body.parse()?),
+                other => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown key `{other}`: expected `path`, `world` or `component`"),
+                    ));
+                }
+            }
+            if body.is_empty() {
+                break;
+            }
+            body.parse::<Token![,]>()?;
+        }
+        if paths.is_empty() {
+            return Err(syn::Error::new(
+                span,
+                "`path` is missing: the WIT file or package directory of the world",
+            ));
+        }
+        Ok(Self {
+            paths,
+            world,
+            component,
+            span,
+        })
+    }
+}
+
+/// The module wasmtime's bindings give the exported interface `key`.
+fn module_path(resolve: &Resolve, key: &WorldKey) -> Vec<String> {
+    let mut path = vec!["exports".to_string()];
+    match key {
+        WorldKey::Name(name) => path.push(name.to_snake_case()),
+        WorldKey::Interface(id) => {
+            let interface = &resolve.interfaces[*id];
+            if let Some(package) = interface.package {
+                let name = &resolve.packages[package].name;
+                path.push(name.namespace.to_snake_case());
+                path.push(name.name.to_snake_case());
+            }
+            path.push(interface.name.clone().unwrap_or_default().to_snake_case());
+        }
+    }
+    path
+}
+
+/// A path the macro was given, relative to the invoking crate's manifest.
+fn resolve_path(lit: &LitStr) -> PathBuf {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(PathBuf::new, PathBuf::from);
+    root.join(lit.value())
+}
+
+fn expand(input: &Input) -> syn::Result<TokenStream> {
+    let error = |message: String| syn::Error::new(input.span, message);
+    let mut resolve = Resolve::default();
+    let mut sources = Vec::new();
+    let mut package = None;
+    for lit in &input.paths {
+        let path = resolve_path(lit);
+        let (id, files) = resolve.push_path(&path).map_err(|e| {
+            syn::Error::new(
+                lit.span(),
+                format!("cannot read the WIT at {}: {e:#}", path.display()),
+            )
+        })?;
+        sources.extend(files.paths().map(Path::to_path_buf));
+        package = Some(id);
+    }
+    let package = package.expect("at least one path");
+    let world = resolve
+        .select_world(
+            &[package],
+            input.world.as_ref().map(LitStr::value).as_deref(),
+        )
+        .map_err(|e| error(format!("{e:#}")))?;
+
+    let opts = wasmtime_internal_wit_bindgen::Opts {
+        wasmtime_crate: Some("nanoproc_host::wasmtime".into()),
+        additional_derive_attributes: vec!["PartialEq".into()],
+        ..Default::default()
+    };
+    let generated = opts
+        .generate(&mut resolve, world)
+        .map_err(|e| error(format!("{e:#}")))?;
+    let mut file: syn::File = syn::parse_str(&generated)
+        .map_err(|e| error(format!("wasmtime's bindings did not parse: {e}")))?;
+
+    let world_name = resolve.worlds[world].name.clone();
+    let camel = world_name.to_upper_camel_case();
+    let handle = format_ident!("{camel}");
+    let world_ty = format_ident!("{camel}");
+    let world_pre = format_ident!("{camel}Pre");
+    let module = format_ident!("__nanoproc_sandbox_{}", world_name.to_snake_case());
+
+    let mut reexports: Vec<(String, TokenStream)> = Vec::new();
+    let mut injected: Vec<(Vec<String>, Vec<Item>)> = Vec::new();
+    let mut method_names: HashMap<String, usize> = HashMap::new();
+    let exports: Vec<(WorldKey, WorldItem)> = resolve.worlds[world]
+        .exports
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (_, item) in &exports {
+        if let WorldItem::Interface { id, .. } = item {
+            for func in resolve.interfaces[*id].functions.values() {
+                *method_names
+                    .entry(func.item_name().to_snake_case())
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut root_methods = Vec::new();
+    for (key, item) in &exports {
+        match item {
+            WorldItem::Function(func) => {
+                let found = find_call(&file, &[], &world_ty.to_string(), func)?;
+                let full = func.name.clone();
+                root_methods.push(free_method(
+                    &resolve,
+                    func,
+                    &found,
+                    &full,
+                    quote!(world),
+                    &format_ident!("{}", method_ident(&func.name.to_snake_case())),
+                    input.span,
+                )?);
+            }
+            WorldItem::Interface { id, .. } => {
+                let interface_name = resolve.name_world_key(key);
+                let path = module_path(&resolve, key);
+                let Some(accessor) = accessor(&file, &world_ty, &path) else {
+                    return Err(error(format!(
+                        "wasmtime's bindings have no accessor for `{interface_name}`"
+                    )));
+                };
+                let items = interface_items(
+                    &resolve,
+                    *id,
+                    &interface_name,
+                    &file,
+                    &path,
+                    &accessor,
+                    &handle,
+                    &world_ty,
+                    &method_names,
+                    input.span,
+                )?;
+                let module_path: Vec<Ident> = path.iter().map(|s| format_ident!("{s}")).collect();
+                for ty in resolve.interfaces[*id].types.keys() {
+                    let name = ty.to_upper_camel_case();
+                    let ident = format_ident!("{name}");
+                    reexports.push((name, quote!(#module::#(#module_path)::*::#ident)));
+                }
+                remove_resource_aliases(&mut file, &path, &resolve, *id);
+                injected.push((path, items));
+            }
+            WorldItem::Type { .. } => {}
+        }
+    }
+    for (path, items) in injected {
+        inject(&mut file.items, &path, items);
+    }
+
+    // Re-export each exported interface's types once; a name two
+    // interfaces share stays reachable through the bindings module only.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (name, _) in &reexports {
+        *counts.entry(name.as_str()).or_default() += 1;
+    }
+    let reexports: Vec<&TokenStream> = reexports
+        .iter()
+        .filter(|(name, _)| counts[name.as_str()] == 1)
+        .map(|(_, path)| path)
+        .collect();
+
+    let docs = doc_attrs(resolve.worlds[world].docs.contents.as_deref());
+    let track = sources.iter().map(|p| {
+        let p = p.display().to_string();
+        quote!(
+            const _: &str = include_str!(#p);
+        )
+    });
+    let component = input.component.as_ref().map(|lit| {
+        let path = resolve_path(lit).display().to_string();
+        let doc = format!(
+            "The built component [`{camel}::new`] loads: `{}`.",
+            lit.value()
+        );
+        quote! {
+            #[doc = #doc]
+            pub const COMPONENT: &'static str = #path;
+
+            /// Loads the built component ([`Self::COMPONENT`]) with the
+            /// default settings.
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::load`]; build the component first if it is missing.
+            pub fn new() -> nanoproc_host::anyhow::Result<Self> {
+                Self::load(Self::COMPONENT)
+            }
+        }
+    });
+    let name = &world_name;
+    let handle_doc = format!(
+        "The component of the world `{name}` in a nanoprocess: one method per exported \
+         function. Cheap to clone, and callable from any number of threads at once."
+    );
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(
+            missing_docs,
+            unused,
+            clippy::all,
+            unused_qualifications,
+            non_camel_case_types,
+            non_snake_case
+        )]
+        pub mod #module {
+            #(#track)*
+            #file
+
+            impl nanoproc_host::sandbox::World for #world_ty {
+                type Pre = #world_pre<nanoproc_host::capabilities::HostState>;
+
+                fn prepare(
+                    pre: nanoproc_host::wasmtime::component::InstancePre<
+                        nanoproc_host::capabilities::HostState,
+                    >,
+                ) -> nanoproc_host::wasmtime::Result<Self::Pre> {
+                    #world_pre::new(pre)
+                }
+
+                fn instantiate(
+                    pre: &Self::Pre,
+                    store: &mut nanoproc_host::wasmtime::Store<nanoproc_host::capabilities::HostState>,
+                ) -> nanoproc_host::wasmtime::Result<Self> {
+                    pre.instantiate(store)
+                }
+            }
+
+            impl super::#handle {
+                #(#root_methods)*
+            }
+        }
+
+        #(pub use #reexports;)*
+
+        #(#docs)*
+        #[doc = ""]
+        #[doc = #handle_doc]
+        #[derive(Clone)]
+        pub struct #handle(nanoproc_host::sandbox::Sandbox<#module::#world_ty>);
+
+        impl nanoproc_host::sandbox::Sandboxed for #handle {
+            type World = #module::#world_ty;
+            const NAME: &'static str = #name;
+
+            fn from_sandbox(sandbox: nanoproc_host::sandbox::Sandbox<Self::World>) -> Self {
+                Self(sandbox)
+            }
+        }
+
+        impl #handle {
+            #component
+
+            /// Loads the component (or composed app) in the file `path`
+            /// with the default settings: instances reused, the limits it
+            /// carries, refusals reported on stderr. It is compiled once,
+            /// through the per-user cache of compiled components.
+            ///
+            /// # Errors
+            ///
+            /// When the file cannot be read, is no component this host can
+            /// run, or does not export this world's functions.
+            pub fn load(path: impl AsRef<std::path::Path>) -> nanoproc_host::anyhow::Result<Self> {
+                Self::builder().load(path)
+            }
+
+            /// Loads the component (or composed app) `bytes`, for example
+            /// embedded with `include_bytes!`, with the default settings.
+            ///
+            /// # Errors
+            ///
+            /// As [`Self::load`].
+            pub fn from_bytes(bytes: &[u8]) -> nanoproc_host::anyhow::Result<Self> {
+                Self::builder().from_bytes(bytes)
+            }
+
+            /// A builder to set a deadline, a memory limit, fresh instances
+            /// per call or where refusals go, before loading.
+            pub fn builder() -> nanoproc_host::sandbox::Builder<Self> {
+                nanoproc_host::sandbox::Builder::new()
+            }
+
+            /// The sandbox behind the handle.
+            pub fn sandbox(&self) -> &nanoproc_host::sandbox::Sandbox<#module::#world_ty> {
+                &self.0
+            }
+        }
+    })
+}
+
+/// The impl blocks among `items`, those in `const _: () = { ... };`
+/// blocks included (where wasmtime's bindings put some).
+fn impls(items: &[Item]) -> Vec<&syn::ItemImpl> {
+    let mut found = Vec::new();
+    for item in items {
+        match item {
+            Item::Impl(imp) => found.push(imp),
+            Item::Const(c) => {
+                if let syn::Expr::Block(block) = &*c.expr {
+                    for stmt in &block.block.stmts {
+                        if let syn::Stmt::Item(Item::Impl(imp)) = stmt {
+                            found.push(imp);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The methods of the impl blocks of `self_ty` among `items`.
+fn methods<'a>(items: &'a [Item], self_ty: &str) -> impl Iterator<Item = &'a ImplItemFn> {
+    impls(items)
+        .into_iter()
+        .filter(move |imp| {
+            matches!(&*imp.self_ty, syn::Type::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == self_ty))
+        })
+        .flat_map(|imp| imp.items.iter())
+        .filter_map(|item| match item {
+            ImplItem::Fn(f) => Some(f),
+            _ => None,
+        })
+}
+
+/// The world's accessor of the exported interface whose module is `path`
+/// (`exports::ns::pkg::iface`): the method returning `&path::Guest`.
+fn accessor(file: &syn::File, world_ty: &Ident, path: &[String]) -> Option<Ident> {
+    methods(&file.items, &world_ty.to_string()).find_map(|f| {
+        let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+            return None;
+        };
+        let syn::Type::Reference(r) = &**ty else {
+            return None;
+        };
+        let syn::Type::Path(p) = &*r.elem else {
+            return None;
+        };
+        let segments: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let (last, init) = segments.split_last()?;
+        (last == "Guest" && init == path).then(|| f.sig.ident.clone())
+    })
+}
+
+/// The items of the module at `path` (empty for the root).
+fn module_items<'a>(items: &'a [Item], path: &[String]) -> Option<&'a [Item]> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(items);
+    };
+    items.iter().find_map(|item| match item {
+        Item::Mod(m) if m.ident == first => m
+            .content
+            .as_ref()
+            .and_then(|(_, items)| module_items(items, rest)),
+        _ => None,
+    })
+}
+
+fn module_items_mut<'a>(items: &'a mut Vec<Item>, path: &[String]) -> Option<&'a mut Vec<Item>> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(items);
+    };
+    items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == first => m
+            .content
+            .as_mut()
+            .and_then(|(_, items)| module_items_mut(items, rest)),
+        _ => None,
+    })
+}
+
+fn inject(items: &mut Vec<Item>, path: &[String], new: Vec<Item>) {
+    if let Some(items) = module_items_mut(items, path) {
+        items.extend(new);
+    }
+}
+
+/// Takes out the `pub type R = ResourceAny;` aliases of the interface's
+/// resources: the handle types made for them take their names.
+fn remove_resource_aliases(
+    file: &mut syn::File,
+    path: &[String],
+    resolve: &Resolve,
+    id: InterfaceId,
+) {
+    let resources: Vec<String> = resources(resolve, id)
+        .map(|(name, _)| name.to_upper_camel_case())
+        .collect();
+    if let Some(items) = module_items_mut(&mut file.items, path) {
+        items.retain(
+            |item| !matches!(item, Item::Type(t) if resources.contains(&t.ident.to_string())),
+        );
+    }
+}
+
+/// The resources an interface defines, by name, with their docs.
+fn resources(resolve: &Resolve, id: InterfaceId) -> impl Iterator<Item = (&str, Option<&str>)> {
+    resolve.interfaces[id]
+        .types
+        .iter()
+        .filter_map(|(name, ty)| {
+            let def = &resolve.types[*ty];
+            matches!(def.kind, TypeDefKind::Resource)
+                .then(|| (name.as_str(), def.docs.contents.as_deref()))
+        })
+}
+
+/// A call wasmtime's bindings made: its parameters after the store, and
+/// the type inside its `wasmtime::Result`.
+struct Call {
+    ident: Ident,
+    params: Vec<syn::Type>,
+    result: syn::Type,
+    docs: Vec<Attribute>,
+}
+
+/// The `call_*` method wasmtime's bindings made for `func` on `self_ty`
+/// (`Guest`, `GuestR` for resource `r`, or the world) in the module `path`.
+fn find_call(
+    file: &syn::File,
+    path: &[String],
+    self_ty: &str,
+    func: &Function,
+) -> syn::Result<Call> {
+    let wanted = match func.kind {
+        FunctionKind::Constructor(_) => "call_constructor".to_string(),
+        _ => format!("call_{}", func.item_name().to_snake_case()),
+    };
+    module_items(&file.items, path)
+        .and_then(|items| methods(items, self_ty).find(|f| f.sig.ident == wanted))
+        .map(call_of)
+        .unwrap_or_else(|| {
+            Err(syn::Error::new(
+                Span::call_site(),
+                format!(
+                    "wasmtime's bindings have no `{self_ty}::{wanted}` for `{}`",
+                    func.name
+                ),
+            ))
+        })
+}
+
+fn call_of(f: &ImplItemFn) -> syn::Result<Call> {
+    let params = f
+        .sig
+        .inputs
+        .iter()
+        .skip(2) // `&self`, `store`
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(t) => Some((*t.ty).clone()),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let result = match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => inner_of_result(ty),
+        syn::ReturnType::Default => None,
+    }
+    .ok_or_else(|| {
+        syn::Error::new(
+            Span::call_site(),
+            format!(
+                "`{}` in wasmtime's bindings returns no `Result`",
+                f.sig.ident
+            ),
+        )
+    })?;
+    let docs = f
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .cloned()
+        .collect();
+    Ok(Call {
+        ident: f.sig.ident.clone(),
+        params,
+        result,
+        docs,
+    })
+}
+
+/// `T` of a `...::Result<T>`.
+fn inner_of_result(ty: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+/// `name` as a method name: Rust keywords get a trailing underscore.
+fn method_ident(name: &str) -> String {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        name.to_string()
+    } else {
+        format!("{name}_")
+    }
+}
+
+/// Names for a function's parameters: its WIT names where they make Rust
+/// identifiers, `argN` otherwise.
+fn param_idents(func: &Function, skip: usize) -> Vec<Ident> {
+    func.params
+        .iter()
+        .skip(skip)
+        .enumerate()
+        .map(|(i, param)| {
+            let name = &param.name;
+            let snake = name.to_snake_case();
+            match syn::parse_str::<Ident>(&snake) {
+                Ok(ident) if !["self", "store", "world", "sandbox"].contains(&snake.as_str()) => {
+                    ident
+                }
+                _ => format_ident!("arg{i}"),
+            }
+        })
+        .collect()
+}
+
+/// Whether `ty` holds a resource handle anywhere.
+fn has_handle(resolve: &Resolve, ty: &Type) -> bool {
+    let Type::Id(id) = ty else { return false };
+    match &resolve.types[*id].kind {
+        TypeDefKind::Handle(_) | TypeDefKind::Resource => true,
+        TypeDefKind::Record(r) => r.fields.iter().any(|f| has_handle(resolve, &f.ty)),
+        TypeDefKind::Tuple(t) => t.types.iter().any(|t| has_handle(resolve, t)),
+        TypeDefKind::Variant(v) => v
+            .cases
+            .iter()
+            .any(|c| c.ty.as_ref().is_some_and(|t| has_handle(resolve, t))),
+        TypeDefKind::Option(t) | TypeDefKind::List(t) | TypeDefKind::Type(t) => {
+            has_handle(resolve, t)
+        }
+        TypeDefKind::Result(r) => {
+            r.ok.as_ref().is_some_and(|t| has_handle(resolve, t))
+                || r.err.as_ref().is_some_and(|t| has_handle(resolve, t))
+        }
+        _ => false,
+    }
+}
+
+/// A method of the handle for a freestanding function: `receiver` reaches
+/// the function's owner from the world (`world` or `world.accessor()`).
+fn free_method(
+    resolve: &Resolve,
+    func: &Function,
+    call: &Call,
+    full: &str,
+    receiver: TokenStream,
+    name: &Ident,
+    span: Span,
+) -> syn::Result<TokenStream> {
+    if func.params.iter().any(|p| has_handle(resolve, &p.ty))
+        || func.result.as_ref().is_some_and(|t| has_handle(resolve, t))
+    {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "`{full}` passes a resource outside its own methods, which sandbox handles do not support yet"
+            ),
+        ));
+    }
+    let Call {
+        ident,
+        params,
+        result,
+        docs,
+    } = call;
+    let names = param_idents(func, 0);
+    Ok(quote! {
+        #(#docs)*
+        ///
+        /// # Errors
+        ///
+        /// A [`nanoproc_host::Fault`] when the call traps, runs past the
+        /// deadline or goes over a limit.
+        pub fn #name(&self, #(#names: #params),*) -> ::core::result::Result<#result, nanoproc_host::Fault> {
+            self.0.call(#full, |store, world| #receiver.#ident(store, #(#names),*))
+        }
+    })
+}
+
+/// What the handle and the interface's resources get for one exported
+/// interface: an impl block of the handle, and a type per resource.
+#[allow(clippy::too_many_arguments)]
+fn interface_items(
+    resolve: &Resolve,
+    id: InterfaceId,
+    interface_name: &str,
+    file: &syn::File,
+    path: &[String],
+    accessor: &Ident,
+    handle: &Ident,
+    world_ty: &Ident,
+    method_names: &HashMap<String, usize>,
+    span: Span,
+) -> syn::Result<Vec<Item>> {
+    // From the interface's module: up to the bindings module, then to the
+    // module the macro was invoked in.
+    let up: Vec<TokenStream> = (0..path.len()).map(|_| quote!(super::)).collect();
+    let handle_path = quote!(#(#up)* super::#handle);
+    let world_path = quote!(#(#up)* #world_ty);
+    let short = resolve.interfaces[id]
+        .name
+        .clone()
+        .unwrap_or_default()
+        .to_snake_case();
+    let mut handle_methods = Vec::new();
+    let mut by_resource: HashMap<wit_parser_for_wasmtime::TypeId, Vec<TokenStream>> =
+        HashMap::new();
+    for func in resolve.interfaces[id].functions.values() {
+        let full = format!("{interface_name}#{}", func.name);
+        match func.kind {
+            FunctionKind::Freestanding => {
+                let call = find_call(file, path, "Guest", func)?;
+                let snake = func.name.to_snake_case();
+                let name = if method_names.get(&snake).copied().unwrap_or(0) > 1 {
+                    format!("{short}_{snake}")
+                } else {
+                    snake
+                };
+                handle_methods.push(free_method(
+                    resolve,
+                    func,
+                    &call,
+                    &full,
+                    quote!(world.#accessor()),
+                    &format_ident!("{}", method_ident(&name)),
+                    span,
+                )?);
+            }
+            FunctionKind::Method(res)
+            | FunctionKind::Static(res)
+            | FunctionKind::Constructor(res) => {
+                let res_name = resolve.types[res].name.clone().unwrap_or_default();
+                let guest_res = format!("Guest{}", res_name.to_upper_camel_case());
+                let getter = format_ident!("{}", res_name.to_snake_case());
+                let call = find_call(file, path, &guest_res, func)?;
+                let skip = usize::from(matches!(func.kind, FunctionKind::Method(_)));
+                let own_params = &func.params[skip..];
+                if own_params.iter().any(|p| has_handle(resolve, &p.ty))
+                    || (!matches!(func.kind, FunctionKind::Constructor(_))
+                        && func.result.as_ref().is_some_and(|t| has_handle(resolve, t)))
+                {
+                    return Err(syn::Error::new(
+                        span,
+                        format!(
+                            "`{full}` passes a resource besides its own, which sandbox handles do not support yet"
+                        ),
+                    ));
+                }
+                let Call {
+                    ident,
+                    params,
+                    result,
+                    docs,
+                } = &call;
+                let names = param_idents(func, skip);
+                let params: Vec<&syn::Type> = params.iter().skip(skip).collect();
+                let errors = quote! {
+                    ///
+                    /// # Errors
+                    ///
+                    /// A [`nanoproc_host::Fault`] when the call traps, runs past
+                    /// the deadline or goes over a limit.
+                };
+                let method = match func.kind {
+                    FunctionKind::Constructor(_) => quote! {
+                        #(#docs)*
+                        #errors
+                        pub fn new(sandbox: &#handle_path, #(#names: #params),*) -> ::core::result::Result<Self, nanoproc_host::Fault> {
+                            let mut lease = sandbox.0.lease()?;
+                            let resource = lease.call(#full, |store, world| {
+                                world.#accessor().#getter().#ident(store, #(#names),*)
+                            })?;
+                            Ok(Self { lease, resource })
+                        }
+                    },
+                    FunctionKind::Static(_) => {
+                        let name =
+                            format_ident!("{}", method_ident(&func.item_name().to_snake_case()));
+                        quote! {
+                            #(#docs)*
+                            #errors
+                            pub fn #name(sandbox: &#handle_path, #(#names: #params),*) -> ::core::result::Result<#result, nanoproc_host::Fault> {
+                                sandbox.0.call(#full, |store, world| {
+                                    world.#accessor().#getter().#ident(store, #(#names),*)
+                                })
+                            }
+                        }
+                    }
+                    _ => {
+                        let name =
+                            format_ident!("{}", method_ident(&func.item_name().to_snake_case()));
+                        quote! {
+                            #(#docs)*
+                            #errors
+                            pub fn #name(&mut self, #(#names: #params),*) -> ::core::result::Result<#result, nanoproc_host::Fault> {
+                                let resource = self.resource;
+                                self.lease.call(#full, |store, world| {
+                                    world.#accessor().#getter().#ident(store, resource, #(#names),*)
+                                })
+                            }
+                        }
+                    }
+                };
+                by_resource.entry(res).or_default().push(method);
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(syn::Error::new(
+                    span,
+                    format!("`{full}` is an async function, which sandbox handles do not support"),
+                ));
+            }
+        }
+    }
+    let mut items: Vec<Item> = vec![syn::parse_quote! {
+        impl #handle_path {
+            #(#handle_methods)*
+        }
+    }];
+    for (name, docs) in resources(resolve, id) {
+        let ty = resolve.interfaces[id].types[name];
+        let ident = format_ident!("{}", name.to_upper_camel_case());
+        let docs = doc_attrs(docs);
+        let methods = by_resource.remove(&ty).unwrap_or_default();
+        let note = format!(
+            "A `{name}` of the component: it lives in one instance, which stays \
+             reserved for it until it is dropped."
+        );
+        items.push(syn::parse_quote! {
+            #(#docs)*
+            #[doc = ""]
+            #[doc = #note]
+            pub struct #ident {
+                lease: nanoproc_host::sandbox::Lease<#world_path>,
+                resource: nanoproc_host::wasmtime::component::ResourceAny,
+            }
+        });
+        items.push(syn::parse_quote! {
+            impl #ident {
+                #(#methods)*
+            }
+        });
+        items.push(syn::parse_quote! {
+            impl Drop for #ident {
+                fn drop(&mut self) {
+                    self.lease.drop_resource(self.resource);
+                }
+            }
+        });
+    }
+    Ok(items)
+}
+
+fn doc_attrs(docs: Option<&str>) -> Vec<TokenStream> {
+    docs.map(|d| d.lines().map(|l| quote!(#[doc = #l])).collect())
+        .unwrap_or_default()
+}

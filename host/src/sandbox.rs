@@ -1,0 +1,379 @@
+//! Sandboxes: one dependency of a native Rust program in a nanoprocess,
+//! called with typed Rust calls from any thread.
+//!
+//! [`sandbox!`](crate::sandbox!) reads a component's WIT world and makes a
+//! handle type with one method per exported function, its parameters and
+//! results the WIT types as Rust types (wasmtime's own bindings generator
+//! makes them). Behind every handle is a [`Sandbox`]: the component loaded
+//! once, and a pool of warm instances that calls take one from and give
+//! back. A call that faults throws its instance away; the next call gets a
+//! fresh one.
+//!
+//! ```ignore
+//! nanoproc_host::sandbox!({
+//!     world: "nanoproc:markdown/markdown",
+//!     path: "wit/markdown",
+//! });
+//!
+//! let markdown = Markdown::load("target/components/markdown.wasm")?;
+//! let html = markdown.to_html("# Hello", Options::default())?;
+//! ```
+//!
+//! Every call returns `Result<_, Fault>`: the [`Fault`] when the call
+//! trapped, ran past its deadline or hit the memory limit, and otherwise
+//! the function's own result, `result<T, E>` in WIT being
+//! `Result<T, E>` inside it.
+
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use wasmtime::Store;
+use wasmtime::component::{InstancePre, ResourceAny};
+
+use crate::app::{App, Runtime};
+use crate::capabilities::{HostState, Options};
+use crate::fault::{Cause, Fault};
+use crate::refusal::Refusals;
+
+/// The bindings of one WIT world, as wasmtime's bindings generator makes
+/// them: implemented by [`sandbox!`](crate::sandbox!) for the world's
+/// generated type.
+pub trait World: Sized + Send + Sync + 'static {
+    /// The world's pre-instantiated form (`<World>Pre`): export indices
+    /// looked up once.
+    type Pre: Send + Sync + 'static;
+
+    /// Looks the world's exports up in `pre`.
+    ///
+    /// # Errors
+    ///
+    /// When the component does not export what the world does, or with
+    /// other types.
+    fn prepare(pre: InstancePre<HostState>) -> wasmtime::Result<Self::Pre>;
+
+    /// Instantiates the component in `store` and loads its exports.
+    ///
+    /// # Errors
+    ///
+    /// When instantiation traps or goes over a limit.
+    fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
+}
+
+/// A handle type made by [`sandbox!`](crate::sandbox!): a [`Sandbox`] of
+/// its world with a typed method per exported function.
+pub trait Sandboxed: Sized {
+    /// The world the handle calls.
+    type World: World;
+
+    /// The component's name in refusals and faults (the world's name).
+    const NAME: &'static str;
+
+    /// The handle over `sandbox`.
+    fn from_sandbox(sandbox: Sandbox<Self::World>) -> Self;
+}
+
+/// Whether calls share instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reuse {
+    /// An instance serves call after call (the fastest): the component may
+    /// keep state from one call to the next, as a library in the same
+    /// process would. An instance that faults is thrown away.
+    #[default]
+    Instances,
+    /// Every call runs in a fresh instance, thrown away afterwards: nothing
+    /// one call leaves in the component's memory is seen by the next (for
+    /// example between two tenants).
+    Never,
+}
+
+/// How a sandbox is set up: its limits, whether calls share instances,
+/// where refusals go. Made by the handle's `builder()`.
+pub struct Builder<H> {
+    options: Options,
+    reuse: Reuse,
+    runtime: Option<&'static Runtime>,
+    handle: PhantomData<fn() -> H>,
+}
+
+impl<H: Sandboxed> Default for Builder<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H: Sandboxed> Builder<H> {
+    /// A builder with the defaults: instances reused, the component's own
+    /// limits (or the host's: 1 GiB of memory, no deadline), refusals
+    /// reported on stderr.
+    pub fn new() -> Self {
+        let options = Options {
+            name: Some(H::NAME.to_string()),
+            ..Options::default()
+        };
+        Self {
+            options,
+            reuse: Reuse::default(),
+            runtime: None,
+            handle: PhantomData,
+        }
+    }
+
+    /// The longest one call may run; a call that runs longer ends with a
+    /// [`Fault`] whose cause is [`Cause::Deadline`]. The deadline is kept
+    /// to the host's tick ([`crate::app::EPOCH_TICK`]).
+    pub fn deadline(&mut self, deadline: Duration) -> &mut Self {
+        let ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+        self.options.limits.timeout_ms = Some(ms.max(1));
+        self
+    }
+
+    /// The most linear memory one instance may hold, in bytes; a call
+    /// that would grow past it ends with a [`Fault`] whose cause is
+    /// [`Cause::Memory`].
+    pub fn memory_limit(&mut self, bytes: u64) -> &mut Self {
+        self.options.limits.memory = Some(bytes);
+        self
+    }
+
+    /// Whether calls share instances ([`Reuse::Instances`], the default)
+    /// or each runs in a fresh one ([`Reuse::Never`]).
+    pub fn reuse(&mut self, reuse: Reuse) -> &mut Self {
+        self.reuse = reuse;
+        self
+    }
+
+    /// Where refusals of what the component was not granted are reported
+    /// (by default one line each on stderr).
+    pub fn refusals(&mut self, refusals: Refusals) -> &mut Self {
+        self.options.refusals = refusals;
+        self
+    }
+
+    /// Loads the component (or composed app) in the file `path`: compiled
+    /// once, through the per-user cache of compiled components, so that
+    /// later runs of the program load it in milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read, as [`Builder::from_bytes`].
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<H> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the component {}", path.display()))?;
+        self.from_bytes(&bytes)
+            .with_context(|| format!("cannot load the component {}", path.display()))
+    }
+
+    /// Loads the component (or composed app) `bytes`, for example
+    /// embedded in the program with `include_bytes!`.
+    ///
+    /// # Errors
+    ///
+    /// When the bytes are no component this host can run, or the
+    /// component does not export the world's functions with the world's
+    /// types.
+    pub fn from_bytes(&self, bytes: &[u8]) -> Result<H> {
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => shared_runtime()?,
+        };
+        let app = runtime.load(bytes, self.options.clone())?;
+        let pre = H::World::prepare(app.instance_pre().clone()).map_err(|e| {
+            anyhow::anyhow!(
+                "the component does not implement the world `{}`: {e:#}",
+                H::NAME
+            )
+        })?;
+        Ok(H::from_sandbox(Sandbox(Arc::new(Shared {
+            app,
+            pre,
+            name: H::NAME,
+            reuse: self.reuse,
+            idle: Mutex::new(Vec::new()),
+        }))))
+    }
+}
+
+/// The runtime sandboxes load on unless told otherwise: one engine for the
+/// whole process (each engine reserves address space for its pool of
+/// instances), with the per-user cache.
+fn shared_runtime() -> Result<&'static Runtime> {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    if let Some(runtime) = RUNTIME.get() {
+        return Ok(runtime);
+    }
+    let runtime = Runtime::new()?;
+    Ok(RUNTIME.get_or_init(|| runtime))
+}
+
+/// A component loaded once and called from any number of threads: cheap
+/// to clone, `Send` and `Sync`. Handle types made by
+/// [`sandbox!`](crate::sandbox!) wrap one.
+pub struct Sandbox<W: World>(Arc<Shared<W>>);
+
+impl<W: World> Clone for Sandbox<W> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+struct Shared<W: World> {
+    app: App,
+    pre: W::Pre,
+    /// The component's name in faults whose backtrace names none.
+    name: &'static str,
+    reuse: Reuse,
+    /// Warm instances waiting for a call, the most recently used last.
+    idle: Mutex<Vec<Warm<W>>>,
+}
+
+/// One instance: its store and its exports.
+struct Warm<W> {
+    store: Store<HostState>,
+    world: W,
+}
+
+/// The most idle instances a sandbox keeps: enough for every thread of a
+/// large machine to find one warm; more are dropped when given back.
+const MAX_IDLE: usize = 64;
+
+impl<W: World> Sandbox<W> {
+    /// Calls `call` on an instance of the component: a warm one when
+    /// instances are reused and one is idle, else a fresh one. `function`
+    /// names the export for a fault (`interface#function`).
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when instantiating or the call trapped, ran past the
+    /// deadline or hit a limit; the instance is thrown away.
+    pub fn call<R>(
+        &self,
+        function: &str,
+        call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        let mut lease = self.lease()?;
+        lease.call(function, call)
+    }
+
+    /// An instance kept for the caller until the lease is dropped: for
+    /// resources, which live in one instance.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when a fresh instance cannot be made.
+    pub fn lease(&self) -> Result<Lease<W>, Fault> {
+        let warm = match self.0.reuse {
+            Reuse::Instances => self.idle().pop(),
+            Reuse::Never => None,
+        };
+        let warm = match warm {
+            Some(warm) => warm,
+            None => self.fresh()?,
+        };
+        Ok(Lease {
+            sandbox: self.clone(),
+            warm: Some(warm),
+        })
+    }
+
+    /// How many warm instances wait for a call.
+    pub fn idle_instances(&self) -> usize {
+        self.idle().len()
+    }
+
+    /// The limits each instance runs under.
+    pub fn limits(&self) -> &nanoproc_linker::Limits {
+        self.0.app.limits()
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Warm<W>>> {
+        // A panic while the lock was held left the list whole.
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fresh(&self) -> Result<Warm<W>, Fault> {
+        let app = &self.0.app;
+        let mut store = app.store().map_err(|e| Fault {
+            call: "instantiation".into(),
+            component: None,
+            function: None,
+            innermost: None,
+            cause: Cause::Other(format!("{e:#}")),
+        })?;
+        let world = W::instantiate(&self.0.pre, &mut store)
+            .map_err(|e| Fault::new("instantiation", &e, app.timeout()))?;
+        Ok(Warm { store, world })
+    }
+}
+
+/// An instance of a sandbox kept for one caller: calls on it share the
+/// instance's state, such as the resources it made. Dropped, it goes back
+/// to the sandbox's pool (when instances are reused and it did not fault).
+pub struct Lease<W: World> {
+    sandbox: Sandbox<W>,
+    /// `None` once a call on it faulted.
+    warm: Option<Warm<W>>,
+}
+
+impl<W: World> Lease<W> {
+    /// Calls `call` on the leased instance; see [`Sandbox::call`].
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when the call trapped, ran past the deadline or hit a
+    /// limit, or an earlier call on this lease did: the instance is gone.
+    pub fn call<R>(
+        &mut self,
+        function: &str,
+        call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        let Shared { app, name, .. } = &*self.sandbox.0;
+        let Some(warm) = self.warm.as_mut() else {
+            return Err(Fault {
+                call: function.to_string(),
+                component: Some(name.to_string()),
+                function: None,
+                innermost: None,
+                cause: Cause::Other(
+                    "an earlier call faulted, and the instance it ran in is gone".into(),
+                ),
+            });
+        };
+        app.arm(&mut warm.store);
+        match call(&mut warm.store, &warm.world) {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.warm = None;
+                let mut fault = Fault::new(function, &error, app.timeout());
+                fault.component.get_or_insert_with(|| name.to_string());
+                Err(fault)
+            }
+        }
+    }
+
+    /// Drops the guest resource `resource` of this instance, running its
+    /// destructor; a failure there only throws the instance away.
+    pub fn drop_resource(&mut self, resource: ResourceAny) {
+        if let Some(warm) = self.warm.as_mut() {
+            let app = &self.sandbox.0.app;
+            app.arm(&mut warm.store);
+            if resource.resource_drop(&mut warm.store).is_err() {
+                self.warm = None;
+            }
+        }
+    }
+}
+
+impl<W: World> Drop for Lease<W> {
+    fn drop(&mut self) {
+        if let (Some(warm), Reuse::Instances) = (self.warm.take(), self.sandbox.0.reuse) {
+            let mut idle = self.sandbox.idle();
+            if idle.len() < MAX_IDLE {
+                idle.push(warm);
+            }
+        }
+    }
+}
