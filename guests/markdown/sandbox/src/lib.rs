@@ -1,0 +1,12 @@
+//! The `markdown` component in a nanoprocess, for native Rust programs:
+//! [`Markdown`] calls it with typed calls, from any number of threads.
+//!
+//! The component is the one `cargo xtask build markdown` writes;
+//! [`Markdown::new`] loads it from there, [`Markdown::load`] from any path,
+//! and [`Markdown::from_bytes`] from bytes embedded in the program.
+
+nanoproc_host::sandbox!({
+    path: "../../../wit/markdown",
+    world: "nanoproc:markdown/markdown",
+    component: "../../../target/components/markdown.wasm",
+});
