@@ -16,7 +16,7 @@
 //! });
 //!
 //! let markdown = Markdown::load("target/components/markdown.wasm")?;
-//! let html = markdown.to_html("# Hello", Options::default())?;
+//! let html = markdown.to_html("# Hello", options)?;
 //! ```
 //!
 //! Every call returns `Result<_, Fault>`: the [`Fault`] when the call
@@ -258,8 +258,12 @@ impl<W: World> Sandbox<W> {
         function: &str,
         call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
-        let mut lease = self.lease()?;
-        lease.call(function, call)
+        let mut warm = self.take()?;
+        let result = self.0.run(&mut warm, function, call);
+        if result.is_ok() {
+            self.give_back(warm);
+        }
+        result
     }
 
     /// An instance kept for the caller until the lease is dropped: for
@@ -269,18 +273,34 @@ impl<W: World> Sandbox<W> {
     ///
     /// A [`Fault`] when a fresh instance cannot be made.
     pub fn lease(&self) -> Result<Lease<W>, Fault> {
+        Ok(Lease {
+            sandbox: self.clone(),
+            warm: Some(self.take()?),
+        })
+    }
+
+    /// An instance for a call: a warm one when instances are reused and
+    /// one is idle, else a fresh one.
+    fn take(&self) -> Result<Warm<W>, Fault> {
         let warm = match self.0.reuse {
             Reuse::Instances => self.idle().pop(),
             Reuse::Never => None,
         };
-        let warm = match warm {
-            Some(warm) => warm,
-            None => self.fresh()?,
-        };
-        Ok(Lease {
-            sandbox: self.clone(),
-            warm: Some(warm),
-        })
+        match warm {
+            Some(warm) => Ok(warm),
+            None => self.fresh(),
+        }
+    }
+
+    /// Puts an instance whose calls all returned back in the pool, when
+    /// instances are reused and the pool has room.
+    fn give_back(&self, warm: Warm<W>) {
+        if self.0.reuse == Reuse::Instances {
+            let mut idle = self.idle();
+            if idle.len() < MAX_IDLE {
+                idle.push(warm);
+            }
+        }
     }
 
     /// How many warm instances wait for a call.
@@ -302,7 +322,7 @@ impl<W: World> Sandbox<W> {
         let app = &self.0.app;
         let mut store = app.store().map_err(|e| Fault {
             call: "instantiation".into(),
-            component: None,
+            component: Some(self.0.name.to_string()),
             function: None,
             innermost: None,
             cause: Cause::Other(format!("{e:#}")),
@@ -334,11 +354,11 @@ impl<W: World> Lease<W> {
         function: &str,
         call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
-        let Shared { app, name, .. } = &*self.sandbox.0;
+        let shared = &self.sandbox.0;
         let Some(warm) = self.warm.as_mut() else {
             return Err(Fault {
                 call: function.to_string(),
-                component: Some(name.to_string()),
+                component: Some(shared.name.to_string()),
                 function: None,
                 innermost: None,
                 cause: Cause::Other(
@@ -346,16 +366,11 @@ impl<W: World> Lease<W> {
                 ),
             });
         };
-        app.arm(&mut warm.store);
-        match call(&mut warm.store, &warm.world) {
-            Ok(value) => Ok(value),
-            Err(error) => {
-                self.warm = None;
-                let mut fault = Fault::new(function, &error, app.timeout());
-                fault.component.get_or_insert_with(|| name.to_string());
-                Err(fault)
-            }
+        let result = shared.run(warm, function, call);
+        if result.is_err() {
+            self.warm = None;
         }
+        result
     }
 
     /// Drops the guest resource `resource` of this instance, running its
@@ -373,11 +388,28 @@ impl<W: World> Lease<W> {
 
 impl<W: World> Drop for Lease<W> {
     fn drop(&mut self) {
-        if let (Some(warm), Reuse::Instances) = (self.warm.take(), self.sandbox.0.reuse) {
-            let mut idle = self.sandbox.idle();
-            if idle.len() < MAX_IDLE {
-                idle.push(warm);
-            }
+        if let Some(warm) = self.warm.take() {
+            self.sandbox.give_back(warm);
         }
+    }
+}
+
+impl<W: World> Shared<W> {
+    /// Runs `call` on the instance `warm` with the deadline set; a failure
+    /// becomes a [`Fault`] naming the component.
+    fn run<R>(
+        &self,
+        warm: &mut Warm<W>,
+        function: &str,
+        call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        self.app.arm(&mut warm.store);
+        call(&mut warm.store, &warm.world).map_err(|error| {
+            let mut fault = Fault::new(function, &error, self.app.timeout());
+            fault
+                .component
+                .get_or_insert_with(|| self.name.to_string());
+            fault
+        })
     }
 }

@@ -19,8 +19,44 @@ use wit_parser_for_wasmtime::{
     Function, FunctionKind, InterfaceId, Resolve, Type, TypeDefKind, WorldItem, WorldKey,
 };
 
-/// Typed Rust calls into a component in a nanoprocess: see
-/// `nanoproc_host::sandbox!`.
+/// Typed Rust calls into a component in a nanoprocess, from a native
+/// program.
+///
+/// ```ignore
+/// nanoproc_host::sandbox!({
+///     // The WIT package (a file or a folder), relative to the crate's
+///     // `Cargo.toml`; a list pushes several packages in order.
+///     path: "../../wit/markdown",
+///     // The world, when the package has more than one.
+///     world: "nanoproc:markdown/markdown",
+///     // Optional: the built component `Markdown::new()` loads.
+///     component: "../../target/components/markdown.wasm",
+/// });
+///
+/// let markdown = Markdown::new()?; // or Markdown::load(path), from_bytes(bytes)
+/// let html = markdown.to_html("# Hello", options)?;
+/// ```
+///
+/// makes, where it is invoked:
+/// - a handle type named after the world (`Markdown`): cheap to clone,
+///   `Send` and `Sync`, with one method per exported function. Parameters
+///   and results are the WIT types as wasmtime's bindings generator makes
+///   them (records as structs, variants and enums as enums, `option` as
+///   `Option`, `result` as `Result`, `list<u8>` taken as `&[u8]`, `string`
+///   as `&str`). Each method returns `Result<T, nanoproc_host::Fault>`: the
+///   fault when the call trapped, ran past its deadline or hit the memory
+///   limit, and otherwise the function's own result. A function named the
+///   same in two exported interfaces is prefixed with its interface's name.
+/// - `load(path)`, `from_bytes(bytes)` and `builder()` on the handle, and
+///   `new()` when `component` is given;
+/// - the exported interfaces' types, re-exported beside the handle;
+/// - a type per exported resource, whose constructor takes the handle
+///   (`Hasher::new(&hash, Algorithm::Sha256)`) and whose methods take
+///   `&mut self`: a resource lives in one instance, which it keeps until it
+///   is dropped.
+///
+/// Functions that pass resources other than their own `self` are refused
+/// with a compile error.
 #[proc_macro]
 pub fn sandbox(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let input = syn::parse_macro_input!(input as Input);
