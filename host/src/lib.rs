@@ -16,6 +16,11 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
+//! A native program that moves one dependency into a nanoprocess calls it
+//! through a handle [`sandbox!`] makes from the component's WIT world:
+//! typed methods, from any thread, with a pool of warm instances behind
+//! them ([`sandbox`]).
+//!
 //! **Architecture invariant:** the host knows nothing of app manifests beyond
 //! what the linker hands it.
 #![deny(missing_docs)]

@@ -327,8 +327,13 @@ impl<W: World> Sandbox<W> {
             innermost: None,
             cause: Cause::Other(format!("{e:#}")),
         })?;
-        let world = W::instantiate(&self.0.pre, &mut store)
-            .map_err(|e| Fault::new("instantiation", &e, app.timeout()))?;
+        let world = W::instantiate(&self.0.pre, &mut store).map_err(|e| {
+            let mut fault = Fault::new("instantiation", &e, app.timeout());
+            fault
+                .component
+                .get_or_insert_with(|| self.0.name.to_string());
+            fault
+        })?;
         Ok(Warm { store, world })
     }
 }
