@@ -209,6 +209,107 @@ pub mod exports {
                         * ::core::mem::size_of::<*const u8>()],
                 );
             }
+            /// What an instance keeps from one call to the next, so that a test can
+            /// tell whether two calls ran in the same instance.
+            #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
+            pub mod memory {
+                #[used]
+                #[doc(hidden)]
+                static __FORCE_SECTION_REF: fn() = super::super::super::super::__link_custom_section_describing_imports;
+                use super::super::super::super::_rt;
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_remember_cabi<T_: Guest>(
+                    arg0: *mut u8,
+                    arg1: usize,
+                ) -> *mut u8 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        let result1 = {
+                            let len0 = arg1;
+                            let bytes0 = _rt::Vec::from_raw_parts(
+                                arg0.cast(),
+                                len0,
+                                len0,
+                            );
+                            T_::remember(_rt::string_lift(bytes0))
+                        };
+                        let ptr2 = (&raw mut _RET_AREA.0).cast::<u8>();
+                        match result1 {
+                            Some(e) => {
+                                *ptr2.add(0).cast::<u8>() = (1i32) as u8;
+                                let vec3 = (e.into_bytes()).into_boxed_slice();
+                                let ptr3 = vec3.as_ptr().cast::<u8>();
+                                let len3 = vec3.len();
+                                ::core::mem::forget(vec3);
+                                *ptr2
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>() = len3;
+                                *ptr2
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>() = ptr3.cast_mut();
+                            }
+                            None => {
+                                *ptr2.add(0).cast::<u8>() = (0i32) as u8;
+                            }
+                        };
+                        ptr2
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __post_return_remember<T_: Guest>(arg0: *mut u8) {
+                    unsafe {
+                        let l0 = i32::from(*arg0.add(0).cast::<u8>());
+                        match l0 {
+                            0 => {}
+                            _ => {
+                                let l1 = *arg0
+                                    .add(::core::mem::size_of::<*const u8>())
+                                    .cast::<*mut u8>();
+                                let l2 = *arg0
+                                    .add(2 * ::core::mem::size_of::<*const u8>())
+                                    .cast::<usize>();
+                                _rt::cabi_dealloc(l1, l2, 1);
+                            }
+                        }
+                    }
+                }
+                pub trait Guest {
+                    /// Keeps `text`, returning what the previous call kept in this instance
+                    /// (none on its first call).
+                    #[allow(async_fn_in_trait)]
+                    fn remember(
+                        text: _rt::String,
+                    ) -> ::core::option::Option<_rt::String>;
+                }
+                #[doc(hidden)]
+                macro_rules! __export_nanoproc_hostile_memory_0_1_0_cabi {
+                    ($ty:ident with_types_in $($path_to_types:tt)*) => {
+                        const _ : () = { #[unsafe (export_name =
+                        "nanoproc:hostile/memory@0.1.0#remember")] unsafe extern "C" fn
+                        export_remember(arg0 : * mut u8, arg1 : usize,) -> * mut u8 {
+                        unsafe { $($path_to_types)*:: _export_remember_cabi::<$ty >
+                        (arg0, arg1) } } #[unsafe (export_name =
+                        "cabi_post_nanoproc:hostile/memory@0.1.0#remember")] unsafe
+                        extern "C" fn _post_return_remember(arg0 : * mut u8,) { unsafe {
+                        $($path_to_types)*:: __post_return_remember::<$ty > (arg0) } } };
+                    };
+                }
+                #[doc(hidden)]
+                pub(crate) use __export_nanoproc_hostile_memory_0_1_0_cabi;
+                #[cfg_attr(target_pointer_width = "64", repr(align(8)))]
+                #[cfg_attr(target_pointer_width = "32", repr(align(4)))]
+                struct _RetArea(
+                    [::core::mem::MaybeUninit<
+                        u8,
+                    >; 3 * ::core::mem::size_of::<*const u8>()],
+                );
+                static mut _RET_AREA: _RetArea = _RetArea(
+                    [::core::mem::MaybeUninit::uninit(); 3
+                        * ::core::mem::size_of::<*const u8>()],
+                );
+            }
         }
     }
 }
@@ -289,6 +390,9 @@ macro_rules! __export_hostile_impl {
         $($path_to_types_root)*::
         exports::nanoproc::hostile::attacks::__export_nanoproc_hostile_attacks_0_1_0_cabi!($ty
         with_types_in $($path_to_types_root)*:: exports::nanoproc::hostile::attacks);
+        $($path_to_types_root)*::
+        exports::nanoproc::hostile::memory::__export_nanoproc_hostile_memory_0_1_0_cabi!($ty
+        with_types_in $($path_to_types_root)*:: exports::nanoproc::hostile::memory);
     };
 }
 #[doc(inline)]
@@ -300,15 +404,17 @@ pub(crate) use __export_hostile_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 359] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xe9\x01\x01A\x02\x01\
-A\x02\x01B\x0f\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 423] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xa9\x02\x01A\x02\x01\
+A\x04\x01B\x0f\x01@\0\x01\0\x04\0\x04spin\x01\0\x01@\x01\x09mebibytesy\0w\x04\0\x05\
 hoard\x01\x01\x01@\x01\x05depthw\0w\x04\0\x07recurse\x01\x02\x01p}\x01@\x01\x06l\
 engthw\0\x03\x04\0\x05flood\x01\x04\x01@\x01\x07messages\x01\0\x04\0\x04fail\x01\
 \x05\x01@\x01\x04texts\0s\x04\0\x04echo\x01\x06\x01@\x01\x05valuew\0w\x04\0\x04s\
-tep\x01\x07\x04\0\x1enanoproc:hostile/attacks@0.1.0\x05\0\x04\0\x1enanoproc:host\
-ile/hostile@0.1.0\x04\0\x0b\x0d\x01\0\x07hostile\x03\0\0\0G\x09producers\x01\x0c\
-processed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x060.61.1";
+tep\x01\x07\x04\0\x1enanoproc:hostile/attacks@0.1.0\x05\0\x01B\x03\x01ks\x01@\x01\
+\x04texts\0\0\x04\0\x08remember\x01\x01\x04\0\x1dnanoproc:hostile/memory@0.1.0\x05\
+\x01\x04\0\x1enanoproc:hostile/hostile@0.1.0\x04\0\x0b\x0d\x01\0\x07hostile\x03\0\
+\0\0G\x09producers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bi\
+ndgen-rust\x060.61.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

@@ -1,13 +1,20 @@
 //! The hostile component: a dependency that misbehaves on request, so that
-//! the tests can show the host survives it. Not a library to reuse.
+//! the tests can show the host survives it, and remembers what it was last
+//! given, so that they can tell whether two calls shared an instance. Not a
+//! library to reuse.
 
 #[rustfmt::skip]
 #[allow(warnings, clippy::all)]
 mod bindings;
 
 use std::hint::black_box;
+use std::sync::Mutex;
 
 use bindings::exports::nanoproc::hostile::attacks::Guest;
+use bindings::exports::nanoproc::hostile::memory::Guest as Memory;
+
+/// What the last call to `remember` kept in this instance.
+static KEPT: Mutex<Option<String>> = Mutex::new(None);
 
 struct Hostile;
 
@@ -49,6 +56,14 @@ impl Guest for Hostile {
 
     fn step(value: u64) -> u64 {
         value.wrapping_add(1)
+    }
+}
+
+impl Memory for Hostile {
+    fn remember(text: String) -> Option<String> {
+        // A panic while the lock was held left the value whole.
+        let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+        kept.replace(text)
     }
 }
 

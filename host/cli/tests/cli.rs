@@ -57,7 +57,8 @@ fn run_refuses_an_app_that_is_no_command() {
          functions instead: nanoproc:hostile/attacks@0.1.0#spin, \
          nanoproc:hostile/attacks@0.1.0#hoard, nanoproc:hostile/attacks@0.1.0#recurse, \
          nanoproc:hostile/attacks@0.1.0#flood, nanoproc:hostile/attacks@0.1.0#fail, \
-         nanoproc:hostile/attacks@0.1.0#echo, nanoproc:hostile/attacks@0.1.0#step\n"
+         nanoproc:hostile/attacks@0.1.0#echo, nanoproc:hostile/attacks@0.1.0#step, \
+         nanoproc:hostile/memory@0.1.0#remember\n"
     );
 }
 
