@@ -142,6 +142,13 @@ impl<H: Sandboxed> Builder<H> {
         self
     }
 
+    /// The runtime to load on (by default one the process's sandboxes
+    /// share, with the per-user cache of compiled components).
+    pub fn runtime(&mut self, runtime: &'static Runtime) -> &mut Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
     /// Whether calls share instances ([`Reuse::Instances`], the default)
     /// or each runs in a fresh one ([`Reuse::Never`]).
     pub fn reuse(&mut self, reuse: Reuse) -> &mut Self {
@@ -185,6 +192,10 @@ impl<H: Sandboxed> Builder<H> {
             None => shared_runtime()?,
         };
         let app = runtime.load(bytes, self.options.clone())?;
+        // The linker names the core modules of a composed app after its
+        // components; those of a component as it was built are named by
+        // its build, so its faults take the handle's name.
+        let as_built = nanoproc_linker::AppGrants::read(bytes)?.is_none();
         let pre = H::World::prepare(app.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!(
                 "the component does not implement the world `{}`: {e:#}",
@@ -195,6 +206,7 @@ impl<H: Sandboxed> Builder<H> {
             app,
             pre,
             name: H::NAME,
+            as_built,
             reuse: self.reuse,
             idle: Mutex::new(Vec::new()),
         }))))
@@ -229,6 +241,9 @@ struct Shared<W: World> {
     pre: W::Pre,
     /// The component's name in faults whose backtrace names none.
     name: &'static str,
+    /// Whether the component was loaded as it was built (not composed):
+    /// then its faults always take `name`.
+    as_built: bool,
     reuse: Reuse,
     /// Warm instances waiting for a call, the most recently used last.
     idle: Mutex<Vec<Warm<W>>>,
@@ -327,13 +342,8 @@ impl<W: World> Sandbox<W> {
             innermost: None,
             cause: Cause::Other(format!("{e:#}")),
         })?;
-        let world = W::instantiate(&self.0.pre, &mut store).map_err(|e| {
-            let mut fault = Fault::new("instantiation", &e, app.timeout());
-            fault
-                .component
-                .get_or_insert_with(|| self.0.name.to_string());
-            fault
-        })?;
+        let world = W::instantiate(&self.0.pre, &mut store)
+            .map_err(|e| self.0.fault("instantiation", &e))?;
         Ok(Warm { store, world })
     }
 }
@@ -409,12 +419,15 @@ impl<W: World> Shared<W> {
         call: impl FnOnce(&mut Store<HostState>, &W) -> wasmtime::Result<R>,
     ) -> Result<R, Fault> {
         self.app.arm(&mut warm.store);
-        call(&mut warm.store, &warm.world).map_err(|error| {
-            let mut fault = Fault::new(function, &error, self.app.timeout());
-            fault
-                .component
-                .get_or_insert_with(|| self.name.to_string());
-            fault
-        })
+        call(&mut warm.store, &warm.world).map_err(|error| self.fault(function, &error))
+    }
+
+    /// The fault `error` of `call` describes, naming the component.
+    fn fault(&self, call: &str, error: &wasmtime::Error) -> Fault {
+        let mut fault = Fault::new(call, error, self.app.timeout());
+        if self.as_built || fault.component.is_none() {
+            fault.component = Some(self.name.to_string());
+        }
+        fault
     }
 }

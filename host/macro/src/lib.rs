@@ -127,6 +127,97 @@ impl Parse for Input {
     }
 }
 
+/// Whether the WIT at `path` (a file, or a folder of files) names a WASI
+/// package.
+fn uses_wasi(path: &Path) -> bool {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wit"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files
+        .iter()
+        .any(|file| std::fs::read_to_string(file).is_ok_and(|text| text.contains("wasi:")))
+}
+
+/// The wasmtime major version whose WASI the host provides.
+const WASMTIME_MAJOR: &str = "48.";
+
+/// Pushes WASI's WIT packages as the host's wasmtime-wasi-http crate ships
+/// them (the repository keeps no copy of third-party WIT), found in
+/// cargo's registry; returns the files read.
+fn push_wasi(resolve: &mut Resolve) -> Result<Vec<PathBuf>, String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .ok_or("cannot find cargo's home: neither `CARGO_HOME` nor `HOME` is set")?;
+    let registry = home.join("registry/src");
+    let prefix = format!("wasmtime-wasi-http-{WASMTIME_MAJOR}");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&registry)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|index| {
+            std::fs::read_dir(index.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path().join("wit/deps"))
+        .filter(|dir| dir.is_dir())
+        .collect();
+    found.sort();
+    let dir = found.pop().ok_or_else(|| {
+        format!(
+            "the world uses WASI, whose WIT comes from the `wasmtime-wasi-http` crate \
+             ({prefix}*), which is not in {}: `cargo fetch` gets it",
+            registry.display()
+        )
+    })?;
+    let mut pending = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let group = wit_parser_for_wasmtime::UnresolvedPackageGroup::parse(&path, &text)
+                .map_err(|(map, e)| e.render(&map))?;
+            pending.push((path, group));
+        }
+    }
+    let mut files = Vec::new();
+    // Push packages whose dependencies are all present, until none are left.
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|(_, group)| {
+                group
+                    .main
+                    .foreign_deps
+                    .keys()
+                    .all(|dep| resolve.package_names.contains_key(dep))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "WASI's packages in {} use each other in a cycle",
+                    dir.display()
+                )
+            })?;
+        let (path, group) = pending.remove(ready);
+        resolve
+            .push_group(group)
+            .map_err(|e| format!("{}: {e:#}", path.display()))?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
 /// The module wasmtime's bindings give the exported interface `key`.
 fn module_path(resolve: &Resolve, key: &WorldKey) -> Vec<String> {
     let mut path = vec!["exports".to_string()];
@@ -156,6 +247,9 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
     let mut resolve = Resolve::default();
     let mut sources = Vec::new();
     let mut package = None;
+    if input.paths.iter().any(|lit| uses_wasi(&resolve_path(lit))) {
+        sources.extend(push_wasi(&mut resolve).map_err(error)?);
+    }
     for lit in &input.paths {
         let path = resolve_path(lit);
         let (id, files) = resolve.push_path(&path).map_err(|e| {
