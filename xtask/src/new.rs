@@ -4,8 +4,11 @@
 //! A component is four things: its WIT package in `wit/NAME/`, its guest
 //! crate in `guests/NAME/`, an app manifest beside the crate that runs it on
 //! its own, and a test that composes that manifest and runs the component in
-//! wasmtime. Everything is written under a scratch directory first and moved
-//! into place at the end, so a failure leaves nothing behind.
+//! wasmtime. A library component has a fifth, its sandbox crate in
+//! `guests/NAME/sandbox/`: a native Rust program depends on it with one line
+//! and calls the component with typed calls. Everything is written under a
+//! scratch directory first and moved into place at the end, so a failure
+//! leaves nothing behind.
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +27,8 @@ pub struct Args {
     /// (`NAMESPACE:NAME`), its world, and the component in manifests.
     name: String,
     /// A library component: exports an interface of functions for other
-    /// components to call, and imports nothing.
+    /// components to call, and imports nothing. Native Rust programs call
+    /// it through its sandbox crate, `guests/NAME/sandbox`.
     #[arg(long)]
     lib: bool,
     /// An app component: a command that runs when the app runs (it exports
@@ -32,7 +36,8 @@ pub struct Args {
     #[arg(long)]
     app: bool,
     /// A library component that wraps the crates.io crate CRATE (`CRATE` or
-    /// `CRATE@VERSION`), added to its dependencies with `cargo add`.
+    /// `CRATE@VERSION`), added to its dependencies with `cargo add`; it has
+    /// a sandbox crate too.
     #[arg(long, value_name = "CRATE")]
     from_crate: Option<String>,
     /// The namespace of the new WIT package.
@@ -112,14 +117,8 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
         std::fs::write(&test, text)?;
     }
 
-    for path in [
-        wit_dir.join(format!("{name}.wit")),
-        guest_dir.join("Cargo.toml"),
-        guest_dir.join("src/lib.rs"),
-        guest_dir.join(format!("tests/{name}.rs")),
-        guest_dir.join("nanoproc.toml"),
-    ] {
-        eprintln!("xtask: created {}", relative(root, &path).display());
+    for (path, _) in &files.0 {
+        eprintln!("xtask: created {}", path.display());
     }
     eprintln!("xtask: building it once, to check that it builds");
     guests::build(root, Generated::Write, &|guest| guest == name).with_context(|| {
@@ -153,7 +152,38 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
          Describe what it offers in wit/{name}/{name}.wit and write the code in \
          guests/{name}/src/lib.rs;\nthe comments there say where."
     );
+    if let Some(call) = match kind {
+        Kind::App => None,
+        Kind::Lib => Some("greet(\"world\")"),
+        Kind::FromCrate(_) => Some("about()"),
+    } {
+        let snake = name.replace('-', "_");
+        let handle = upper_camel(name);
+        eprintln!(
+            "\nA native Rust program in this workspace (in a folder at its root) calls it \
+             in a nanoprocess\nwith typed calls: one line under [dependencies] in its \
+             Cargo.toml,\n  {name}-sandbox = {{ path = \"../guests/{name}/sandbox\" }}\n\
+             and in its code\n  let {snake} = {snake}_sandbox::{handle}::new()?; \
+             // loads target/components/{name}.wasm\n  \
+             println!(\"{{}}\", {snake}.{call}?);"
+        );
+    }
     Ok(())
+}
+
+/// `name` (lowercase words joined by `-`) as the Rust type the `sandbox!`
+/// macro names its world's handle: `word-count` is `WordCount`.
+fn upper_camel(name: &str) -> String {
+    name.split('-')
+        .flat_map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .into_iter()
+                .chain(chars)
+        })
+        .collect()
 }
 
 /// Directories `new` created, removed again when a later step fails, and
@@ -308,7 +338,7 @@ impl Files {
                 .replace("{{namespace-snake}}", &namespace.replace('-', "_"))
                 .replace("{{wasi}}", &wasi)
         };
-        Ok(Self(vec![
+        let mut files = vec![
             (format!("wit/{name}/{name}.wit").into(), fill(wit)),
             (format!("guests/{name}/Cargo.toml").into(), fill(CARGO_TOML)),
             (format!("guests/{name}/src/lib.rs").into(), fill(lib)),
@@ -317,7 +347,12 @@ impl Files {
                 format!("guests/{name}/nanoproc.toml").into(),
                 fill(manifest),
             ),
-        ]))
+        ];
+        if !matches!(kind, Kind::App) {
+            let inherited = workspace_package_keys(root);
+            files.extend(sandbox_files(name, namespace, &inherited));
+        }
+        Ok(Self(files))
     }
 
     /// Writes every file under `dir`.
@@ -333,6 +368,56 @@ impl Files {
         }
         Ok(())
     }
+}
+
+/// The sandbox crate of the library component `name`, `guests/NAME/sandbox/`:
+/// the `sandbox!` macro over the component's world, for native programs. Of
+/// the `[package]` keys a crate may inherit from the workspace, it inherits
+/// those in `inherited` and sets the others itself.
+fn sandbox_files(name: &str, namespace: &str, inherited: &[String]) -> Vec<(PathBuf, String)> {
+    let mut package = String::new();
+    for (key, own) in [
+        ("version", Some("\"0.1.0\"")),
+        ("edition", None),
+        ("rust-version", None),
+        ("license", None),
+        ("publish", Some("false")),
+    ] {
+        // The guest crate already inherits `edition` and `rust-version`.
+        match (inherited.iter().any(|k| k == key), own) {
+            (false, Some(value)) => package.push_str(&format!("{key} = {value}\n")),
+            (false, None) if key == "license" => {}
+            _ => package.push_str(&format!("{key}.workspace = true\n")),
+        }
+    }
+    let fill = |text: &str| {
+        text.replace("{{package}}", &package)
+            .replace("{{name}}", name)
+            .replace("{{camel}}", &upper_camel(name))
+            .replace("{{namespace}}", namespace)
+    };
+    vec![
+        (
+            format!("guests/{name}/sandbox/Cargo.toml").into(),
+            fill(SANDBOX_CARGO_TOML),
+        ),
+        (
+            format!("guests/{name}/sandbox/src/lib.rs").into(),
+            fill(SANDBOX_RS),
+        ),
+    ]
+}
+
+/// The keys under `[workspace.package]` in the project's `Cargo.toml`.
+fn workspace_package_keys(root: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let manifest: toml::Table = text.parse().unwrap_or_default();
+    manifest
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(toml::Value::as_table)
+        .map(|package| package.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Moves `guests/NAME` and `wit/NAME` from `scratch` into the project,
@@ -425,6 +510,35 @@ world = "{{namespace}}:{{name}}/{{name}}"
 
 [lints]
 workspace = true
+"#;
+
+const SANDBOX_CARGO_TOML: &str = r#"[package]
+name = "{{name}}-sandbox"
+description = "The `{{name}}` component in a nanoprocess, called from native Rust with typed calls"
+{{package}}
+[dependencies]
+nanoproc-host.workspace = true
+
+[lints]
+workspace = true
+"#;
+
+const SANDBOX_RS: &str = r#"//! The `{{name}}` component in a nanoprocess, for native Rust programs:
+//! [`{{camel}}`] calls it with typed calls, from any number of threads.
+//!
+//! The component is the one `cargo xtask build` writes;
+//! [`{{camel}}::new`] loads it from there, [`{{camel}}::load`] from any path,
+//! and [`{{camel}}::from_bytes`] from bytes embedded in the program.
+
+nanoproc_host::sandbox!({
+    path: "../../../wit/{{name}}",
+    world: "{{namespace}}:{{name}}/{{name}}",
+    component: "../../../target/components/{{name}}.wasm",
+});
+
+/// What [`{{camel}}::builder`] and a failed call use, so that a program
+/// needs no dependency but this crate.
+pub use nanoproc_host::{Cause, Fault, Refusal, Refusals, Reuse};
 "#;
 
 const LIB_WIT: &str = r#"package {{namespace}}:{{name}}@0.1.0;
@@ -690,5 +804,43 @@ mod tests {
                 assert!(left.is_empty(), "{}: {left:?}", path.display());
             }
         }
+    }
+
+    #[test]
+    fn handles_are_named_as_the_sandbox_macro_names_them() {
+        assert_eq!(upper_camel("markdown"), "Markdown");
+        assert_eq!(upper_camel("word-count"), "WordCount");
+        assert_eq!(upper_camel("a1-b2"), "A1B2");
+    }
+
+    /// The sandbox crate `new` writes for the `markdown` component is the
+    /// one the project keeps in guests/markdown/sandbox.
+    #[test]
+    fn the_sandbox_crate_of_markdown_is_the_one_in_the_project() {
+        let root = crate::project_root();
+        let inherited = workspace_package_keys(&root);
+        for (path, text) in sandbox_files("markdown", "nanoproc", &inherited) {
+            let kept = std::fs::read_to_string(root.join(&path)).unwrap();
+            assert_eq!(text, kept, "{}", path.display());
+        }
+    }
+
+    #[test]
+    fn a_sandbox_crate_inherits_only_what_the_workspace_has() {
+        let files = sandbox_files("word-count", "acme", &["edition".into()]);
+        let cargo_toml = &files[0].1;
+        assert!(cargo_toml.starts_with(
+            "[package]\nname = \"word-count-sandbox\"\n\
+             description = \"The `word-count` component in a nanoprocess, called from \
+             native Rust with typed calls\"\nversion = \"0.1.0\"\n\
+             edition.workspace = true\nrust-version.workspace = true\npublish = false\n\n\
+             [dependencies]\n"
+        ));
+        assert!(files[1].1.contains("[`WordCount::new`]"));
+        assert!(
+            files[1]
+                .1
+                .contains("world: \"acme:word-count/word-count\",")
+        );
     }
 }

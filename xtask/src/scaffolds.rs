@@ -2,7 +2,8 @@
 //! its own, `cargo xtask new` makes a library, an app and a crate wrapper,
 //! which must build, compose, run, pass their own tests and be rebuilt and
 //! rerun by `watch` after an edit, with no other edit; and the mistakes a
-//! newcomer makes get their exact errors.
+//! newcomer makes get their exact errors. Then the README's two
+//! walkthroughs run as written, at the project's root.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -35,7 +36,9 @@ pub fn check(root: &Path) -> Result<()> {
     for name in ["scaffold-lib", "scaffold-app", "scaffold-crate"] {
         let _ = std::fs::remove_file(root.join(COMPONENTS_DIR).join(format!("{name}.wasm")));
     }
-    walkthrough(root)?;
+    for walkthrough in WALKTHROUGHS {
+        walkthrough.run(root)?;
+    }
     eprintln!(
         "xtask: scaffolds passed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -44,8 +47,9 @@ pub fn check(root: &Path) -> Result<()> {
 }
 
 /// A workspace like a user's: nanoproc's workspace settings and lock file,
-/// no guests, and nanoproc's crates as path dependencies. Its `target` is
-/// nanoproc's, so nothing already built is built again.
+/// no guests (their sandbox crates are members too), and nanoproc's crates
+/// as path dependencies. Its `target` is nanoproc's, so nothing already
+/// built is built again.
 fn setup(root: &Path, scratch: &Path) -> Result<()> {
     let text = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let mut manifest: toml::Table = text.parse().context("cannot parse Cargo.toml")?;
@@ -53,7 +57,10 @@ fn setup(root: &Path, scratch: &Path) -> Result<()> {
         .get_mut("workspace")
         .and_then(|w| w.as_table_mut())
         .context("Cargo.toml has no [workspace]")?;
-    workspace.insert("members".into(), toml::Value::from(vec!["guests/*"]));
+    workspace.insert(
+        "members".into(),
+        toml::Value::from(vec!["guests/*", "guests/*/sandbox"]),
+    );
     workspace.remove("default-members");
     workspace.remove("exclude");
     if let Some(deps) = workspace
@@ -86,6 +93,15 @@ fn steps(scratch: &Path) -> Result<()> {
     ] {
         succeeds(&xtask(args)?, args)?;
     }
+    // A library's sandbox crate, for native programs; an app has none.
+    for name in ["scaffold-lib", "scaffold-crate"] {
+        let lib = scratch.join(format!("guests/{name}/sandbox/src/lib.rs"));
+        ensure!(lib.is_file(), "`new` wrote no {}", lib.display());
+    }
+    ensure!(
+        !scratch.join("guests/scaffold-app/sandbox").exists(),
+        "`new --app` wrote a sandbox crate"
+    );
     let call = [
         "run",
         "guests/scaffold-lib/nanoproc.toml",
@@ -290,47 +306,99 @@ fn expect_stdout(output: &Output, args: &[&str], expected: &str) -> Result<()> {
     Ok(())
 }
 
-/// The README section whose shell blocks are run.
-const WALKTHROUGH: &str = "## Put your own dependency in a nanoprocess";
-/// The components the walkthrough creates, removed again afterwards.
-const WALKTHROUGH_MAKES: [&str; 2] = ["words", "counter"];
+/// A section of the README whose shell blocks are run in order at the
+/// project's root, and what they make, removed again afterwards.
+struct Walkthrough {
+    heading: &'static str,
+    /// Components it creates: their guest, WIT and built component.
+    components: &'static [&'static str],
+    /// Other directories it creates at the root.
+    dirs: &'static [&'static str],
+}
 
-/// Runs the README's walkthrough at the project's root, then removes what
-/// it made and puts `Cargo.lock` back as it was.
-fn walkthrough(root: &Path) -> Result<()> {
-    let readme = std::fs::read_to_string(root.join("README.md"))?;
-    let blocks = shell_blocks(&readme, WALKTHROUGH)?;
-    let made: Vec<_> = WALKTHROUGH_MAKES
-        .iter()
-        .flat_map(|name| {
+/// The README's walkthroughs, in the order they are run.
+const WALKTHROUGHS: [Walkthrough; 2] = [
+    Walkthrough {
+        heading: "## Put your own dependency in a nanoprocess",
+        components: &["words", "counter"],
+        dirs: &[],
+    },
+    Walkthrough {
+        heading: "## Sandbox one dependency of your Rust program",
+        components: &["cases"],
+        dirs: &["titles"],
+    },
+];
+
+impl Walkthrough {
+    /// What the walkthrough makes (the program's build output in `target/`
+    /// aside).
+    fn made(&self, root: &Path) -> Vec<std::path::PathBuf> {
+        let components = self.components.iter().flat_map(|name| {
             [
                 root.join("guests").join(name),
                 root.join("wit").join(name),
                 root.join(COMPONENTS_DIR).join(format!("{name}.wasm")),
             ]
-        })
-        .collect();
-    if let Some(there) = made.iter().find(|path| path.exists()) {
+        });
+        let dirs = self.dirs.iter().map(|dir| root.join(dir));
+        components.chain(dirs).collect()
+    }
+
+    /// Runs the walkthrough at the project's root, then removes what it
+    /// made and puts `Cargo.toml` and `Cargo.lock` back as they were, also
+    /// when a step failed.
+    fn run(&self, root: &Path) -> Result<()> {
+        let readme = std::fs::read_to_string(root.join("README.md"))?;
+        let blocks = shell_blocks(&readme, self.heading)?;
+        let title = self.heading.trim_start_matches("## ");
+        let made = self.made(root);
+        if let Some(there) = made.iter().find(|path| path.exists()) {
+            let paths: Vec<_> = made
+                .iter()
+                .filter(|path| path.extension().is_none())
+                .map(|path| crate::relative(root, path).display().to_string())
+                .collect();
+            let members = match self.dirs {
+                [] => String::new(),
+                dirs => format!(" and {} from `members` in Cargo.toml", dirs.join(", ")),
+            };
+            eprintln!(
+                "xtask: the README's walkthrough `{title}` is not run: {} exists (left by \
+                 following it, or by a run that was stopped); remove {}{members} to run it",
+                crate::relative(root, there).display(),
+                paths.join(", ")
+            );
+            return Ok(());
+        }
         eprintln!(
-            "xtask: the README's walkthrough is not run: {} exists (left by following \
-             it, or by a run that was stopped); remove guests/words, wit/words, \
-             guests/counter and wit/counter to run it",
-            crate::relative(root, there).display()
+            "xtask: running the README's walkthrough `{title}` ({} shell blocks)",
+            blocks.len()
         );
-        return Ok(());
+        let kept: Vec<_> = ["Cargo.toml", "Cargo.lock"]
+            .into_iter()
+            .map(|file| Ok((root.join(file), std::fs::read(root.join(file))?)))
+            .collect::<Result<_>>()?;
+        let started = Instant::now();
+        let result = blocks.iter().try_for_each(|block| run_block(root, block));
+        for path in &made {
+            let _ = std::fs::remove_dir_all(path);
+            let _ = std::fs::remove_file(path);
+        }
+        for (path, bytes) in &kept {
+            if std::fs::read(path).ok().as_ref() != Some(bytes) {
+                std::fs::write(path, bytes)?;
+            }
+        }
+        result.with_context(|| {
+            format!("the README's walkthrough `{title}` does not work as written")
+        })?;
+        eprintln!(
+            "xtask: the walkthrough `{title}` passed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     }
-    eprintln!(
-        "xtask: running the README's walkthrough ({} shell blocks)",
-        blocks.len()
-    );
-    let lock = std::fs::read(root.join("Cargo.lock"))?;
-    let result = blocks.iter().try_for_each(|block| run_block(root, block));
-    for path in &made {
-        let _ = std::fs::remove_dir_all(path);
-        let _ = std::fs::remove_file(path);
-    }
-    std::fs::write(root.join("Cargo.lock"), lock)?;
-    result.context("the README's walkthrough does not work as written")
 }
 
 /// The shell blocks of the README section `heading`, but those that run
@@ -447,8 +515,10 @@ mod tests {
     #[test]
     fn the_readme_walkthrough_has_blocks_and_expectations() {
         let readme = std::fs::read_to_string(crate::project_root().join("README.md")).unwrap();
-        let blocks = shell_blocks(&readme, WALKTHROUGH).unwrap();
-        assert!(blocks.len() >= 5, "{blocks:?}");
-        assert!(blocks.iter().flat_map(|b| expected_lines(b)).count() >= 3);
+        for walkthrough in WALKTHROUGHS {
+            let blocks = shell_blocks(&readme, walkthrough.heading).unwrap();
+            assert!(blocks.len() >= 5, "{blocks:?}");
+            assert!(blocks.iter().flat_map(|b| expected_lines(b)).count() >= 3);
+        }
     }
 }
