@@ -341,12 +341,20 @@ fn context(
     label: &Label,
 ) -> Result<WasiCtx> {
     let mut builder = WasiCtxBuilder::new();
+    let refused = |capability, name| inert::Refused {
+        reporter: reporter.clone(),
+        label: label.clone(),
+        capability,
+        name,
+    };
     if grants.stdout {
         match &options.stdout {
             Stdio::Inherit => builder.inherit_stdout(),
             Stdio::Pipe(pipe) => builder.stdout(pipe.clone()),
             Stdio::Discard => builder.stdout(wasmtime_wasi::p2::pipe::SinkOutputStream),
         };
+    } else {
+        builder.stdout(refused(Capability::Stdout, "stdout"));
     }
     if grants.stderr {
         match &options.stderr {
@@ -354,6 +362,8 @@ fn context(
             Stdio::Pipe(pipe) => builder.stderr(pipe.clone()),
             Stdio::Discard => builder.stderr(wasmtime_wasi::p2::pipe::SinkOutputStream),
         };
+    } else {
+        builder.stderr(refused(Capability::Stderr, "stderr"));
     }
     if grants.stdin {
         builder.inherit_stdin();

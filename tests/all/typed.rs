@@ -876,7 +876,11 @@ mod logger {
 fn the_logger_takes_every_level_through_the_console_logger_world() {
     use logger::Level;
     for component in ["logger", "jslogger"] {
-        let logger = logger::ConsoleLogger::load(built(component)).unwrap();
+        let refused = Refused::default();
+        let logger = logger::ConsoleLogger::builder()
+            .refusals(refused.refusals())
+            .load(built(component))
+            .unwrap();
         for level in [
             Level::Trace,
             Level::Debug,
@@ -885,6 +889,22 @@ fn the_logger_takes_every_level_through_the_console_logger_world() {
             Level::Error,
         ] {
             logger.log(level, "typed", "one line\nnot two").unwrap();
+        }
+        // Loaded as built, it is granted no stderr: what it writes is
+        // discarded, and each stream's first write reported under the
+        // handle's name.
+        let refusals = refused.lines();
+        assert!(!refusals.is_empty(), "{component}");
+        for line in &refusals {
+            let bytes = line
+                .strip_prefix("refused `console-logger` writing ")
+                .and_then(|rest| {
+                    rest.strip_suffix(" bytes to stderr: not granted (discarded, no error)")
+                });
+            assert!(
+                bytes.is_some_and(|n| n.parse::<usize>().is_ok()),
+                "{component}: {line}"
+            );
         }
     }
 }

@@ -93,6 +93,39 @@ impl Pollable for AtOnce {
     async fn ready(&mut self) {}
 }
 
+/// A stdout or stderr not granted, for a WASI context: every stream it
+/// hands out discards what is written and reports the first write. (A
+/// component loaded as it was built takes its stdio from the shared
+/// context; in a composed app a component not granted stdio imports a
+/// denial instead.)
+pub(super) struct Refused {
+    pub(super) reporter: Reporter,
+    pub(super) label: Label,
+    pub(super) capability: Capability,
+    pub(super) name: &'static str,
+}
+
+impl wasmtime_wasi::cli::IsTerminal for Refused {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for Refused {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        wasmtime_wasi::cli::StdoutStream::async_stream(&wasmtime_wasi::p2::pipe::SinkOutputStream)
+    }
+
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(Discarded {
+            reporter: Some(self.reporter.clone()),
+            label: self.label.clone(),
+            capability: self.capability,
+            name: self.name,
+        })
+    }
+}
+
 /// The output stream of a denied stdout or stderr: every write succeeds and
 /// goes nowhere; the first is reported.
 struct Discarded {
