@@ -110,7 +110,7 @@ enum Cmd {
     /// `cargo xtask fuzz` alone lists the targets.
     Fuzz(fuzz::Args),
     /// Build the guests, check formatting, lints and generated files, run
-    /// every test, then try `cargo xtask new` and the README's walkthrough
+    /// every test, then try `cargo xtask new` and the README's walkthroughs
     /// as a newcomer would.
     Test {
         /// Skip `cargo fmt --check` and `cargo clippy` (for a quick local run).
