@@ -10,6 +10,7 @@ mod build;
 mod calls;
 mod instances;
 mod report;
+mod sandbox;
 mod workloads;
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ fn run() -> Result<()> {
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let sections: [(&str, Section); 7] = [
+    let sections: [(&str, Section); 8] = [
         ("instantiation", instances::instantiation),
         ("inert", instances::inert),
         ("calls", calls::calls),
@@ -69,6 +70,7 @@ fn run() -> Result<()> {
         ("workloads", workloads::workloads),
         ("build", build::build),
         ("memory", instances::memory),
+        ("sandbox", sandbox::sandbox),
     ];
     for (name, measure) in sections {
         if only.is_empty() || only.iter().any(|part| name.contains(part.as_str())) {
