@@ -43,6 +43,20 @@ impl Runtime {
         Ok(Self::with_engine(crate::engine()?)?.with_cache(Some(Cache::user())))
     }
 
+    /// A runtime on [`crate::engine_without_deadlines`], with the per-user
+    /// cache: for apps whose calls run without a deadline. No thread
+    /// advances its epoch; a deadline set in the app is not enforced.
+    ///
+    /// # Errors
+    ///
+    /// When wasmtime rejects the engine configuration on this machine.
+    pub fn without_deadlines() -> Result<Self> {
+        Ok(Self {
+            engine: crate::engine_without_deadlines()?,
+            cache: Some(Cache::user()),
+        })
+    }
+
     /// A runtime on `engine`, which must have epoch interruption on, with
     /// no cache. The first runtime on an engine starts a thread that
     /// advances the engine's epoch every [`EPOCH_TICK`] for as long as the

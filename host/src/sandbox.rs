@@ -30,6 +30,7 @@
 
 use std::marker::PhantomData;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -142,8 +143,12 @@ impl<H: Sandboxed> Builder<H> {
         self
     }
 
-    /// The runtime to load on (by default one the process's sandboxes
-    /// share, with the per-user cache of compiled components).
+    /// The runtime to load on. By default the process's sandboxes share
+    /// two, with the per-user cache of compiled components: one without
+    /// epoch checks for reused instances whose calls have no deadline,
+    /// whose code runs faster, and one with them for the rest. A deadline
+    /// is enforced only on a runtime whose engine has epoch interruption
+    /// on ([`crate::engine`]).
     pub fn runtime(&mut self, runtime: &'static Runtime) -> &mut Self {
         self.runtime = Some(runtime);
         self
@@ -189,7 +194,18 @@ impl<H: Sandboxed> Builder<H> {
     pub fn from_bytes(&self, bytes: &[u8]) -> Result<H> {
         let runtime = match self.runtime {
             Some(runtime) => runtime,
-            None => shared_runtime()?,
+            None => {
+                // Calls with no deadline need no epoch checks in the code.
+                // (Bytes that are no app are refused by `load` below.)
+                let deadline = match self.options.limits.timeout_ms {
+                    Some(ms) => Some(ms),
+                    None => nanoproc_linker::AppGrants::read(bytes)
+                        .ok()
+                        .flatten()
+                        .and_then(|grants| grants.limits.timeout_ms),
+                };
+                shared_runtime(deadline.is_some() || self.reuse == Reuse::Never)?
+            }
         };
         let app = runtime.load(bytes, self.options.clone())?;
         // The linker names the core modules of a composed app after its
@@ -208,21 +224,31 @@ impl<H: Sandboxed> Builder<H> {
             name: H::NAME,
             as_built,
             reuse: self.reuse,
+            slots: (0..SLOTS).map(|_| Slot::default()).collect(),
             idle: Mutex::new(Vec::new()),
         }))))
     }
 }
 
-/// The runtime sandboxes load on unless told otherwise: one engine for the
-/// whole process (each engine reserves address space for its pool of
-/// instances), with the per-user cache.
-fn shared_runtime() -> Result<&'static Runtime> {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    if let Some(runtime) = RUNTIME.get() {
+/// The runtimes sandboxes load on unless told otherwise, shared by the
+/// whole process, with the per-user cache: with `deadlines`, one on
+/// nanoproc's [`engine`](crate::engine) (epoch checks, and a pool of
+/// instances, which reserves address space up front, so one per process);
+/// without, one on [`engine_without_deadlines`](crate::engine_without_deadlines),
+/// whose code runs faster for reused instances.
+fn shared_runtime(deadlines: bool) -> Result<&'static Runtime> {
+    static WITH: OnceLock<Runtime> = OnceLock::new();
+    static WITHOUT: OnceLock<Runtime> = OnceLock::new();
+    let (cell, make): (_, fn() -> Result<Runtime>) = if deadlines {
+        (&WITH, Runtime::new)
+    } else {
+        (&WITHOUT, Runtime::without_deadlines)
+    };
+    if let Some(runtime) = cell.get() {
         return Ok(runtime);
     }
-    let runtime = Runtime::new()?;
-    Ok(RUNTIME.get_or_init(|| runtime))
+    let runtime = make()?;
+    Ok(cell.get_or_init(|| runtime))
 }
 
 /// A component loaded once and called from any number of threads: cheap
@@ -245,19 +271,47 @@ struct Shared<W: World> {
     /// then its faults always take `name`.
     as_built: bool,
     reuse: Reuse,
-    /// Warm instances waiting for a call, the most recently used last.
-    idle: Mutex<Vec<Warm<W>>>,
+    /// One warm instance for each thread that calls (threads share a slot
+    /// when there are more than [`SLOTS`]): a thread finds the instance it
+    /// used last, whose memory is still in its core's caches, and threads
+    /// touch no shared line of memory.
+    slots: Box<[Slot<W>]>,
+    /// Warm instances no slot had room for, the most recently used last.
+    idle: Mutex<Vec<Box<Warm<W>>>>,
 }
 
-/// One instance: its store and its exports.
+/// One instance: its store and its exports. Boxed, so that taking it
+/// from the pool and giving it back moves a pointer.
 struct Warm<W> {
     store: Store<HostState>,
     world: W,
 }
 
-/// The most idle instances a sandbox keeps: enough for every thread of a
-/// large machine to find one warm; more are dropped when given back.
+/// A place for one warm instance, alone on its cache lines.
+#[repr(align(128))]
+struct Slot<W>(Mutex<Option<Box<Warm<W>>>>);
+
+impl<W> Default for Slot<W> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+/// How many threads find an instance of their own in a sandbox.
+const SLOTS: usize = 32;
+
+/// The most idle instances a sandbox keeps beside its slots; more are
+/// dropped when given back.
 const MAX_IDLE: usize = 64;
+
+/// The slot of the calling thread.
+fn slot() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    }
+    SLOT.with(|slot| *slot)
+}
 
 impl<W: World> Sandbox<W> {
     /// Calls `call` on an instance of the component: a warm one when
@@ -296,9 +350,14 @@ impl<W: World> Sandbox<W> {
 
     /// An instance for a call: a warm one when instances are reused and
     /// one is idle, else a fresh one.
-    fn take(&self) -> Result<Warm<W>, Fault> {
+    fn take(&self) -> Result<Box<Warm<W>>, Fault> {
         let warm = match self.0.reuse {
-            Reuse::Instances => self.idle().pop(),
+            Reuse::Instances => self.0.slots[slot()]
+                .0
+                .try_lock()
+                .ok()
+                .and_then(|mut own| own.take())
+                .or_else(|| self.idle().pop()),
             Reuse::Never => None,
         };
         match warm {
@@ -309,8 +368,14 @@ impl<W: World> Sandbox<W> {
 
     /// Puts an instance whose calls all returned back in the pool, when
     /// instances are reused and the pool has room.
-    fn give_back(&self, warm: Warm<W>) {
+    fn give_back(&self, warm: Box<Warm<W>>) {
         if self.0.reuse == Reuse::Instances {
+            if let Ok(mut own) = self.0.slots[slot()].0.try_lock()
+                && own.is_none()
+            {
+                *own = Some(warm);
+                return;
+            }
             let mut idle = self.idle();
             if idle.len() < MAX_IDLE {
                 idle.push(warm);
@@ -320,7 +385,11 @@ impl<W: World> Sandbox<W> {
 
     /// How many warm instances wait for a call.
     pub fn idle_instances(&self) -> usize {
-        self.idle().len()
+        let in_slots = self.0.slots.iter().filter(|slot| {
+            let own = slot.0.lock().unwrap_or_else(|e| e.into_inner());
+            own.is_some()
+        });
+        in_slots.count() + self.idle().len()
     }
 
     /// The limits each instance runs under.
@@ -328,12 +397,12 @@ impl<W: World> Sandbox<W> {
         self.0.app.limits()
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Warm<W>>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Box<Warm<W>>>> {
         // A panic while the lock was held left the list whole.
         self.0.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn fresh(&self) -> Result<Warm<W>, Fault> {
+    fn fresh(&self) -> Result<Box<Warm<W>>, Fault> {
         let app = &self.0.app;
         let mut store = app.store().map_err(|e| Fault {
             call: "instantiation".into(),
@@ -344,7 +413,7 @@ impl<W: World> Sandbox<W> {
         })?;
         let world = W::instantiate(&self.0.pre, &mut store)
             .map_err(|e| self.0.fault("instantiation", &e))?;
-        Ok(Warm { store, world })
+        Ok(Box::new(Warm { store, world }))
     }
 }
 
@@ -354,7 +423,7 @@ impl<W: World> Sandbox<W> {
 pub struct Lease<W: World> {
     sandbox: Sandbox<W>,
     /// `None` once a call on it faulted.
-    warm: Option<Warm<W>>,
+    warm: Option<Box<Warm<W>>>,
 }
 
 impl<W: World> Lease<W> {

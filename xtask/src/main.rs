@@ -92,7 +92,8 @@ enum Cmd {
     /// puts the table into the README.
     Bench {
         /// Measure only the sections whose name contains one of these:
-        /// instantiation, calls, passing, workloads, build, memory.
+        /// instantiation, inert, calls, passing, workloads, build, memory,
+        /// sandbox.
         sections: Vec<String>,
     },
     /// Build the guests, then instantiate and run the demo app a million
