@@ -267,7 +267,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream> {
             &[package],
             input.world.as_ref().map(LitStr::value).as_deref(),
         )
-        .map_err(|e| error(format!("{e:#}")))?;
+        .map_err(|e| error(format!("cannot choose the world: {e:#}")))?;
 
     let opts = wasmtime_internal_wit_bindgen::Opts {
         wasmtime_crate: Some("nanoproc_host::wasmtime".into()),
@@ -975,4 +975,58 @@ fn interface_items(
 fn doc_attrs(docs: Option<&str>) -> Vec<TokenStream> {
     docs.map(|d| d.lines().map(|l| quote!(#[doc = #l])).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `sandbox!` says of `input`, or `ok` when it expands.
+    fn outcome(input: TokenStream) -> String {
+        match syn::parse2::<Input>(input).and_then(|input| expand(&input)) {
+            Ok(_) => "ok".to_string(),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn every_world_of_the_project_that_exports_functions_expands() {
+        for (path, world) in [
+            ("../../wit/markdown", "markdown"),
+            ("../../wit/hash", "hash"),
+            ("../../wit/json", "json"),
+            ("../../wit/logger", "logger"),
+            ("../../wit/logger", "console-logger"),
+            ("../../wit/hostile", "hostile"),
+            ("../../wit/bench", "callee-side"),
+        ] {
+            assert_eq!(
+                outcome(quote!({ path: #path, world: #world })),
+                "ok",
+                "{path} {world}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_a_message_that_says_what_to_do() {
+        assert_eq!(
+            outcome(quote!({ world: "markdown" })),
+            "`path` is missing: the WIT file or package directory of the world"
+        );
+        assert_eq!(
+            outcome(quote!({ path: "../../wit/markdown", wrold: "markdown" })),
+            "unknown key `wrold`: expected `path`, `world` or `component`"
+        );
+        assert_eq!(
+            outcome(quote!({ path: "../../wit/markdown", world: "nowhere" })),
+            "cannot choose the world: World `nowhere` not found in package `nanoproc:markdown@0.1.0`"
+        );
+        let missing = outcome(quote!({ path: "../../wit/no-such-package" }));
+        assert!(
+            missing.starts_with("cannot read the WIT at ")
+                && missing.contains("wit/no-such-package"),
+            "{missing}"
+        );
+    }
 }
