@@ -192,18 +192,14 @@ impl<H: Sandboxed> Builder<H> {
     /// component does not export the world's functions with the world's
     /// types.
     pub fn from_bytes(&self, bytes: &[u8]) -> Result<H> {
+        // Bytes that are no app are refused by `load` below.
+        let grants = nanoproc_linker::AppGrants::read(bytes).ok().flatten();
         let runtime = match self.runtime {
             Some(runtime) => runtime,
             None => {
                 // Calls with no deadline need no epoch checks in the code.
-                // (Bytes that are no app are refused by `load` below.)
-                let deadline = match self.options.limits.timeout_ms {
-                    Some(ms) => Some(ms),
-                    None => nanoproc_linker::AppGrants::read(bytes)
-                        .ok()
-                        .flatten()
-                        .and_then(|grants| grants.limits.timeout_ms),
-                };
+                let carried = grants.as_ref().and_then(|g| g.limits.timeout_ms);
+                let deadline = self.options.limits.timeout_ms.or(carried);
                 shared_runtime(deadline.is_some() || self.reuse == Reuse::Never)?
             }
         };
@@ -211,7 +207,7 @@ impl<H: Sandboxed> Builder<H> {
         // The linker names the core modules of a composed app after its
         // components; those of a component as it was built are named by
         // its build, so its faults take the handle's name.
-        let as_built = nanoproc_linker::AppGrants::read(bytes)?.is_none();
+        let as_built = grants.is_none();
         let pre = H::World::prepare(app.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!(
                 "the component does not implement the world `{}`: {e:#}",
