@@ -151,7 +151,13 @@ pub struct Capabilities {
     /// The components the app imports a per-component copy for.
     holders: Vec<String>,
     attribution: Arc<Attribution>,
+    /// The addresses of every granted network endpoint, resolved once when
+    /// the app is loaded (or why one did not resolve).
+    endpoints: Endpoints,
 }
+
+/// Granted `host:port` endpoints and what they resolved to.
+type Endpoints = HashMap<String, Result<Arc<[SocketAddr]>, String>>;
 
 impl Capabilities {
     /// The capabilities of the composed app `component`, granted `grants`
@@ -211,11 +217,23 @@ impl Capabilities {
             shared_network: shared(Capability::Network),
             http,
         });
+        let endpoints = std::iter::once(&grants.shared())
+            .chain(grants.components.values())
+            .flat_map(|g| g.network.iter())
+            .map(|endpoint| {
+                let addrs = endpoint
+                    .to_socket_addrs()
+                    .map(|addrs| addrs.collect::<Arc<[SocketAddr]>>())
+                    .map_err(|e| e.to_string());
+                (endpoint.clone(), addrs)
+            })
+            .collect();
         Self {
             grants,
             options,
             holders,
             attribution,
+            endpoints,
         }
     }
 
@@ -229,12 +247,14 @@ impl Capabilities {
     ///
     /// # Errors
     ///
-    /// When a granted directory cannot be opened or a granted `host:port`
-    /// does not resolve.
+    /// When a granted directory cannot be opened (each instance opens
+    /// them) or a granted `host:port` did not resolve (when the app was
+    /// loaded).
     pub fn state(&self) -> Result<HostState> {
         let attribution = &self.attribution;
         let shared = context(
             &self.grants.shared(),
+            &self.endpoints,
             &self.options,
             &attribution.reporter,
             &attribution.shared_network,
@@ -247,8 +267,14 @@ impl Capabilities {
             let label: Label = Arc::from([name.clone()]);
             holders.insert(
                 name.clone(),
-                context(theirs, &self.options, &attribution.reporter, &label)
-                    .with_context(|| format!("granting `{name}`"))?,
+                context(
+                    theirs,
+                    &self.endpoints,
+                    &self.options,
+                    &attribution.reporter,
+                    &label,
+                )
+                .with_context(|| format!("granting `{name}`"))?,
             );
         }
         Ok(HostState {
@@ -333,9 +359,12 @@ impl WasiView for HostState {
 }
 
 /// The WASI context of one set of grants, held by the components `label`,
-/// reporting refused addresses to `reporter`.
+/// its network endpoints looked up in `endpoints`, reporting refused
+/// addresses to `reporter`. The granted directories are opened here, for
+/// each instance: wasmtime-wasi takes a preopen by its path.
 fn context(
     grants: &Grants,
+    endpoints: &Endpoints,
     options: &Options,
     reporter: &Reporter,
     label: &Label,
@@ -399,10 +428,11 @@ fn context(
     {
         let mut allowed: Vec<SocketAddr> = Vec::new();
         for endpoint in &grants.network {
-            let addrs = endpoint
-                .to_socket_addrs()
-                .with_context(|| format!("cannot resolve the granted endpoint `{endpoint}`"))?;
-            allowed.extend(addrs);
+            match endpoints.get(endpoint) {
+                Some(Ok(addrs)) => allowed.extend(addrs.iter()),
+                Some(Err(e)) => bail!("cannot resolve the granted endpoint `{endpoint}`: {e}"),
+                None => bail!("the granted endpoint `{endpoint}` was not resolved"),
+            }
         }
         let allowed = Arc::new(allowed);
         let (reporter, label) = (reporter.clone(), label.clone());
