@@ -32,11 +32,6 @@ impl InterfaceName {
         })
     }
 
-    /// The namespace, such as `wasi`.
-    pub fn namespace(&self) -> &str {
-        self.base.split(':').next().unwrap_or_default()
-    }
-
     /// Whether an export named `self` can satisfy an import named `import`:
     /// the same interface, and versions on one semver-compatible track.
     pub fn satisfies(&self, import: &InterfaceName) -> bool {
