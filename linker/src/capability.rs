@@ -35,6 +35,22 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, in the order of the manifest's grants table; `Io`,
+    /// which no line grants by itself, last.
+    pub const ALL: [Self; 11] = [
+        Self::Stdin,
+        Self::Stdout,
+        Self::Stderr,
+        Self::Env,
+        Self::Exit,
+        Self::Clocks,
+        Self::Random,
+        Self::Dirs,
+        Self::Network,
+        Self::Http,
+        Self::Io,
+    ];
+
     /// The capability an import named `base` (an interface name without its
     /// version) stands for, if it is a host capability at all.
     pub fn of_interface(base: &str) -> Option<Self> {
@@ -114,5 +130,31 @@ impl fmt::Display for Capability {
             Self::Http => "http",
             Self::Io => "io",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_holds_every_capability_once() {
+        // Exhaustive, so that a new capability must be placed in `ALL`.
+        let place = |capability| match capability {
+            Capability::Stdin => 0,
+            Capability::Stdout => 1,
+            Capability::Stderr => 2,
+            Capability::Env => 3,
+            Capability::Exit => 4,
+            Capability::Clocks => 5,
+            Capability::Random => 6,
+            Capability::Dirs => 7,
+            Capability::Network => 8,
+            Capability::Http => 9,
+            Capability::Io => 10,
+        };
+        for (i, capability) in Capability::ALL.into_iter().enumerate() {
+            assert_eq!(place(capability), i, "{capability}");
+        }
     }
 }

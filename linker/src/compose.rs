@@ -460,18 +460,8 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
                 ));
             }
         }
-        for capability in [
-            Capability::Stdin,
-            Capability::Stdout,
-            Capability::Stderr,
-            Capability::Env,
-            Capability::Exit,
-            Capability::Clocks,
-            Capability::Random,
-            Capability::Dirs,
-            Capability::Network,
-            Capability::Http,
-        ] {
+        // `io` is never granted by itself, only with the grants that use it.
+        for capability in Capability::ALL.into_iter().filter(|c| *c != Capability::Io) {
             if capability.granted_by(&entry.grants) && !used_capabilities.contains(&capability) {
                 warnings.push(format!(
                     "{}: component `{}` is granted `{capability}`, which it does not import",
