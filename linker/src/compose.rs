@@ -573,7 +573,8 @@ fn missing_grants(
     }
     let imports: Vec<String> = named.iter().map(|(i, _)| format!("`{i}`")).collect();
     let mut lines: Vec<&str> = named.iter().map(|(_, c)| c.grant_line()).collect();
-    lines.dedup();
+    let mut seen = HashSet::new();
+    lines.retain(|line| seen.insert(*line));
     let location = entry
         .grants_span
         .as_ref()
@@ -624,7 +625,8 @@ fn instantiation_order(
                     Satisfied::Granted(_) | Satisfied::Denied(_) => None,
                 })
                 .collect();
-            deps.dedup();
+            let mut seen = HashSet::new();
+            deps.retain(|dep| seen.insert(*dep));
             deps
         })
         .collect();
