@@ -2,7 +2,8 @@
 
 use anyhow::{Context as _, Result, bail};
 use wasmparser::{
-    ComponentExternalKind, ComponentName, ComponentTypeRef, KnownCustom, Parser, Payload,
+    BinaryReader, ComponentExternalKind, ComponentName, ComponentTypeRef, KnownCustom, Parser,
+    Payload,
 };
 use wit_component::WitPrinter;
 use wit_parser::decoding::{DecodedWasm, decode};
@@ -220,18 +221,9 @@ const COMPONENT_SECTION: u8 = 4;
 /// The unsigned LEB128 `u32` at the start of `bytes`, and its width; `None`
 /// when `bytes` end first or it is not one.
 fn var_u32(bytes: &[u8]) -> Option<(u32, usize)> {
-    let mut value = 0u32;
-    for (i, byte) in bytes.iter().take(5).enumerate() {
-        let bits = u32::from(byte & 0x7f);
-        if i == 4 && bits > 0x0f {
-            return None;
-        }
-        value |= bits << (7 * i);
-        if byte & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
+    let mut reader = BinaryReader::new(bytes, 0);
+    let value = reader.read_var_u32().ok()?;
+    Some((value, reader.current_position()))
 }
 
 /// The world of the component `bytes`, decoded by `wit-parser`.

@@ -8,6 +8,7 @@
 //! components are built from the same file. Nothing but the module-name
 //! subsection changes: function names stay as the toolchain wrote them.
 
+use wasm_encoder::Encode as _;
 use wasmparser::BinaryReader;
 
 const CUSTOM: u8 = 0;
@@ -67,7 +68,7 @@ pub(crate) fn name_core_modules(component: &[u8], name: &str) -> wasmparser::Res
             last.1 += 1;
         }
         out.push(*id);
-        leb(&mut out, contents.len(&binaries));
+        contents.len(&binaries).encode(&mut out);
         match contents {
             Contents::Same(bytes) => out.extend_from_slice(bytes),
             Contents::Name(bytes) => out.extend_from_slice(bytes),
@@ -169,9 +170,9 @@ impl<'a> Binary<'a> {
 /// component refused.
 fn name_section(name: &str, rest: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    string(&mut out, "name");
+    "name".encode(&mut out);
     let mut module_name = Vec::new();
-    string(&mut module_name, name);
+    name.encode(&mut module_name);
     section(&mut out, MODULE_NAME, &module_name);
     let mut reader = BinaryReader::new(rest, 0);
     while !reader.eof() {
@@ -211,43 +212,26 @@ fn framed(mut reader: BinaryReader<'_>) -> wasmparser::Result<Vec<Frame<'_>>> {
     Ok(frames)
 }
 
+/// A section or subsection: its id, then its contents with their size.
 fn section(out: &mut Vec<u8>, id: u8, contents: &[u8]) {
     out.push(id);
-    leb(out, contents.len());
-    out.extend_from_slice(contents);
-}
-
-fn string(out: &mut Vec<u8>, s: &str) {
-    leb(out, s.len());
-    out.extend_from_slice(s.as_bytes());
+    contents.encode(out);
 }
 
 /// The length of a section (id, size, contents) with `len` bytes of contents.
 fn framed_len(len: usize) -> usize {
-    let mut leb_len = 1;
-    let mut n = len >> 7;
-    while n != 0 {
-        leb_len += 1;
-        n >>= 7;
-    }
-    1 + leb_len + len
-}
-
-fn leb(out: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+    // The size takes a byte for each 7 bits it has, and at least one.
+    let bits = usize::BITS - len.leading_zeros();
+    1 + bits.div_ceil(7).max(1) as usize + len
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn leb(out: &mut Vec<u8>, n: usize) {
+        n.encode(out);
+    }
 
     /// The module name and function names of each core module, in order.
     fn names(component: &[u8]) -> Vec<(Option<String>, Vec<String>)> {
@@ -340,6 +324,15 @@ mod tests {
         let named = name_core_modules(&component, "thing").unwrap();
         let functions = vec!["work".to_string(), "rest".to_string()];
         assert_eq!(names(&named), [(Some("thing".to_string()), functions)]);
+    }
+
+    #[test]
+    fn framed_lengths_count_the_size_as_encoded() {
+        for len in [0, 1, 127, 128, 16_383, 16_384, 1 << 21, u32::MAX as usize] {
+            let mut size = Vec::new();
+            len.encode(&mut size);
+            assert_eq!(framed_len(len), 1 + size.len() + len, "{len}");
+        }
     }
 
     #[test]
