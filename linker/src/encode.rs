@@ -170,7 +170,9 @@ pub(crate) fn encode(
             .collect(),
         limits: plan.limits.clone(),
     };
-    let grants = serde_json::to_vec(&grants).map_err(|e| internal("writing the grants", e))?;
+    let grants = grants
+        .write()
+        .map_err(|e| internal("writing the grants", e))?;
     builder.custom_section(&wasm_encoder::CustomSection {
         name: AppGrants::SECTION.into(),
         data: grants.into(),

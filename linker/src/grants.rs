@@ -215,6 +215,15 @@ impl HolderImport {
 }
 
 /// What the host is to grant, as the composed app carries it.
+///
+/// The section [`AppGrants::SECTION`] holds them as one JSON object whose
+/// first field is the app format, `"format": 1`, followed by these fields
+/// (`app`, `components`, `limits`). The format says how to read the rest: a
+/// host reads the formats up to [`AppGrants::FORMAT`] and refuses a newer
+/// one before reading anything else, naming both. A section without a
+/// `format` was written before the format was numbered, and its content is
+/// that of format 1, so it is read as format 1. Within a format, a field
+/// that is not known is an error, as in the manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppGrants {
@@ -226,16 +235,42 @@ pub struct AppGrants {
     pub limits: Limits,
 }
 
+/// The section as written: the format first, then the grants.
+#[derive(Serialize)]
+struct Written<'a> {
+    format: u64,
+    #[serde(flatten)]
+    grants: &'a AppGrants,
+}
+
 impl AppGrants {
     /// The custom section of the composed component that holds them, as JSON.
     pub const SECTION: &'static str = "nanoproc-grants";
+
+    /// The app format this linker writes, and the newest this host reads.
+    pub const FORMAT: u64 = 1;
+
+    /// The content of the section [`AppGrants::SECTION`] that carries them,
+    /// in the app format [`AppGrants::FORMAT`].
+    ///
+    /// # Errors
+    ///
+    /// When they cannot be written as JSON.
+    pub fn write(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(&Written {
+            format: Self::FORMAT,
+            grants: self,
+        })
+    }
 
     /// Reads the grants a composed app carries; `None` when it carries none
     /// (a component that nanoproc did not compose).
     ///
     /// # Errors
     ///
-    /// When the bytes are not wasm, or the section is not valid.
+    /// When the bytes are not wasm, or the section is not JSON, is of an
+    /// app format newer than this host reads (or one no nanoproc writes),
+    /// or is not valid for its format.
     pub fn read(app: &[u8]) -> anyhow::Result<Option<Self>> {
         let mut depth = 0usize;
         for payload in Parser::new(0).parse_all(app) {
@@ -245,15 +280,46 @@ impl AppGrants {
                 Payload::CustomSection(section)
                     if depth == 1 && section.name() == Self::SECTION =>
                 {
-                    let grants = serde_json::from_slice(section.data()).map_err(|e| {
-                        anyhow::anyhow!("the app's `{}` section is not valid: {e}", Self::SECTION)
-                    })?;
-                    return Ok(Some(grants));
+                    return Self::parse(section.data()).map(Some);
                 }
                 _ => {}
             }
         }
         Ok(None)
+    }
+
+    /// Reads the content of the section: its format first, then the rest
+    /// as that format says.
+    fn parse(data: &[u8]) -> anyhow::Result<Self> {
+        let section = Self::SECTION;
+        let mut value: serde_json::Value = serde_json::from_slice(data).map_err(|e| {
+            anyhow::anyhow!(
+                "the app's `{section}` section is not valid JSON ({e}): compose the app again"
+            )
+        })?;
+        let format = match value.as_object_mut().and_then(|o| o.shift_remove("format")) {
+            // Written before the format was numbered: format 1's content.
+            None => 1,
+            Some(format) => match format.as_u64() {
+                Some(n) if n > Self::FORMAT => anyhow::bail!(
+                    "the app was composed by a newer nanoproc (app format {n}; this host \
+                     reads format {}): run it with a newer nanoproc, or compose it again \
+                     with this one",
+                    Self::FORMAT
+                ),
+                Some(n) if n >= 1 => n,
+                _ => anyhow::bail!(
+                    "the app's `{section}` section says app format {format}, which no \
+                     nanoproc writes: compose the app again"
+                ),
+            },
+        };
+        serde_json::from_value(value).map_err(|e| {
+            anyhow::anyhow!(
+                "the app's `{section}` section is not valid for app format {format} ({e}): \
+                 compose the app again"
+            )
+        })
     }
 
     /// The grants that apply to a standard (shared) import: the union of
@@ -327,4 +393,116 @@ pub(crate) fn split_per_holder(plan: &Plan) -> Vec<(Capability, Vec<String>)> {
         }
     }
     split
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component that carries `data` in the grants section.
+    fn app(data: &[u8]) -> Vec<u8> {
+        let mut component = wasm_encoder::Component::new();
+        component.section(&wasm_encoder::CustomSection {
+            name: AppGrants::SECTION.into(),
+            data: data.into(),
+        });
+        component.finish()
+    }
+
+    fn error(data: &str) -> String {
+        format!("{:#}", AppGrants::read(&app(data.as_bytes())).unwrap_err())
+    }
+
+    fn grants() -> AppGrants {
+        let mut components = IndexMap::new();
+        components.insert(
+            "reader".to_string(),
+            Grants {
+                stdout: true,
+                env: vec!["HOME".into()],
+                ..Grants::default()
+            },
+        );
+        AppGrants {
+            app: "demo".into(),
+            components,
+            limits: Limits {
+                timeout_ms: Some(100),
+                ..Limits::default()
+            },
+        }
+    }
+
+    #[test]
+    fn what_is_written_is_read_back_with_the_format_first() {
+        let written = grants().write().unwrap();
+        assert!(
+            written.starts_with(br#"{"format":1,"app":"demo","components":"#),
+            "{}",
+            String::from_utf8_lossy(&written)
+        );
+        assert_eq!(AppGrants::read(&app(&written)).unwrap(), Some(grants()));
+    }
+
+    #[test]
+    fn a_component_without_the_section_carries_no_grants() {
+        let component = wasm_encoder::Component::new().finish();
+        assert_eq!(AppGrants::read(&component).unwrap(), None);
+    }
+
+    #[test]
+    fn a_section_without_a_format_is_read_as_format_1() {
+        let mut written: serde_json::Value =
+            serde_json::from_slice(&grants().write().unwrap()).unwrap();
+        written.as_object_mut().unwrap().shift_remove("format");
+        let unversioned = serde_json::to_vec(&written).unwrap();
+        assert_eq!(AppGrants::read(&app(&unversioned)).unwrap(), Some(grants()));
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_before_the_rest_is_read() {
+        assert_eq!(
+            error(r#"{"format":2,"app":"demo","sandboxes":{}}"#),
+            "the app was composed by a newer nanoproc (app format 2; this host reads \
+             format 1): run it with a newer nanoproc, or compose it again with this one"
+        );
+    }
+
+    #[test]
+    fn a_format_no_nanoproc_writes_is_refused() {
+        assert_eq!(
+            error(r#"{"format":0,"app":"demo","components":{},"limits":{}}"#),
+            "the app's `nanoproc-grants` section says app format 0, which no nanoproc \
+             writes: compose the app again"
+        );
+        assert_eq!(
+            error(r#"{"format":"one","app":"demo","components":{},"limits":{}}"#),
+            "the app's `nanoproc-grants` section says app format \"one\", which no \
+             nanoproc writes: compose the app again"
+        );
+    }
+
+    #[test]
+    fn a_section_that_is_not_json_is_refused_naming_it() {
+        assert_eq!(
+            error(r#"{"format":1,"app":"#),
+            "the app's `nanoproc-grants` section is not valid JSON (EOF while parsing \
+             a value at line 1 column 18): compose the app again"
+        );
+    }
+
+    #[test]
+    fn a_field_not_known_in_its_format_is_refused() {
+        assert_eq!(
+            error(r#"{"format":1,"app":"demo","components":{},"limits":{},"sandboxes":{}}"#),
+            "the app's `nanoproc-grants` section is not valid for app format 1 (unknown \
+             field `sandboxes`, expected one of `app`, `components`, `limits`): compose \
+             the app again"
+        );
+        assert_eq!(
+            error(r#"{"app":"demo","components":{},"limits":{"memory":"a lot"}}"#),
+            "the app's `nanoproc-grants` section is not valid for app format 1 (invalid \
+             type: string \"a lot\", expected u64): compose the app again"
+        );
+    }
 }

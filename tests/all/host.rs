@@ -826,3 +826,26 @@ fn an_app_cut_short_is_refused_before_wasmtime_compiles_it() {
     );
     assert!(runtime().load(&bytes, Options::default()).is_ok());
 }
+
+#[test]
+fn an_app_of_a_newer_format_is_refused_saying_what_to_do() {
+    let mut bytes = compose_manifest("tests/apps/relay/nanoproc.toml")
+        .unwrap()
+        .bytes;
+    // The section as a newer linker would write it: the same length, so
+    // the file stays well formed.
+    let written = br#"{"format":1,"#;
+    let at = bytes
+        .windows(written.len())
+        .position(|w| w == written)
+        .expect("the app carries its format");
+    bytes[at..at + written.len()].copy_from_slice(br#"{"format":2,"#);
+    let Err(error) = runtime().load(&bytes, Options::default()) else {
+        panic!("an app of a newer format was loaded");
+    };
+    assert_eq!(
+        format!("{error:#}"),
+        "the app was composed by a newer nanoproc (app format 2; this host reads format 1): \
+         run it with a newer nanoproc, or compose it again with this one"
+    );
+}
