@@ -13,8 +13,10 @@
 use wasmparser::WasmFeatures;
 
 /// The features the host's engine enables: components are validated with
-/// these and no more, so that what composes also compiles.
-pub(crate) const HOST: WasmFeatures = WasmFeatures::WASM3
+/// these and no more, so that what composes also compiles. Public as
+/// [`HOST_FEATURES`](crate::HOST_FEATURES), for those that check a composed
+/// app as the host will.
+pub const HOST: WasmFeatures = WasmFeatures::WASM3
     .union(WasmFeatures::COMPONENT_MODEL)
     .difference(WasmFeatures::GC_TYPES)
     .difference(WasmFeatures::EXCEPTIONS)

@@ -44,6 +44,7 @@ pub use capability::Capability;
 pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use deny::{DeniedAnswer, denied_answers};
 pub use error::{ComposeError, ErrorKind};
+pub use features::HOST as HOST_FEATURES;
 pub use grants::{AppGrants, HolderImport};
 pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};

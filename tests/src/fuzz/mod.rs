@@ -168,11 +168,8 @@ pub fn real_manifests() -> &'static [(String, String)] {
     })
 }
 
-/// The wasm features the host's engine enables (`nanoproc_host::engine`):
-/// wasmtime's defaults for a build without its `gc` and `threads`
-/// features, which are the Wasm 3.0 set without GC types, exceptions and
-/// threads, and the component model without its async parts.
+/// The wasm features the host's engine enables (`nanoproc_host::engine`),
+/// as the linker validates with them.
 pub fn host_features() -> wasmparser::WasmFeatures {
-    use wasmparser::WasmFeatures as F;
-    (F::WASM3 | F::COMPONENT_MODEL) - (F::GC_TYPES | F::EXCEPTIONS | F::THREADS)
+    nanoproc_linker::HOST_FEATURES
 }
