@@ -259,16 +259,34 @@ fn functions_named_as_interfaces(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The payloads of the component or module `bytes` itself, not those of
+/// the modules and components nested in it, and any error where reading
+/// stops.
+pub(crate) fn top_level_payloads(
+    bytes: &[u8],
+) -> impl Iterator<Item = wasmparser::Result<Payload<'_>>> {
+    let mut depth = 0usize;
+    Parser::new(0).parse_all(bytes).filter(move |payload| {
+        match payload {
+            // Nested modules and components open with a version of their own.
+            Ok(Payload::Version { .. }) => depth += 1,
+            Ok(Payload::End(_)) => {
+                depth = depth.saturating_sub(1);
+                return depth == 0;
+            }
+            Ok(_) => {}
+            Err(_) => return true,
+        }
+        depth == 1
+    })
+}
+
 fn top_level_items(bytes: &[u8]) -> Result<(Vec<Item>, Vec<Item>)> {
     let mut imports = Vec::new();
     let mut exports = Vec::new();
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
+    for payload in top_level_payloads(bytes) {
         match payload? {
-            // Nested modules and components open with a version of their own.
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentImportSection(reader) if depth == 1 => {
+            Payload::ComponentImportSection(reader) => {
                 for import in reader {
                     let import = import?;
                     imports.push(Item {
@@ -277,7 +295,7 @@ fn top_level_items(bytes: &[u8]) -> Result<(Vec<Item>, Vec<Item>)> {
                     });
                 }
             }
-            Payload::ComponentExportSection(reader) if depth == 1 => {
+            Payload::ComponentExportSection(reader) => {
                 for export in reader {
                     let export = export?;
                     exports.push(Item {
@@ -319,27 +337,22 @@ fn external_kind(kind: ComponentExternalKind) -> ItemKind {
 /// module `wit-component:adapter:NAME`). A component that carries one
 /// imports whatever the adapter needs, used by its code or not.
 pub(crate) fn adapter(bytes: &[u8]) -> Option<String> {
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.ok()? {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::CustomSection(section) if depth == 1 => {
-                let KnownCustom::ComponentName(names) = section.as_known() else {
-                    continue;
-                };
-                for name in names.into_iter().flatten() {
-                    let ComponentName::CoreModules(map) = name else {
-                        continue;
-                    };
-                    for naming in map.into_iter().flatten() {
-                        if let Some(adapter) = naming.name.strip_prefix("wit-component:adapter:") {
-                            return Some(adapter.to_string());
-                        }
-                    }
+    for payload in top_level_payloads(bytes) {
+        let Payload::CustomSection(section) = payload.ok()? else {
+            continue;
+        };
+        let KnownCustom::ComponentName(names) = section.as_known() else {
+            continue;
+        };
+        for name in names.into_iter().flatten() {
+            let ComponentName::CoreModules(map) = name else {
+                continue;
+            };
+            for naming in map.into_iter().flatten() {
+                if let Some(adapter) = naming.name.strip_prefix("wit-component:adapter:") {
+                    return Some(adapter.to_string());
                 }
             }
-            _ => {}
         }
     }
     None
@@ -373,6 +386,29 @@ mod tests {
                 "{len}: {framed:?}"
             );
         }
+    }
+
+    #[test]
+    fn top_level_payloads_leave_out_what_is_nested() {
+        let bytes = wat::parse_str(
+            r#"(component
+                (@custom "outer" "")
+                (core module (@custom "module" ""))
+                (component (@custom "inner" "") (core module (@custom "deep" "")))
+                (@custom "last" ""))"#,
+        )
+        .unwrap();
+        let customs: Vec<String> = top_level_payloads(&bytes)
+            .filter_map(|payload| match payload.unwrap() {
+                Payload::CustomSection(section) => Some(section.name().to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(customs, ["outer", "last"]);
+        let ends = top_level_payloads(&bytes)
+            .filter(|payload| matches!(payload, Ok(Payload::End(_))))
+            .count();
+        assert_eq!(ends, 1);
     }
 
     #[test]
