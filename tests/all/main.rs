@@ -5,7 +5,6 @@ mod compose;
 mod compress;
 mod demo;
 mod deny;
-mod fixtures;
 mod foreign;
 mod fuzz;
 mod grants;
