@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use nanoproc_linker::Limits;
+use nanoproc_linker::{Limits, human_size as human};
 use wasmtime::ResourceLimiter;
 
 /// Memory an app may hold when its manifest sets no limit: 1 GiB.
@@ -105,24 +105,6 @@ impl ResourceLimiter for Budget {
 
     fn memories(&self) -> usize {
         usize::MAX
-    }
-}
-
-/// `bytes` in the largest binary unit that keeps it above 1.
-pub(crate) fn human(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else if value.fract() == 0.0 {
-        format!("{value} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

@@ -34,6 +34,7 @@ mod modules;
 mod names;
 mod origin;
 mod parallel;
+mod support;
 mod typecheck;
 mod validate;
 
@@ -54,3 +55,4 @@ pub use manifest::{
 };
 pub use names::InterfaceName;
 pub use origin::Origin;
+pub use support::{human_size, write_atomically};

@@ -50,11 +50,12 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
+use nanoproc_linker::write_atomically;
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::clang::GUEST_FILE;
-use crate::guests::{self, Allowance, write_atomically, write_component};
+use crate::guests::{self, Allowance, write_component};
 use crate::relative;
 use crate::wit::Wit;
 

@@ -6,15 +6,16 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
+use nanoproc_linker::{human_size, write_atomically};
 use serde_json::Value;
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER as WASI_ADAPTER,
 };
 use wit_bindgen_core::WorldGenerator as _;
 
+use crate::relative;
 use crate::toolchain::{Target, Toolchain};
 use crate::wit::Wit;
-use crate::{human_size, relative};
 
 /// Where the components are written, relative to the project root.
 pub const COMPONENTS_DIR: &str = "target/components";
@@ -275,7 +276,7 @@ pub fn write_component(root: &Path, name: &str, component: &Component, width: us
     }
     eprintln!(
         "xtask:   {name:<width$} {:>10}  {}",
-        human_size(component.bytes.len()),
+        human_size(component.bytes.len() as u64),
         relative(root, &path).display()
     );
     if !component.added.is_empty() {
@@ -479,14 +480,6 @@ fn run(cmd: &mut Command) -> Result<()> {
         bail!("the guest build failed ({status})");
     }
     Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file, so that a failure never
-/// leaves a half-written file behind.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

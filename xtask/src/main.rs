@@ -293,7 +293,7 @@ fn readme_results(root: &Path) -> Result<()> {
         .context("the benchmark wrote no results")?;
     let path = root.join("README.md");
     let readme = std::fs::read_to_string(&path)?;
-    guests::write_atomically(&path, with_results(&readme, &results)?.as_bytes())?;
+    nanoproc_linker::write_atomically(&path, with_results(&readme, &results)?.as_bytes())?;
     eprintln!("xtask: README.md shows the new results");
     Ok(())
 }
@@ -365,15 +365,6 @@ fn cargo_with(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
 /// `path` relative to `root` when it is inside it.
 fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
     path.strip_prefix(root).unwrap_or(path)
-}
-
-/// A byte count for people: `812 B`, `23.4 KiB`, `1.2 MiB`.
-fn human_size(bytes: usize) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
-use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest};
+use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest, write_atomically};
 
 /// Compose component apps from a manifest, deny by default, audit them, and
 /// run them with only the capabilities they were granted.
@@ -354,29 +354,4 @@ fn refuse_overwriting(output: &Path, input: &Path, what: &str) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// Writes through a temporary file beside `path`, so that a failure leaves
-/// no partial output (and an earlier file there as it was).
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    // Named after the process, so that two commands writing the same file
-    // do not write into one temporary file.
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| {
-        format!(
-            "cannot write {}{}",
-            path.display(),
-            dir.map_or(String::new(), |d| format!(" (in {})", d.display()))
-        )
-    })
 }
