@@ -121,8 +121,10 @@ impl Runtime {
     ///
     /// When the bytes are no component, are cut short or nest too deep
     /// (checked first, since wasmtime compiles some files cut short), are no
-    /// component wasmtime can compile, the grants section is malformed, or
-    /// the app imports something this host does not provide.
+    /// component wasmtime can compile, the grants section is malformed or
+    /// of an app format newer than this host reads (see
+    /// [`AppGrants`]), or the app imports something this host does not
+    /// provide.
     pub fn load(&self, bytes: &[u8], options: Options) -> Result<App> {
         nanoproc_linker::check_framing(bytes)?;
         let (component, outcome) = match &self.cache {
