@@ -189,3 +189,181 @@ fn push_int(layout: &mut Layout, at: usize, value: u64, tag: Int) {
 pub(super) fn align(n: usize, to: usize) -> usize {
     n.div_ceil(to) * to
 }
+
+#[cfg(test)]
+mod tests {
+    use wit_parser::abi::WasmType;
+    use wit_parser::{InterfaceId, Resolve, Type};
+
+    use super::super::module::{Body, CoreModule};
+
+    /// Error cases for the tests: the preferred one, `access-denied`, is
+    /// neither the first nor the last.
+    const ERROR_CODE: &str = "enum error-code { busy, access-denied, closed }";
+
+    /// The interface `t` of the package `test:deny` with the types `types`
+    /// and the function `f` returning `result`, resolved.
+    fn resolve(types: &str, result: &str) -> (Resolve, InterfaceId) {
+        let wit = format!(
+            "package test:deny;\ninterface t {{\n{ERROR_CODE}\n{types}\nf: func() -> {result};\n}}\n"
+        );
+        let mut resolve = Resolve::default();
+        let package = resolve.push_str("t.wit", &wit).unwrap();
+        let iface = resolve.packages[package].interfaces["t"];
+        (resolve, iface)
+    }
+
+    /// The type `f` returns.
+    fn result_type(resolve: &Resolve, iface: InterfaceId) -> Type {
+        resolve.interfaces[iface].functions["f"].result.unwrap()
+    }
+
+    /// The denied value of what `f` returns, laid out from offset 0: its
+    /// bytes that are not zero, as `(offset, value, width)`.
+    fn layout(types: &str, result: &str) -> Vec<(usize, u64, usize)> {
+        let (resolve, iface) = resolve(types, result);
+        let module = CoreModule::new(&resolve, std::slice::from_ref(&iface));
+        let layout = module
+            .deny(&result_type(&resolve, iface), 0, false)
+            .unwrap();
+        assert!(layout.handles.is_empty());
+        layout.bytes
+    }
+
+    /// What the deny provider writes for `f`: its body, and the static data
+    /// the body's result area is in.
+    fn body(types: &str, result: &str) -> (Body, Vec<u8>) {
+        let (resolve, iface) = resolve(types, result);
+        let module = CoreModule::new(&resolve, std::slice::from_ref(&iface));
+        let func = &resolve.interfaces[iface].functions["f"];
+        // As in `CoreModule::encode`: 16 bytes of zeros come first.
+        let mut data = vec![0; 16];
+        let body = module.body(&module.interface_name(iface), func, &mut data);
+        (body, data)
+    }
+
+    /// The bytes of the result area the deny provider writes for `f`,
+    /// which it places after the first 16 bytes of its static data.
+    fn area(types: &str, result: &str) -> Vec<u8> {
+        let (body, data) = body(types, result);
+        let Body::Area(16, layout) = body else {
+            panic!("`f` does not return a result area at 16");
+        };
+        assert!(layout.handles.is_empty());
+        data[16..].to_vec()
+    }
+
+    #[test]
+    fn a_result_is_its_error_with_the_preferred_case() {
+        // The tag at 0; the payload after it, aligned as a string's
+        // pointer and length (4), is the case `access-denied` (1).
+        let result = "result<string, error-code>";
+        assert_eq!(layout("", result), [(4, 1, 1), (0, 1, 1)]);
+        assert_eq!(area("", result), [1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn an_option_is_none() {
+        assert_eq!(layout("", "option<u32>"), []);
+        assert_eq!(area("", "option<u32>"), [0; 8]);
+    }
+
+    #[test]
+    fn a_list_is_empty() {
+        // Pointer 0 and length 0.
+        assert_eq!(layout("", "list<u8>"), []);
+        assert_eq!(area("", "list<u8>"), [0; 8]);
+    }
+
+    #[test]
+    fn a_record_lays_out_its_fields_aligned() {
+        // `flag` at 0, `size` at 8, `status` at 16 (its tag; its payload at
+        // 20), `tag` at 24; 26 bytes rounded up to the alignment, 8.
+        let types = "record r { flag: bool, size: u64, status: result<u32, error-code>, tag: u16 }";
+        assert_eq!(layout(types, "r"), [(20, 1, 1), (16, 1, 1)]);
+        let mut expected = [0; 32];
+        expected[16] = 1;
+        expected[20] = 1;
+        assert_eq!(area(types, "r"), expected);
+    }
+
+    #[test]
+    fn a_variant_with_a_u64_payload_is_aligned_to_8() {
+        // The error variant sits at 8, after the result's tag; its own
+        // payload at 16 is zero. The case is the preferred one (1).
+        let types = "variant failure { timeout(u64), access-denied(u64) }";
+        let result = "result<u32, failure>";
+        assert_eq!(layout(types, result), [(8, 1, 1), (0, 1, 1)]);
+        let mut expected = [0; 24];
+        expected[0] = 1;
+        expected[8] = 1;
+        assert_eq!(area(types, result), expected);
+    }
+
+    #[test]
+    fn a_variant_that_is_not_an_error_is_its_first_case() {
+        let types = "variant failure { timeout(u64), access-denied(u64) }";
+        assert_eq!(layout(types, "failure"), []);
+        assert_eq!(area(types, "failure"), [0; 16]);
+    }
+
+    #[test]
+    fn flags_and_enums_are_flat_zeros() {
+        for (types, result) in [("flags perms { read, write }", "perms"), ("", "error-code")] {
+            let (body, data) = body(types, result);
+            let Body::Flat(WasmType::I32, layout) = body else {
+                panic!("`{result}` is not returned as one `i32`");
+            };
+            assert_eq!(layout.bytes, []);
+            assert_eq!(data, [0; 16], "nothing is added to the static data");
+        }
+    }
+
+    #[test]
+    fn a_bare_result_is_a_flat_err() {
+        let (body, _) = body("", "result");
+        let Body::Flat(WasmType::I32, layout) = body else {
+            panic!("`result` is not returned as one `i32`");
+        };
+        assert_eq!(layout.bytes, [(0, 1, 1)]);
+    }
+
+    #[test]
+    fn a_handle_of_the_providers_own_goes_into_the_result_area() {
+        // The handle, made on each call, is stored at 4 of the area at 16.
+        let (body, data) = body("resource file;", "tuple<u32, file>");
+        let Body::Area(16, layout) = body else {
+            panic!("`f` does not return a result area at 16");
+        };
+        assert_eq!(layout.bytes, []);
+        assert_eq!(layout.handles.len(), 1);
+        assert_eq!(layout.handles[0].0, 20);
+        assert_eq!(data[16..], [0; 8]);
+    }
+
+    #[test]
+    fn a_stream_set_by_name_answers_ok_with_its_number() {
+        // `check-write` answers `ok(4096)`: the tag `ok` is 0, the `u64`
+        // payload at 8.
+        let wit = "package wasi:io@0.2.0;
+            interface streams {
+                variant stream-error { closed }
+                resource output-stream {
+                    check-write: func() -> result<u64, stream-error>;
+                }
+            }";
+        let mut resolve = Resolve::default();
+        let package = resolve.push_str("streams.wit", wit).unwrap();
+        let iface = resolve.packages[package].interfaces["streams"];
+        let module = CoreModule::new(&resolve, std::slice::from_ref(&iface));
+        let func = &resolve.interfaces[iface].functions["[method]output-stream.check-write"];
+        let mut data = vec![0; 16];
+        let body = module.body(&module.interface_name(iface), func, &mut data);
+        let Body::Area(16, _) = body else {
+            panic!("`check-write` does not return a result area at 16");
+        };
+        let mut expected = [0; 16];
+        expected[8..].copy_from_slice(&4096u64.to_le_bytes());
+        assert_eq!(data[16..], expected);
+    }
+}
