@@ -40,13 +40,56 @@ use crate::compose::{Plan, PlannedComponent, Satisfied};
 use crate::manifest::{Grants, Limits};
 use crate::names::InterfaceName;
 
+/// A standard WASI interface a composed app may import once per holder,
+/// under a name of its own (see [`HolderImport`]): the one list of them
+/// that the linker, which names the imports, and the host, which binds
+/// them, both use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HolderInterface {
+    /// `wasi:cli/environment`: the holder's environment variables.
+    Environment,
+    /// `wasi:filesystem/preopens`: the holder's directories.
+    Preopens,
+    /// `wasi:sockets/tcp-create-socket`: sockets under the holder's network grant.
+    TcpCreateSocket,
+    /// `wasi:sockets/udp-create-socket`: sockets under the holder's network grant.
+    UdpCreateSocket,
+    /// `wasi:http/outgoing-handler`: requests to the holder's origins.
+    OutgoingHandler,
+    /// `wasi:cli/stdin`, denied: a stream at its end.
+    Stdin,
+    /// `wasi:cli/stdout`, denied: a stream that discards.
+    Stdout,
+    /// `wasi:cli/stderr`, denied: a stream that discards.
+    Stderr,
+    /// `wasi:clocks/monotonic-clock`, denied: a clock that stands still.
+    MonotonicClock,
+}
+
+impl HolderInterface {
+    /// The standard interface, without its version.
+    pub fn standard(self) -> &'static str {
+        match self {
+            Self::Environment => "wasi:cli/environment",
+            Self::Preopens => "wasi:filesystem/preopens",
+            Self::TcpCreateSocket => "wasi:sockets/tcp-create-socket",
+            Self::UdpCreateSocket => "wasi:sockets/udp-create-socket",
+            Self::OutgoingHandler => "wasi:http/outgoing-handler",
+            Self::Stdin => "wasi:cli/stdin",
+            Self::Stdout => "wasi:cli/stdout",
+            Self::Stderr => "wasi:cli/stderr",
+            Self::MonotonicClock => "wasi:clocks/monotonic-clock",
+        }
+    }
+}
+
 /// The interfaces imported once per holder when holders' narrowings differ.
-const PER_HOLDER: &[(Capability, &str)] = &[
-    (Capability::Env, "wasi:cli/environment"),
-    (Capability::Dirs, "wasi:filesystem/preopens"),
-    (Capability::Network, "wasi:sockets/tcp-create-socket"),
-    (Capability::Network, "wasi:sockets/udp-create-socket"),
-    (Capability::Http, "wasi:http/outgoing-handler"),
+const PER_HOLDER: &[(Capability, HolderInterface)] = &[
+    (Capability::Env, HolderInterface::Environment),
+    (Capability::Dirs, HolderInterface::Preopens),
+    (Capability::Network, HolderInterface::TcpCreateSocket),
+    (Capability::Network, HolderInterface::UdpCreateSocket),
+    (Capability::Http, HolderInterface::OutgoingHandler),
 ];
 
 /// The interfaces whose denial the host answers, for a component that
@@ -54,13 +97,21 @@ const PER_HOLDER: &[(Capability, &str)] = &[
 /// deny provider cannot make a host's stream, so the component imports the
 /// interface under a name of its own, bound by the host to an inert one.
 /// Each comes with the interface its resources come from.
-const INERT: &[(Capability, &str, &str)] = &[
-    (Capability::Stdin, "wasi:cli/stdin", "wasi:io/streams"),
-    (Capability::Stdout, "wasi:cli/stdout", "wasi:io/streams"),
-    (Capability::Stderr, "wasi:cli/stderr", "wasi:io/streams"),
+const INERT: &[(Capability, HolderInterface, &str)] = &[
+    (Capability::Stdin, HolderInterface::Stdin, "wasi:io/streams"),
+    (
+        Capability::Stdout,
+        HolderInterface::Stdout,
+        "wasi:io/streams",
+    ),
+    (
+        Capability::Stderr,
+        HolderInterface::Stderr,
+        "wasi:io/streams",
+    ),
     (
         Capability::Clocks,
-        "wasi:clocks/monotonic-clock",
+        HolderInterface::MonotonicClock,
         "wasi:io/poll",
     ),
 ];
@@ -75,7 +126,7 @@ const DENY_NAMESPACE: &str = "nanoproc-deny";
 pub(crate) fn narrowed_by(base: &str) -> Option<Capability> {
     PER_HOLDER
         .iter()
-        .find(|(_, name)| *name == base)
+        .find(|(_, interface)| interface.standard() == base)
         .map(|(capability, _)| *capability)
 }
 
@@ -87,7 +138,10 @@ pub(crate) fn answered_by_host(component: &PlannedComponent, import: &str) -> bo
     let Some(name) = InterfaceName::parse(import) else {
         return false;
     };
-    let Some((_, _, source)) = INERT.iter().find(|(_, base, _)| *base == name.base) else {
+    let Some((_, _, source)) = INERT
+        .iter()
+        .find(|(_, interface, _)| interface.standard() == name.base)
+    else {
         return false;
     };
     let denied = component
@@ -171,6 +225,8 @@ pub struct HolderImport {
     pub holder: String,
     /// The standard WASI interface it is a copy of, with its version.
     pub interface: String,
+    /// That interface, as the host binds it.
+    pub kind: HolderInterface,
     /// The capability whose narrowing it hands out, or that it denies.
     pub capability: Capability,
     /// Whether it is a denial the host answers with inert values (a stdin
@@ -193,21 +249,23 @@ impl HolderImport {
             Some((i, v)) => (i, Some(v)),
             None => (interface, None),
         };
-        let short = |name: &str| name.rsplit('/').next() == Some(interface);
-        let (capability, standard) = if denied {
+        let short = |kind: &HolderInterface| kind.standard().rsplit('/').next() == Some(interface);
+        let (capability, kind) = if denied {
             INERT
                 .iter()
-                .find(|(_, name, _)| short(name))
-                .map(|(capability, name, _)| (*capability, *name))?
+                .find(|(_, kind, _)| short(kind))
+                .map(|(capability, kind, _)| (*capability, *kind))?
         } else {
-            PER_HOLDER.iter().find(|(_, name)| short(name)).copied()?
+            PER_HOLDER.iter().find(|(_, kind)| short(kind)).copied()?
         };
+        let standard = kind.standard();
         Some(Self {
             holder: holder.to_string(),
             interface: match version {
                 Some(v) => format!("{standard}@{v}"),
                 None => standard.to_string(),
             },
+            kind,
             capability,
             denied,
         })

@@ -46,7 +46,7 @@ pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
 pub use deny::{DeniedAnswer, denied_answers};
 pub use error::{ComposeError, ErrorKind};
 pub use features::HOST as HOST_FEATURES;
-pub use grants::{AppGrants, HolderImport};
+pub use grants::{AppGrants, HolderImport, HolderInterface};
 pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};
 pub use manifest::{

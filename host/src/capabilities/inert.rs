@@ -25,7 +25,7 @@ use wasmtime_wasi::p2::{StreamError, subscribe};
 
 use super::{HostState, Label};
 use crate::refusal::{Answer, Refusal, Reporter};
-use nanoproc_linker::{Capability, HolderImport};
+use nanoproc_linker::{Capability, HolderImport, HolderInterface};
 
 /// Binds the functions of `import`, a denial the host answers, in `instance`.
 ///
@@ -37,15 +37,15 @@ pub(super) fn add(
     import: &HolderImport,
 ) -> Result<()> {
     let label: Label = std::sync::Arc::from([import.holder.clone()]);
-    match import.interface.split('@').next().unwrap_or_default() {
-        "wasi:cli/stdin" => {
+    match import.kind {
+        HolderInterface::Stdin => {
             instance.func_wrap("get-stdin", |mut store, (): ()| {
                 let stream: DynInputStream = Box::new(ClosedInputStream);
                 Ok((store.data_mut().table.push(stream)?,))
             })?;
         }
-        interface @ ("wasi:cli/stdout" | "wasi:cli/stderr") => {
-            let (function, capability, name) = if interface == "wasi:cli/stdout" {
+        kind @ (HolderInterface::Stdout | HolderInterface::Stderr) => {
+            let (function, capability, name) = if kind == HolderInterface::Stdout {
                 ("get-stdout", Capability::Stdout, "stdout")
             } else {
                 ("get-stderr", Capability::Stderr, "stderr")
@@ -61,7 +61,7 @@ pub(super) fn add(
                 Ok((state.table.push(stream)?,))
             })?;
         }
-        "wasi:clocks/monotonic-clock" => {
+        HolderInterface::MonotonicClock => {
             instance.func_wrap("now", |_, (): ()| Ok((0u64,)))?;
             instance.func_wrap("resolution", |_, (): ()| Ok((0u64,)))?;
             instance.func_wrap("subscribe-instant", |mut store, (_,): (u64,)| {
@@ -71,8 +71,12 @@ pub(super) fn add(
                 Ok((ready(store.data_mut())?,))
             })?;
         }
-        other => bail!(
-            "the app imports `{}`, an inert answer to `{other}`, which this host cannot give",
+        HolderInterface::Environment
+        | HolderInterface::Preopens
+        | HolderInterface::TcpCreateSocket
+        | HolderInterface::UdpCreateSocket
+        | HolderInterface::OutgoingHandler => bail!(
+            "the app imports an inert answer to `{}`, which is never answered so",
             import.interface
         ),
     }

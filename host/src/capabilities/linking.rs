@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use nanoproc_linker::{Capability, HolderImport};
+use nanoproc_linker::{Capability, HolderImport, HolderInterface};
 use wasmtime::component::{
     Component, ComponentNamedList, ComponentType, Lift, Linker, LinkerInstance, Lower, Resource,
     ResourceTable,
@@ -62,8 +62,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
             continue;
         }
         let holder = import.holder.clone();
-        match import.interface.split('@').next().unwrap_or_default() {
-            "wasi:cli/environment" => {
+        match import.kind {
+            HolderInterface::Environment => {
                 let h = holder.clone();
                 let label: Label = Arc::from([holder.clone()]);
                 instance.func_wrap("get-environment", move |mut store, (): ()| {
@@ -84,7 +84,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                     Ok((cli(ctx, table).initial_cwd()?,))
                 })?;
             }
-            "wasi:filesystem/preopens" => {
+            HolderInterface::Preopens => {
                 let label: Label = Arc::from([holder.clone()]);
                 instance.func_wrap("get-directories", move |mut store, (): ()| {
                     let state = store.data_mut();
@@ -98,7 +98,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                     Ok((dirs,))
                 })?;
             }
-            "wasi:sockets/tcp-create-socket" => {
+            HolderInterface::TcpCreateSocket => {
                 instance.func_wrap(
                     "create-tcp-socket",
                     move |mut store, (family,): (IpAddressFamily,)| {
@@ -109,8 +109,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                     },
                 )?;
             }
-            "wasi:http/outgoing-handler" => http::add_holder(&mut instance, holder)?,
-            "wasi:sockets/udp-create-socket" => {
+            HolderInterface::OutgoingHandler => http::add_holder(&mut instance, holder)?,
+            HolderInterface::UdpCreateSocket => {
                 instance.func_wrap(
                     "create-udp-socket",
                     move |mut store, (family,): (IpAddressFamily,)| {
@@ -121,8 +121,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                     },
                 )?;
             }
-            other => bail!(
-                "the app imports `{name}`, a per-component copy of `{other}`, which this host cannot provide"
+            // Only denials are imported per holder for these.
+            HolderInterface::Stdin
+            | HolderInterface::Stdout
+            | HolderInterface::Stderr
+            | HolderInterface::MonotonicClock => bail!(
+                "the app imports `{name}`, a per-component grant of `{}`, which is only ever denied",
+                import.interface
             ),
         }
     }
