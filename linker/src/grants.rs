@@ -33,7 +33,7 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use wasmparser::{Parser, Payload};
+use wasmparser::Payload;
 
 use crate::capability::Capability;
 use crate::compose::{Plan, PlannedComponent, Satisfied};
@@ -330,17 +330,11 @@ impl AppGrants {
     /// app format newer than this host reads (or one no nanoproc writes),
     /// or is not valid for its format.
     pub fn read(app: &[u8]) -> anyhow::Result<Option<Self>> {
-        let mut depth = 0usize;
-        for payload in Parser::new(0).parse_all(app) {
-            match payload? {
-                Payload::Version { .. } => depth += 1,
-                Payload::End(_) => depth = depth.saturating_sub(1),
-                Payload::CustomSection(section)
-                    if depth == 1 && section.name() == Self::SECTION =>
-                {
-                    return Self::parse(section.data()).map(Some);
-                }
-                _ => {}
+        for payload in crate::inspect::top_level_payloads(app) {
+            if let Payload::CustomSection(section) = payload?
+                && section.name() == Self::SECTION
+            {
+                return Self::parse(section.data()).map(Some);
             }
         }
         Ok(None)
