@@ -62,64 +62,9 @@ pub(crate) fn provider(
     denied: &[String],
 ) -> Result<Provider, ComposeError> {
     let mut resolve = resolve.clone();
-    let imports = &resolve.worlds[world].imports;
-    let mut exported: Vec<InterfaceId> = Vec::new();
-    for name in denied {
-        let id = imports
-            .iter()
-            .find_map(|(key, item)| match (key, item) {
-                (WorldKey::Interface(id), _) if &resolve.name_world_key(key) == name => Some(*id),
-                _ => None,
-            })
-            .ok_or_else(|| internal("the component does not import an interface", name))?;
-        exported.push(id);
-    }
-
-    // What the denied interfaces take types from, and is not denied itself,
-    // is imported, those it depends on first.
-    fn add(resolve: &Resolve, id: InterfaceId, skip: &[InterfaceId], out: &mut Vec<InterfaceId>) {
-        if out.contains(&id) {
-            return;
-        }
-        let deps: Vec<_> = resolve.interface_direct_deps(id).collect();
-        for dep in deps {
-            add(resolve, dep, skip, out);
-        }
-        if !skip.contains(&id) {
-            out.push(id);
-        }
-    }
-    let mut imported = Vec::new();
-    for id in &exported {
-        let deps: Vec<_> = resolve.interface_direct_deps(*id).collect();
-        for dep in deps {
-            add(&resolve, dep, &exported, &mut imported);
-        }
-    }
-
-    let item = |id: InterfaceId| {
-        (
-            WorldKey::Interface(id),
-            WorldItem::Interface {
-                id,
-                stability: Stability::Unknown,
-                span: Default::default(),
-                docs: Default::default(),
-                external_id: None,
-            },
-        )
-    };
-    let package = resolve.worlds[world].package;
-    let deny_world = resolve.worlds.alloc(World {
-        name: "deny".to_string(),
-        imports: imported.iter().map(|id| item(*id)).collect(),
-        exports: exported.iter().map(|id| item(*id)).collect(),
-        package,
-        docs: Default::default(),
-        stability: Stability::Unknown,
-        includes: Default::default(),
-        span: Default::default(),
-    });
+    let exported = exported(&resolve, world, denied)?;
+    let imported = imported(&resolve, &exported);
+    let deny_world = deny_world(&mut resolve, world, &imported, &exported);
 
     let mut module = CoreModule::new(&resolve, &exported).encode()?;
     wit_component::embed_component_metadata(
@@ -138,6 +83,86 @@ pub(crate) fn provider(
         .map(|id| resolve.name_world_key(&WorldKey::Interface(*id)))
         .collect();
     Ok(Provider { bytes, imports })
+}
+
+/// The interfaces the provider exports: those of `world`'s imports named
+/// in `denied`, in that order.
+fn exported(
+    resolve: &Resolve,
+    world: WorldId,
+    denied: &[String],
+) -> Result<Vec<InterfaceId>, ComposeError> {
+    let imports = &resolve.worlds[world].imports;
+    let mut exported: Vec<InterfaceId> = Vec::new();
+    for name in denied {
+        let id = imports
+            .iter()
+            .find_map(|(key, item)| match (key, item) {
+                (WorldKey::Interface(id), _) if &resolve.name_world_key(key) == name => Some(*id),
+                _ => None,
+            })
+            .ok_or_else(|| internal("the component does not import an interface", name))?;
+        exported.push(id);
+    }
+    Ok(exported)
+}
+
+/// The interfaces the provider imports: what the `exported` ones take types
+/// from and is not exported itself, those it depends on first.
+fn imported(resolve: &Resolve, exported: &[InterfaceId]) -> Vec<InterfaceId> {
+    fn add(resolve: &Resolve, id: InterfaceId, skip: &[InterfaceId], out: &mut Vec<InterfaceId>) {
+        if out.contains(&id) {
+            return;
+        }
+        let deps: Vec<_> = resolve.interface_direct_deps(id).collect();
+        for dep in deps {
+            add(resolve, dep, skip, out);
+        }
+        if !skip.contains(&id) {
+            out.push(id);
+        }
+    }
+    let mut imported = Vec::new();
+    for id in exported {
+        let deps: Vec<_> = resolve.interface_direct_deps(*id).collect();
+        for dep in deps {
+            add(resolve, dep, exported, &mut imported);
+        }
+    }
+    imported
+}
+
+/// Adds the provider's world, `deny`, to `resolve`, in the package of
+/// `world`: it imports `imported` and exports `exported`.
+fn deny_world(
+    resolve: &mut Resolve,
+    world: WorldId,
+    imported: &[InterfaceId],
+    exported: &[InterfaceId],
+) -> WorldId {
+    let item = |id: InterfaceId| {
+        (
+            WorldKey::Interface(id),
+            WorldItem::Interface {
+                id,
+                stability: Stability::Unknown,
+                span: Default::default(),
+                docs: Default::default(),
+                external_id: None,
+            },
+        )
+    };
+    let package = resolve.worlds[world].package;
+    resolve.worlds.alloc(World {
+        name: "deny".to_string(),
+        imports: imported.iter().map(|id| item(*id)).collect(),
+        exports: exported.iter().map(|id| item(*id)).collect(),
+        package,
+        docs: Default::default(),
+        stability: Stability::Unknown,
+        includes: Default::default(),
+        span: Default::default(),
+    })
 }
 
 /// How a deny provider answers one function of a denied interface.
