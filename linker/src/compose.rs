@@ -160,6 +160,9 @@ pub fn compose(
     manifest: &Manifest,
     components: &IndexMap<String, Vec<u8>>,
 ) -> Result<Composition, ComposeError> {
+    // The manifest's fields are public: what a caller changed after
+    // parsing is checked again before anything is looked up by name.
+    manifest.check_references()?;
     // Each component is nested in the composed one: past the most it may
     // hold, nothing needs reading to know the app cannot be composed.
     let count = manifest.components.len();
@@ -740,6 +743,34 @@ mod tests {
             .map(|(name, wat)| (name.to_string(), wat::parse_str(wat).unwrap()))
             .collect();
         compose(&manifest, &bytes).map(|c| c.bytes)
+    }
+
+    #[test]
+    fn names_a_caller_changed_after_parsing_are_refused_not_indexed() {
+        let text = "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wat\"\n";
+        let bytes: IndexMap<String, Vec<u8>> =
+            IndexMap::from([("a".to_string(), wat::parse_str("(component)").unwrap())]);
+        let mut manifest = Manifest::parse("nanoproc.toml", text).unwrap();
+        manifest
+            .app
+            .export
+            .push(toml::Spanned::new(0..0, "gone".to_string()));
+        let error = compose(&manifest, &bytes).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "nanoproc.toml:1:1: `export` names `gone`, which is not a component of this app"
+        );
+        let mut manifest = Manifest::parse("nanoproc.toml", text).unwrap();
+        let a = manifest.components.get_mut("a").unwrap();
+        a.wire.insert(
+            toml::Spanned::new(0..0, "test:x/y".to_string()),
+            toml::Spanned::new(0..0, "gone".to_string()),
+        );
+        let error = compose(&manifest, &bytes).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "nanoproc.toml:1:1: component `a` wires `test:x/y` to `gone`, which is not a component of this app"
+        );
     }
 
     const INVALID: &str = "component `bad` is not a valid component

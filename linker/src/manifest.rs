@@ -341,9 +341,33 @@ impl Manifest {
                 },
             );
         }
-        for component in components.values() {
+        let manifest = Self {
+            path,
+            source,
+            lines,
+            app: raw.app,
+            components,
+            limits: raw.limits,
+        };
+        manifest.check_references()?;
+        Ok(manifest)
+    }
+
+    /// Checks that every wire and every app export names a component of
+    /// the app (and no wire its own component). [`Manifest::parse`] checks
+    /// it, and composing checks it again, since the fields are the caller's
+    /// to change.
+    ///
+    /// # Errors
+    ///
+    /// Naming the first wire or export that names no component.
+    pub fn check_references(&self) -> Result<(), ManifestError> {
+        let err = |span: Range<usize>, message: String| {
+            locate(&self.path, &self.source, &self.lines, Some(span), message)
+        };
+        for component in self.components.values() {
             for (import, provider) in &component.wire {
-                if !components.contains_key(provider.get_ref()) {
+                if !self.components.contains_key(provider.get_ref()) {
                     return Err(err(
                         provider.span(),
                         format!(
@@ -366,8 +390,8 @@ impl Manifest {
                 }
             }
         }
-        for export in &raw.app.export {
-            if !components.contains_key(export.get_ref()) {
+        for export in &self.app.export {
+            if !self.components.contains_key(export.get_ref()) {
                 return Err(err(
                     export.span(),
                     format!(
@@ -377,14 +401,7 @@ impl Manifest {
                 ));
             }
         }
-        Ok(Self {
-            path,
-            source,
-            lines,
-            app: raw.app,
-            components,
-            limits: raw.limits,
-        })
+        Ok(())
     }
 
     /// Reads and parses the manifest at `path`.
