@@ -1,8 +1,9 @@
 //! Faults: what went wrong inside an app, and in which component.
 //!
 //! The linker names every core module of a composed app after its
-//! component, so the frames of wasmtime's backtrace say which component
-//! was running; the component's outermost frame is the function it was
+//! component (`nanoproc_linker::core_module_name`, read back with
+//! `component_of_core_module`), so the frames of wasmtime's backtrace say
+//! which component was running; the component's outermost frame is the function it was
 //! entered through (wit-bindgen and wit-component name it after the
 //! export, e.g. `nanoproc:markdown/render@0.1.0#render`).
 
@@ -91,16 +92,12 @@ fn locate(backtrace: &WasmBacktrace) -> (Option<String>, Option<String>, Option<
     let Some(first) = frames.iter().position(|f| f.module().name().is_some()) else {
         return (None, None, None);
     };
-    let component = frames[first].module().name().map(str::to_string);
+    let component = component_of(&frames[first]).map(str::to_string);
     // Frames without a module name are wasmtime's own trampolines between
     // components; the component's frames end at the next named module.
     let entered = frames[first..]
         .iter()
-        .take_while(|f| {
-            f.module()
-                .name()
-                .is_none_or(|n| Some(n) == component.as_deref())
-        })
+        .take_while(|f| component_of(f).is_none_or(|c| Some(c) == component.as_deref()))
         .filter(|f| f.module().name().is_some())
         .last();
     let function = entered.and_then(|f| f.func_name()).map(demangle);
@@ -109,6 +106,14 @@ fn locate(backtrace: &WasmBacktrace) -> (Option<String>, Option<String>, Option<
         .map(demangle)
         .filter(|name| Some(name) != function.as_ref());
     (component, function, innermost)
+}
+
+/// The component whose code `frame` is in, when its module is named.
+fn component_of(frame: &wasmtime::FrameInfo) -> Option<&str> {
+    frame
+        .module()
+        .name()
+        .map(nanoproc_linker::component_of_core_module)
 }
 
 fn demangle(name: &str) -> String {

@@ -53,6 +53,7 @@ pub use manifest::{
     App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,
     find_components_dir,
 };
+pub use modules::{component_of_core_module, core_module_name};
 pub use names::InterfaceName;
 pub use origin::Origin;
 pub use support::{human_size, write_atomically};

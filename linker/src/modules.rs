@@ -17,7 +17,22 @@ const COMPONENT: u8 = 4;
 const MODULE_NAME: u8 = 0;
 const HEADER: usize = 8;
 
-/// `component` with each core module in it, at any depth, named `name`.
+/// The name a composed app gives every core module of the component named
+/// `component` in the manifest, and of the deny provider that serves it:
+/// the component's name itself. [`component_of_core_module`] reads it back.
+pub fn core_module_name(component: &str) -> &str {
+    component
+}
+
+/// The component a core module of a composed app belongs to, from the
+/// module's name (as a runtime's backtrace gives it): the inverse of
+/// [`core_module_name`], and what the host names in a fault.
+pub fn component_of_core_module(module: &str) -> &str {
+    module
+}
+
+/// `component` with each core module in it, at any depth, named after the
+/// component `name` ([`core_module_name`]).
 ///
 /// Nesting is followed with lists, not recursion, so that no depth of
 /// nested components can exhaust the stack.
@@ -33,7 +48,7 @@ pub(crate) fn name_core_modules(component: &[u8], name: &str) -> wasmparser::Res
         }
         let binary = match kind {
             COMPONENT => Binary::component(bytes)?,
-            _ => Binary::module(bytes, name)?,
+            _ => Binary::module(bytes, core_module_name(name))?,
         };
         if kind == COMPONENT {
             for (section, (id, contents)) in binary.sections.iter().enumerate() {
@@ -227,6 +242,16 @@ fn framed_len(len: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_core_module_name_gives_its_component_back() {
+        for component in ["markdown", "site-jslogger", "a"] {
+            assert_eq!(
+                component_of_core_module(core_module_name(component)),
+                component
+            );
+        }
+    }
+
     use super::*;
 
     fn leb(out: &mut Vec<u8>, n: usize) {
