@@ -40,7 +40,7 @@ pub use capabilities::{Options, Stdio};
 pub use fault::{Cause, Fault};
 pub use nanoproc_macro::sandbox;
 pub use refusal::{Answer, Refusal, Refusals};
-pub use sandbox::{Builder, Reuse, Sandbox};
+pub use sandbox::Reuse;
 /// The wasmtime this host runs on, for the code [`sandbox!`] makes and
 /// for embedders that reach past the host's API.
 pub use wasmtime;
