@@ -7,8 +7,8 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::capability::Capability;
-use crate::compose::{Plan, Satisfied};
 use crate::manifest::{DirMode, Grants, Manifest};
+use crate::plan::{Plan, Satisfied};
 
 /// The capability audit of a composed app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,147 +4,15 @@
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
-use wit_parser::decoding::DecodedWasm;
-use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
+use wit_parser::InterfaceId;
 
 use crate::capability::Capability;
+use crate::decoded::{Decoded, invalid};
 use crate::error::{ComposeError, ErrorKind};
-use crate::manifest::{Grants, Limits, Manifest};
+use crate::manifest::Manifest;
 use crate::names::InterfaceName;
+use crate::plan::{Composition, Plan, PlannedComponent, Satisfied};
 use crate::typecheck::{Side, check_function, check_interface};
-
-/// A composed app: the component's bytes and the plan it encodes.
-#[derive(Debug, Clone)]
-pub struct Composition {
-    /// The composed component.
-    pub bytes: Vec<u8>,
-    /// How every import was satisfied.
-    pub plan: Plan,
-}
-
-/// The outcome of resolution: how every import of every component is
-/// satisfied, in the order the components are instantiated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// The app's name.
-    pub app: String,
-    /// The components in instantiation order (each after those it imports from).
-    pub components: Vec<PlannedComponent>,
-    /// The app's exports: export name and the component it comes from.
-    pub exports: Vec<(String, String)>,
-    /// Things that compose but look like mistakes.
-    pub warnings: Vec<String>,
-    /// The bounds the host is to enforce.
-    pub limits: Limits,
-}
-
-/// One component of the plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedComponent {
-    /// Its name in the manifest.
-    pub name: String,
-    /// Each of its imports and how it is satisfied, in the component's order.
-    pub imports: Vec<(String, Satisfied)>,
-    /// Its exports.
-    pub exports: Vec<String>,
-    /// What the manifest grants it.
-    pub grants: Grants,
-}
-
-/// How one import is satisfied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Satisfied {
-    /// By an export of another component.
-    Wired {
-        /// The exporting component.
-        component: String,
-        /// The export's name.
-        export: String,
-    },
-    /// By the host, under a grant to this component.
-    Granted(Capability),
-    /// By an inert deny provider the linker synthesizes: the import was
-    /// added by the component's toolchain (the WASI preview1 adapter) and
-    /// the component is not granted it.
-    Denied(Capability),
-}
-
-/// A component as the linker sees it: its world, decoded from its bytes.
-pub(crate) struct Decoded {
-    pub name: String,
-    pub resolve: Resolve,
-    pub world: WorldId,
-    /// The WASI preview1 adapter built into the component, if any.
-    pub adapter: Option<String>,
-}
-
-/// The error for a component whose bytes are not a valid component.
-fn invalid(name: &str, e: &anyhow::Error) -> ComposeError {
-    ComposeError::new(
-        ErrorKind::Component,
-        format!("component `{name}` is not a valid component"),
-    )
-    .caused_by(e.chain().map(|c| c.to_string()).collect())
-}
-
-impl Decoded {
-    /// Decodes the world of the component `name`. Decoding validates the
-    /// component's structure but not the code of its functions: that is
-    /// validated once, inside the composed component (see [`compose`]).
-    fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
-        crate::inspect::framing(bytes, crate::inspect::MAX_NESTING)
-            .map_err(|e| invalid(name, &e))?;
-        match crate::inspect::decode_world(bytes).map_err(|e| invalid(name, &e))? {
-            DecodedWasm::Component(resolve, world) => Ok(Self {
-                name: name.to_string(),
-                resolve,
-                world,
-                adapter: crate::inspect::adapter(bytes),
-            }),
-            DecodedWasm::WitPackage(..) => Err(ComposeError::new(
-                ErrorKind::Component,
-                format!("component `{name}` is a WIT package, not a component"),
-            )),
-        }
-    }
-
-    /// The function the component imports or exports under the plain name
-    /// `name`, if it does.
-    fn function(&self, name: &str, exports: bool) -> Option<&wit_parser::Function> {
-        let world = &self.resolve.worlds[self.world];
-        let items = if exports {
-            &world.exports
-        } else {
-            &world.imports
-        };
-        items.iter().find_map(|(key, item)| match (key, item) {
-            (WorldKey::Name(n), WorldItem::Function(f)) if n == name => Some(f),
-            _ => None,
-        })
-    }
-
-    /// The component's imports or exports: name, and interface when it is one.
-    fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
-        let world = &self.resolve.worlds[self.world];
-        let items = if exports {
-            &world.exports
-        } else {
-            &world.imports
-        };
-        items
-            .iter()
-            .filter(|(_, item)| !matches!(item, WorldItem::Type { .. }))
-            .map(|(key, item)| {
-                let id = match (key, item) {
-                    (WorldKey::Interface(id), _) => Some(*id),
-                    (_, WorldItem::Interface { id, .. }) => Some(*id),
-                    _ => None,
-                };
-                (self.resolve.name_world_key(key), id)
-            })
-            .collect()
-    }
-}
 
 /// Composes the app described by `manifest` from the component bytes in
 /// `components` (one entry per manifest component, by name).
@@ -726,6 +594,7 @@ fn list_or_nothing<'a>(items: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Grants;
 
     /// A component whose structure is valid but whose one function is not:
     /// it must return an `i32` and returns nothing.

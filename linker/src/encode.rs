@@ -22,11 +22,12 @@ use wit_parser::{
     InterfaceId, Package, PackageName, Resolve, Stability, World, WorldId, WorldItem, WorldKey,
 };
 
-use crate::compose::{Decoded, Plan, Satisfied};
+use crate::decoded::Decoded;
 use crate::error::{ComposeError, ErrorKind};
 use crate::grants::AppGrants;
 use crate::manifest::Grants;
 use crate::names::InterfaceName;
+use crate::plan::{Plan, PlannedComponent, Satisfied};
 
 fn internal(what: &str, e: impl std::fmt::Display) -> ComposeError {
     ComposeError::new(
@@ -252,7 +253,7 @@ fn import_capabilities(
     // imported interface is the union of what its holders use.
     let mut resolve = Resolve::default();
     let mut wanted: Vec<InterfaceId> = Vec::new();
-    let planned_by_name: HashMap<&str, &crate::compose::PlannedComponent> = plan
+    let planned_by_name: HashMap<&str, &PlannedComponent> = plan
         .components
         .iter()
         .map(|p| (p.name.as_str(), p))

@@ -36,9 +36,9 @@ use serde::{Deserialize, Serialize};
 use wasmparser::Payload;
 
 use crate::capability::Capability;
-use crate::compose::{Plan, PlannedComponent, Satisfied};
 use crate::manifest::{Grants, Limits};
 use crate::names::InterfaceName;
+use crate::plan::{Plan, PlannedComponent, Satisfied};
 
 /// A standard WASI interface a composed app may import once per holder,
 /// under a name of its own (see [`HolderImport`]): the one list of them

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::capability::Capability;
-use crate::compose::{Plan, Satisfied};
 use crate::names::InterfaceName;
+use crate::plan::{Plan, Satisfied};
 
 /// The nodes and edges of an app, ready to draw.
 #[derive(Debug, Clone, PartialEq, Eq)]

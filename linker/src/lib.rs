@@ -22,6 +22,7 @@
 mod audit;
 mod capability;
 mod compose;
+mod decoded;
 mod deny;
 mod encode;
 mod error;
@@ -34,6 +35,7 @@ mod modules;
 mod names;
 mod origin;
 mod parallel;
+mod plan;
 mod support;
 mod typecheck;
 mod validate;
@@ -42,7 +44,7 @@ pub use audit::{
     Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
 };
 pub use capability::Capability;
-pub use compose::{Composition, Plan, PlannedComponent, Satisfied, compose};
+pub use compose::compose;
 pub use deny::{DeniedAnswer, denied_answers};
 pub use error::{ComposeError, ErrorKind};
 pub use features::HOST as HOST_FEATURES;
@@ -56,4 +58,5 @@ pub use manifest::{
 pub use modules::{component_of_core_module, core_module_name};
 pub use names::InterfaceName;
 pub use origin::Origin;
+pub use plan::{Composition, Plan, PlannedComponent, Satisfied};
 pub use support::{human_size, write_atomically};

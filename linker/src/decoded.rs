@@ -1,0 +1,85 @@
+//! A component as the linker sees it: its world, decoded from its bytes,
+//! with the error for bytes that are not a valid component.
+
+use wit_parser::decoding::DecodedWasm;
+use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
+
+use crate::error::{ComposeError, ErrorKind};
+
+/// A component as the linker sees it: its world, decoded from its bytes.
+pub(crate) struct Decoded {
+    pub name: String,
+    pub resolve: Resolve,
+    pub world: WorldId,
+    /// The WASI preview1 adapter built into the component, if any.
+    pub adapter: Option<String>,
+}
+
+/// The error for a component whose bytes are not a valid component.
+pub(crate) fn invalid(name: &str, e: &anyhow::Error) -> ComposeError {
+    ComposeError::new(
+        ErrorKind::Component,
+        format!("component `{name}` is not a valid component"),
+    )
+    .caused_by(e.chain().map(|c| c.to_string()).collect())
+}
+
+impl Decoded {
+    /// Decodes the world of the component `name`. Decoding validates the
+    /// component's structure but not the code of its functions: that is
+    /// validated once, inside the composed component (see
+    /// [`compose`](crate::compose)).
+    pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
+        crate::inspect::framing(bytes, crate::inspect::MAX_NESTING)
+            .map_err(|e| invalid(name, &e))?;
+        match crate::inspect::decode_world(bytes).map_err(|e| invalid(name, &e))? {
+            DecodedWasm::Component(resolve, world) => Ok(Self {
+                name: name.to_string(),
+                resolve,
+                world,
+                adapter: crate::inspect::adapter(bytes),
+            }),
+            DecodedWasm::WitPackage(..) => Err(ComposeError::new(
+                ErrorKind::Component,
+                format!("component `{name}` is a WIT package, not a component"),
+            )),
+        }
+    }
+
+    /// The function the component imports or exports under the plain name
+    /// `name`, if it does.
+    pub(crate) fn function(&self, name: &str, exports: bool) -> Option<&wit_parser::Function> {
+        let world = &self.resolve.worlds[self.world];
+        let items = if exports {
+            &world.exports
+        } else {
+            &world.imports
+        };
+        items.iter().find_map(|(key, item)| match (key, item) {
+            (WorldKey::Name(n), WorldItem::Function(f)) if n == name => Some(f),
+            _ => None,
+        })
+    }
+
+    /// The component's imports or exports: name, and interface when it is one.
+    pub(crate) fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
+        let world = &self.resolve.worlds[self.world];
+        let items = if exports {
+            &world.exports
+        } else {
+            &world.imports
+        };
+        items
+            .iter()
+            .filter(|(_, item)| !matches!(item, WorldItem::Type { .. }))
+            .map(|(key, item)| {
+                let id = match (key, item) {
+                    (WorldKey::Interface(id), _) => Some(*id),
+                    (_, WorldItem::Interface { id, .. }) => Some(*id),
+                    _ => None,
+                };
+                (self.resolve.name_world_key(key), id)
+            })
+            .collect()
+    }
+}
