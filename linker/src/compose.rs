@@ -112,247 +112,424 @@ fn check_in_full(name: &str, bytes: &[u8]) -> Result<(), ComposeError> {
 /// Decides how each import is satisfied and in what order components are
 /// instantiated.
 pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, ComposeError> {
-    let index: HashMap<&str, usize> = decoded
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
-    let exports: Vec<Vec<(String, Option<InterfaceId>)>> =
-        decoded.iter().map(|d| d.items(true)).collect();
-    // The interfaces components export, by name without the version, each
-    // with the exporting component and the export's name, in manifest order.
-    let mut exporters: HashMap<String, Vec<(usize, &String, InterfaceName)>> = HashMap::new();
-    for (pi, list) in exports.iter().enumerate() {
-        for (export, _) in list {
-            if let Some(name) = InterfaceName::parse(export) {
-                exporters
-                    .entry(name.base.clone())
-                    .or_default()
-                    .push((pi, export, name));
-            }
-        }
-    }
+    let app = Resolver::new(manifest, decoded);
     let mut warnings = Vec::new();
     let mut planned = Vec::new();
+    for ci in 0..decoded.len() {
+        planned.push(app.plan_component(ci, &mut warnings)?);
+    }
+    let order = instantiation_order(manifest, &planned)?;
+    let exports = app_exports(manifest, &planned, &app.index)?;
+    warnings.extend(uncalled(manifest, &planned));
+    let components = order.into_iter().map(|i| planned[i].clone()).collect();
+    Ok(Plan {
+        app: manifest.name(),
+        components,
+        exports,
+        warnings,
+        limits: manifest.limits.clone(),
+    })
+}
 
-    for (ci, component) in decoded.iter().enumerate() {
-        let entry = &manifest.components[&component.name];
-        let here = manifest.location(entry.span.start);
-        let denied = missing_grants(manifest, component)?;
-        let mut imports = Vec::new();
-        let mut used_wires = vec![false; entry.wire.len()];
-        let mut used_capabilities = Vec::new();
-        for (import, import_iface) in component.items(false) {
-            let parsed = InterfaceName::parse(&import);
-            let explicit = entry
-                .wire
-                .iter()
-                .enumerate()
-                .find(|(_, (key, _))| match &parsed {
-                    Some(name) => name.matches(key.get_ref()),
-                    None => key.get_ref() == &import,
-                });
-            let satisfied = if let Some((_, capability)) =
-                denied.iter().find(|(name, _)| name == &import)
-            {
-                Satisfied::Denied(*capability)
-            } else if let Some((wi, (key, provider))) = explicit {
-                used_wires[wi] = true;
-                let pi = index[provider.get_ref().as_str()];
-                let found = exports[pi].iter().find(|(export, _)| {
-                    match (&parsed, InterfaceName::parse(export)) {
-                        (Some(want), Some(have)) => have.satisfies(want),
-                        _ => export == &import,
-                    }
-                });
-                let Some((export, _)) = found else {
-                    return Err(ComposeError::new(
-                        ErrorKind::NotExported,
-                        format!(
-                            "component `{}` wires `{import}` to `{}`, which does not export it",
-                            component.name,
-                            provider.get_ref()
-                        ),
-                    )
-                    .at(manifest.location(key.span().start))
-                    .help(format!(
-                        "`{}` exports {}",
-                        provider.get_ref(),
-                        list_or_nothing(exports[pi].iter().map(|(e, _)| e.as_str()))
-                    )));
-                };
-                Satisfied::Wired {
-                    component: provider.get_ref().clone(),
-                    export: export.clone(),
-                }
-            } else if let Some(capability) = parsed
-                .as_ref()
-                .and_then(|name| Capability::of_interface(&name.base))
-            {
-                used_capabilities.push(capability);
-                Satisfied::Granted(capability)
-            } else {
-                let providers: Vec<(usize, &String)> = match &parsed {
-                    Some(want) => exporters
-                        .get(&want.base)
-                        .map(|candidates| {
-                            candidates
-                                .iter()
-                                .filter(|(pi, _, have)| *pi != ci && have.satisfies(want))
-                                .map(|(pi, export, _)| (*pi, *export))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    // A plain function is wired to the one function exported
-                    // under the same name.
-                    None if component.function(&import, false).is_some() => exports
-                        .iter()
-                        .enumerate()
-                        .filter(|(pi, _)| *pi != ci)
-                        .filter_map(|(pi, list)| {
-                            let (export, _) = list.iter().find(|(e, _)| *e == import)?;
-                            decoded[pi].function(export, true).map(|_| (pi, export))
-                        })
-                        .collect(),
-                    None => Vec::new(),
-                };
-                let wire_hint = |provider: &str| {
-                    let key = parsed.as_ref().map_or(import.clone(), |n| n.base.clone());
-                    format!(
-                        "add `wire = {{ \"{key}\" = \"{provider}\" }}` under `[components.{}]`",
-                        component.name
-                    )
-                };
-                match providers.as_slice() {
-                    [(pi, export)] => Satisfied::Wired {
-                        component: decoded[*pi].name.clone(),
-                        export: (*export).clone(),
-                    },
-                    [] => {
-                        return Err(ComposeError::new(
-                            ErrorKind::Unresolved,
-                            format!(
-                                "component `{}` imports `{import}`, which no component exports and no grant provides",
-                                component.name
-                            ),
-                        )
-                        .at(here)
-                        .help(format!(
-                            "add a component that exports it, or {}",
-                            wire_hint("COMPONENT")
-                        )));
-                    }
-                    many => {
-                        let names: Vec<&str> = many
-                            .iter()
-                            .map(|(pi, _)| decoded[*pi].name.as_str())
-                            .collect();
-                        return Err(ComposeError::new(
-                            ErrorKind::Ambiguous,
-                            format!(
-                                "component `{}` imports `{import}`, which {} {} export",
-                                component.name,
-                                quoted_list(&names),
-                                if names.len() == 2 { "both" } else { "all" }
-                            ),
-                        )
-                        .at(here)
-                        .help(format!("choose one: {}", wire_hint(names[0]))));
-                    }
-                }
-            };
-            let mismatch = |provider: &str, export: &str, causes: Vec<String>| {
-                ComposeError::new(
-                    ErrorKind::TypeMismatch,
-                    format!(
-                        "component `{}` imports `{import}` with a type that `{provider}`'s export `{export}` does not have",
-                        component.name
-                    ),
-                )
-                .caused_by(causes)
-                .at(here.clone())
-            };
-            if let Satisfied::Wired {
-                component: provider,
-                export,
-            } = &satisfied
-                && let Some(want) = component.function(&import, false)
-            {
-                let pi = index[provider.as_str()];
-                let have = decoded[pi].function(export, true).ok_or_else(|| {
-                    ComposeError::new(
-                        ErrorKind::TypeMismatch,
-                        format!(
-                            "component `{}` imports the function `{import}`, but `{provider}`'s export `{export}` is not a function",
-                            component.name
-                        ),
-                    )
-                    .at(here.clone())
-                })?;
-                check_function(&component.resolve, want, &decoded[pi].resolve, have)
-                    .map_err(|causes| mismatch(provider, export, causes))?;
-            }
-            if let (
-                Satisfied::Wired {
-                    component: provider,
-                    export,
-                },
-                Some(want),
-            ) = (&satisfied, import_iface)
-            {
-                let pi = index[provider.as_str()];
-                let have = exports[pi]
-                    .iter()
-                    .find(|(e, _)| e == export)
-                    .and_then(|(_, id)| *id);
-                if let Some(have) = have {
-                    check_interface(
-                        Side {
-                            resolve: &component.resolve,
-                            interface: want,
-                        },
-                        Side {
-                            resolve: &decoded[pi].resolve,
-                            interface: have,
-                        },
-                    )
-                    .map_err(|causes| mismatch(provider, export, causes))?;
+/// What resolution looks things up in: the manifest, the decoded components
+/// and what each exports.
+struct Resolver<'a> {
+    manifest: &'a Manifest,
+    decoded: &'a [Decoded],
+    /// Each component's place in `decoded`, by name.
+    index: HashMap<&'a str, usize>,
+    /// Each component's exports: name, and interface when it is one.
+    exports: Vec<Vec<(String, Option<InterfaceId>)>>,
+    /// The interfaces components export, by name without the version, each
+    /// with the exporting component and the export's name, in manifest order.
+    exporters: HashMap<String, Vec<(usize, String, InterfaceName)>>,
+}
+
+/// One import of a component: its name, parsed when it names an interface,
+/// and the interface when it is one.
+struct Import {
+    name: String,
+    parsed: Option<InterfaceName>,
+    interface: Option<InterfaceId>,
+}
+
+/// What of a component's manifest entry its imports used: each wire, and
+/// the capabilities granted.
+struct Used {
+    wires: Vec<bool>,
+    capabilities: Vec<Capability>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(manifest: &'a Manifest, decoded: &'a [Decoded]) -> Self {
+        let index = decoded
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_str(), i))
+            .collect();
+        let exports: Vec<Vec<(String, Option<InterfaceId>)>> =
+            decoded.iter().map(|d| d.items(true)).collect();
+        let mut exporters: HashMap<String, Vec<(usize, String, InterfaceName)>> = HashMap::new();
+        for (pi, list) in exports.iter().enumerate() {
+            for (export, _) in list {
+                if let Some(name) = InterfaceName::parse(export) {
+                    exporters.entry(name.base.clone()).or_default().push((
+                        pi,
+                        export.clone(),
+                        name,
+                    ));
                 }
             }
-            imports.push((import, satisfied));
         }
-        for (wi, (key, _)) in entry.wire.iter().enumerate() {
-            if !used_wires[wi] {
-                warnings.push(format!(
-                    "{}: component `{}` wires `{}`, which it does not import",
-                    manifest.location(key.span().start),
-                    component.name,
-                    crate::manifest::shown(key.get_ref())
-                ));
-            }
+        Self {
+            manifest,
+            decoded,
+            index,
+            exports,
+            exporters,
         }
-        // `io` is never granted by itself, only with the grants that use it.
-        for capability in Capability::ALL.into_iter().filter(|c| *c != Capability::Io) {
-            if capability.granted_by(&entry.grants) && !used_capabilities.contains(&capability) {
-                warnings.push(format!(
-                    "{}: component `{}` is granted `{capability}`, which it does not import",
-                    entry
-                        .grants_span
-                        .as_ref()
-                        .map_or(here.clone(), |span| manifest.location(span.start)),
-                    component.name
-                ));
-            }
-        }
-        planned.push(PlannedComponent {
-            name: component.name.clone(),
-            imports,
-            exports: exports[ci].iter().map(|(e, _)| e.clone()).collect(),
-            grants: entry.grants.clone(),
-        });
     }
 
-    let order = instantiation_order(manifest, &planned)?;
+    /// Where the manifest declares the component `ci`.
+    fn here(&self, ci: usize) -> String {
+        let entry = &self.manifest.components[&self.decoded[ci].name];
+        self.manifest.location(entry.span.start)
+    }
+
+    /// How each import of the component `ci` is satisfied, its wired imports
+    /// type-checked, with the warnings for what its entry has and it does
+    /// not use.
+    fn plan_component(
+        &self,
+        ci: usize,
+        warnings: &mut Vec<String>,
+    ) -> Result<PlannedComponent, ComposeError> {
+        let component = &self.decoded[ci];
+        let entry = &self.manifest.components[&component.name];
+        let denied = missing_grants(self.manifest, component)?;
+        let mut used = Used {
+            wires: vec![false; entry.wire.len()],
+            capabilities: Vec::new(),
+        };
+        let mut imports = Vec::new();
+        for (name, interface) in component.items(false) {
+            let import = Import {
+                parsed: InterfaceName::parse(&name),
+                name,
+                interface,
+            };
+            let satisfied = self.satisfy(ci, &import, &denied, &mut used)?;
+            self.check_function(ci, &import, &satisfied)?;
+            self.check_interface(ci, &import, &satisfied)?;
+            imports.push((import.name, satisfied));
+        }
+        warnings.extend(unused_wires(self.manifest, &component.name, &used.wires));
+        warnings.extend(unused_grants(
+            self.manifest,
+            &component.name,
+            &used.capabilities,
+        ));
+        Ok(PlannedComponent {
+            name: component.name.clone(),
+            imports,
+            exports: self.exports[ci].iter().map(|(e, _)| e.clone()).collect(),
+            grants: entry.grants.clone(),
+        })
+    }
+
+    /// The rules, in order: an import denied for want of a grant, an
+    /// explicit wire, a grant, automatic wiring.
+    fn satisfy(
+        &self,
+        ci: usize,
+        import: &Import,
+        denied: &[(String, Capability)],
+        used: &mut Used,
+    ) -> Result<Satisfied, ComposeError> {
+        if let Some((_, capability)) = denied.iter().find(|(name, _)| name == &import.name) {
+            return Ok(Satisfied::Denied(*capability));
+        }
+        if let Some((wi, key, provider)) = self.explicit_wire(ci, import) {
+            used.wires[wi] = true;
+            return self.wired_explicitly(ci, import, key, provider);
+        }
+        if let Some(capability) = import
+            .parsed
+            .as_ref()
+            .and_then(|name| Capability::of_interface(&name.base))
+        {
+            used.capabilities.push(capability);
+            return Ok(Satisfied::Granted(capability));
+        }
+        self.wired_automatically(ci, import)
+    }
+
+    /// The first wire of the component `ci` whose key names `import`: its
+    /// place, key and provider.
+    fn explicit_wire(
+        &self,
+        ci: usize,
+        import: &Import,
+    ) -> Option<(usize, &'a toml::Spanned<String>, &'a toml::Spanned<String>)> {
+        let entry = &self.manifest.components[&self.decoded[ci].name];
+        entry
+            .wire
+            .iter()
+            .enumerate()
+            .find(|(_, (key, _))| match &import.parsed {
+                Some(name) => name.matches(key.get_ref()),
+                None => key.get_ref() == &import.name,
+            })
+            .map(|(wi, (key, provider))| (wi, key, provider))
+    }
+
+    /// An import wired by the manifest, to the provider's export that
+    /// satisfies it; an error when the provider exports nothing that does.
+    fn wired_explicitly(
+        &self,
+        ci: usize,
+        import: &Import,
+        key: &toml::Spanned<String>,
+        provider: &toml::Spanned<String>,
+    ) -> Result<Satisfied, ComposeError> {
+        let component = &self.decoded[ci];
+        let pi = self.index[provider.get_ref().as_str()];
+        let found = self.exports[pi].iter().find(|(export, _)| {
+            match (&import.parsed, InterfaceName::parse(export)) {
+                (Some(want), Some(have)) => have.satisfies(want),
+                _ => export == &import.name,
+            }
+        });
+        let Some((export, _)) = found else {
+            return Err(ComposeError::new(
+                ErrorKind::NotExported,
+                format!(
+                    "component `{}` wires `{}` to `{}`, which does not export it",
+                    component.name,
+                    import.name,
+                    provider.get_ref()
+                ),
+            )
+            .at(self.manifest.location(key.span().start))
+            .help(format!(
+                "`{}` exports {}",
+                provider.get_ref(),
+                list_or_nothing(self.exports[pi].iter().map(|(e, _)| e.as_str()))
+            )));
+        };
+        Ok(Satisfied::Wired {
+            component: provider.get_ref().clone(),
+            export: export.clone(),
+        })
+    }
+
+    /// An import neither denied, wired nor granted, wired to the one other
+    /// component that exports it; an error when none or several do.
+    fn wired_automatically(&self, ci: usize, import: &Import) -> Result<Satisfied, ComposeError> {
+        let providers = match &import.parsed {
+            Some(want) => self.interface_exporters(ci, want),
+            // A plain function is wired to the one function exported under
+            // the same name.
+            None if self.decoded[ci].function(&import.name, false).is_some() => {
+                self.function_exporters(ci, &import.name)
+            }
+            None => Vec::new(),
+        };
+        match providers.as_slice() {
+            [(pi, export)] => Ok(Satisfied::Wired {
+                component: self.decoded[*pi].name.clone(),
+                export: (*export).clone(),
+            }),
+            [] => Err(self.unresolved(ci, import)),
+            many => {
+                let names: Vec<&str> = many
+                    .iter()
+                    .map(|(pi, _)| self.decoded[*pi].name.as_str())
+                    .collect();
+                Err(self.ambiguous(ci, import, &names))
+            }
+        }
+    }
+
+    /// The components other than `ci` exporting an interface that satisfies
+    /// `want`, with the export's name.
+    fn interface_exporters(&self, ci: usize, want: &InterfaceName) -> Vec<(usize, &String)> {
+        self.exporters
+            .get(&want.base)
+            .map(|candidates| {
+                candidates
+                    .iter()
+                    .filter(|(pi, _, have)| *pi != ci && have.satisfies(want))
+                    .map(|(pi, export, _)| (*pi, export))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The components other than `ci` exporting a function named `name`.
+    fn function_exporters(&self, ci: usize, name: &str) -> Vec<(usize, &String)> {
+        self.exports
+            .iter()
+            .enumerate()
+            .filter(|(pi, _)| *pi != ci)
+            .filter_map(|(pi, list)| {
+                let (export, _) = list.iter().find(|(e, _)| *e == name)?;
+                self.decoded[pi]
+                    .function(export, true)
+                    .map(|_| (pi, export))
+            })
+            .collect()
+    }
+
+    /// The fix that wires `import` of the component `ci` to `provider`.
+    fn wire_hint(&self, ci: usize, import: &Import, provider: &str) -> String {
+        let key = import
+            .parsed
+            .as_ref()
+            .map_or(import.name.clone(), |n| n.base.clone());
+        format!(
+            "add `wire = {{ \"{key}\" = \"{provider}\" }}` under `[components.{}]`",
+            self.decoded[ci].name
+        )
+    }
+
+    /// The error for an import that nothing provides.
+    fn unresolved(&self, ci: usize, import: &Import) -> ComposeError {
+        ComposeError::new(
+            ErrorKind::Unresolved,
+            format!(
+                "component `{}` imports `{}`, which no component exports and no grant provides",
+                self.decoded[ci].name, import.name
+            ),
+        )
+        .at(self.here(ci))
+        .help(format!(
+            "add a component that exports it, or {}",
+            self.wire_hint(ci, import, "COMPONENT")
+        ))
+    }
+
+    /// The error for an import that the components `names` all export.
+    fn ambiguous(&self, ci: usize, import: &Import, names: &[&str]) -> ComposeError {
+        ComposeError::new(
+            ErrorKind::Ambiguous,
+            format!(
+                "component `{}` imports `{}`, which {} {} export",
+                self.decoded[ci].name,
+                import.name,
+                quoted_list(names),
+                if names.len() == 2 { "both" } else { "all" }
+            ),
+        )
+        .at(self.here(ci))
+        .help(format!(
+            "choose one: {}",
+            self.wire_hint(ci, import, names[0])
+        ))
+    }
+
+    /// The error for an import whose type the export wired to it does not
+    /// have.
+    fn mismatch(
+        &self,
+        ci: usize,
+        import: &Import,
+        provider: &str,
+        export: &str,
+        causes: Vec<String>,
+    ) -> ComposeError {
+        ComposeError::new(
+            ErrorKind::TypeMismatch,
+            format!(
+                "component `{}` imports `{}` with a type that `{provider}`'s export `{export}` does not have",
+                self.decoded[ci].name, import.name
+            ),
+        )
+        .caused_by(causes)
+        .at(self.here(ci))
+    }
+
+    /// Checks a wired plain function import against the function exported to
+    /// it.
+    fn check_function(
+        &self,
+        ci: usize,
+        import: &Import,
+        satisfied: &Satisfied,
+    ) -> Result<(), ComposeError> {
+        let component = &self.decoded[ci];
+        let Satisfied::Wired {
+            component: provider,
+            export,
+        } = satisfied
+        else {
+            return Ok(());
+        };
+        let Some(want) = component.function(&import.name, false) else {
+            return Ok(());
+        };
+        let pi = self.index[provider.as_str()];
+        let have = self.decoded[pi].function(export, true).ok_or_else(|| {
+            ComposeError::new(
+                ErrorKind::TypeMismatch,
+                format!(
+                    "component `{}` imports the function `{}`, but `{provider}`'s export `{export}` is not a function",
+                    component.name, import.name
+                ),
+            )
+            .at(self.here(ci))
+        })?;
+        check_function(&component.resolve, want, &self.decoded[pi].resolve, have)
+            .map_err(|causes| self.mismatch(ci, import, provider, export, causes))
+    }
+
+    /// Checks a wired interface import against the interface exported to it.
+    fn check_interface(
+        &self,
+        ci: usize,
+        import: &Import,
+        satisfied: &Satisfied,
+    ) -> Result<(), ComposeError> {
+        let (
+            Satisfied::Wired {
+                component: provider,
+                export,
+            },
+            Some(want),
+        ) = (satisfied, import.interface)
+        else {
+            return Ok(());
+        };
+        let pi = self.index[provider.as_str()];
+        let have = self.exports[pi]
+            .iter()
+            .find(|(e, _)| e == export)
+            .and_then(|(_, id)| *id);
+        let Some(have) = have else {
+            return Ok(());
+        };
+        check_interface(
+            Side {
+                resolve: &self.decoded[ci].resolve,
+                interface: want,
+            },
+            Side {
+                resolve: &self.decoded[pi].resolve,
+                interface: have,
+            },
+        )
+        .map_err(|causes| self.mismatch(ci, import, provider, export, causes))
+    }
+}
+
+/// The app's exports: every export of each component the manifest names,
+/// with that component; an error when there are none to name or two share
+/// a name.
+fn app_exports(
+    manifest: &Manifest,
+    planned: &[PlannedComponent],
+    index: &HashMap<&str, usize>,
+) -> Result<Vec<(String, String)>, ComposeError> {
     let mut app_exports: Vec<(String, String)> = Vec::new();
     if manifest.app.export.is_empty() {
         return Err(ComposeError::new(ErrorKind::Export, "the app exports nothing")
@@ -374,6 +551,53 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             app_exports.push((name.clone(), component.name.clone()));
         }
     }
+    Ok(app_exports)
+}
+
+/// A warning for each wire of the component `name` that no import used.
+pub(crate) fn unused_wires(manifest: &Manifest, name: &str, used: &[bool]) -> Vec<String> {
+    let entry = &manifest.components[name];
+    entry
+        .wire
+        .keys()
+        .zip(used)
+        .filter(|(_, used)| !**used)
+        .map(|(key, _)| {
+            format!(
+                "{}: component `{name}` wires `{}`, which it does not import",
+                manifest.location(key.span().start),
+                crate::manifest::shown(key.get_ref())
+            )
+        })
+        .collect()
+}
+
+/// A warning for each capability granted to the component `name` that it
+/// does not import (`used` are those it does).
+pub(crate) fn unused_grants(manifest: &Manifest, name: &str, used: &[Capability]) -> Vec<String> {
+    let entry = &manifest.components[name];
+    let location = manifest.location(
+        entry
+            .grants_span
+            .as_ref()
+            .map_or(entry.span.start, |span| span.start),
+    );
+    // `io` is never granted by itself, only with the grants that use it.
+    Capability::ALL
+        .into_iter()
+        .filter(|c| *c != Capability::Io)
+        .filter(|c| c.granted_by(&entry.grants) && !used.contains(c))
+        .map(|capability| {
+            format!(
+                "{location}: component `{name}` is granted `{capability}`, which it does not import"
+            )
+        })
+        .collect()
+}
+
+/// A warning for each component that is neither exported by the app nor
+/// imported from by another, so that nothing can call it.
+pub(crate) fn uncalled(manifest: &Manifest, planned: &[PlannedComponent]) -> Vec<String> {
     let exported: HashSet<&str> = manifest
         .app
         .export
@@ -388,24 +612,17 @@ pub(crate) fn resolve(manifest: &Manifest, decoded: &[Decoded]) -> Result<Plan, 
             Satisfied::Granted(_) | Satisfied::Denied(_) => None,
         })
         .collect();
-    for component in &planned {
-        let name = component.name.as_str();
-        if !exported.contains(name) && !imported_from.contains(name) {
-            warnings.push(format!(
-                "{}: component `{}` is neither exported nor imported from, so nothing can call it",
-                manifest.location(manifest.components[&component.name].span.start),
-                component.name
-            ));
-        }
-    }
-    let components = order.into_iter().map(|i| planned[i].clone()).collect();
-    Ok(Plan {
-        app: manifest.name(),
-        components,
-        exports: app_exports,
-        warnings,
-        limits: manifest.limits.clone(),
-    })
+    planned
+        .iter()
+        .map(|component| component.name.as_str())
+        .filter(|name| !exported.contains(name) && !imported_from.contains(name))
+        .map(|name| {
+            format!(
+                "{}: component `{name}` is neither exported nor imported from, so nothing can call it",
+                manifest.location(manifest.components[name].span.start),
+            )
+        })
+        .collect()
 }
 
 /// The imports of `component` that no grant to it and no wire covers.
