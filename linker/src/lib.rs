@@ -39,6 +39,7 @@ mod plan;
 mod support;
 mod typecheck;
 mod validate;
+mod warnings;
 
 pub use audit::{
     Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
