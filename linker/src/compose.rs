@@ -588,7 +588,19 @@ fn missing_grants(
     if component.adapter.is_some() && !manifest.app.strict {
         return Ok(missing);
     }
-    let mut named = missing.clone();
+    Err(missing_grant_error(manifest, component, missing))
+}
+
+/// The error for the imports `missing` of `component`, which no grant
+/// covers: the capabilities themselves named before the streams they hand
+/// out, with the grant lines that fix it.
+fn missing_grant_error(
+    manifest: &Manifest,
+    component: &Decoded,
+    missing: Vec<(String, Capability)>,
+) -> ComposeError {
+    let entry = &manifest.components[&component.name];
+    let mut named = missing;
     if named.iter().any(|(_, c)| *c != Capability::Io) {
         named.retain(|(_, c)| *c != Capability::Io);
     }
@@ -621,7 +633,7 @@ fn missing_grants(
             "the component's toolchain added these imports (it carries the `{adapter}` adapter); they would be denied by inert providers, but the app is `strict`"
         )]);
     }
-    Err(error)
+    error
 }
 
 /// Orders components so that each comes after those it imports from, keeping
@@ -630,27 +642,7 @@ fn instantiation_order(
     manifest: &Manifest,
     planned: &[PlannedComponent],
 ) -> Result<Vec<usize>, ComposeError> {
-    let index: HashMap<&str, usize> = planned
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name.as_str(), i))
-        .collect();
-    let deps: Vec<Vec<usize>> = planned
-        .iter()
-        .map(|c| {
-            let mut deps: Vec<usize> = c
-                .imports
-                .iter()
-                .filter_map(|(_, s)| match s {
-                    Satisfied::Wired { component, .. } => Some(index[component.as_str()]),
-                    Satisfied::Granted(_) | Satisfied::Denied(_) => None,
-                })
-                .collect();
-            let mut seen = HashSet::new();
-            deps.retain(|dep| seen.insert(*dep));
-            deps
-        })
-        .collect();
+    let deps = dependencies(planned);
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -690,21 +682,53 @@ fn instantiation_order(
                         .iter()
                         .map(|&(c, _)| planned[c].name.as_str())
                         .collect();
-                    let first = &manifest.components[names[0]];
-                    return Err(ComposeError::new(
-                        ErrorKind::Cycle,
-                        format!(
-                            "components import from each other in a cycle: {}",
-                            cycle_text(&names)
-                        ),
-                    )
-                    .at(manifest.location(first.span.start))
-                    .help("a component cannot be instantiated before the components it imports from; break the cycle by wiring one of these imports elsewhere"));
+                    return Err(cycle_error(manifest, &names));
                 }
             }
         }
     }
     Ok(order)
+}
+
+/// For each planned component, the components it imports from (their
+/// places in `planned`), each once, in the order of its imports.
+fn dependencies(planned: &[PlannedComponent]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    planned
+        .iter()
+        .map(|c| {
+            let mut deps: Vec<usize> = c
+                .imports
+                .iter()
+                .filter_map(|(_, s)| match s {
+                    Satisfied::Wired { component, .. } => Some(index[component.as_str()]),
+                    Satisfied::Granted(_) | Satisfied::Denied(_) => None,
+                })
+                .collect();
+            let mut seen = HashSet::new();
+            deps.retain(|dep| seen.insert(*dep));
+            deps
+        })
+        .collect()
+}
+
+/// The error for the components `names`, which import from each other in a
+/// cycle, in that order.
+fn cycle_error(manifest: &Manifest, names: &[&str]) -> ComposeError {
+    let first = &manifest.components[names[0]];
+    ComposeError::new(
+        ErrorKind::Cycle,
+        format!(
+            "components import from each other in a cycle: {}",
+            cycle_text(names)
+        ),
+    )
+    .at(manifest.location(first.span.start))
+    .help("a component cannot be instantiated before the components it imports from; break the cycle by wiring one of these imports elsewhere")
 }
 
 /// A cycle as `a -> b -> c -> a`; a long one shortened in the middle, with
