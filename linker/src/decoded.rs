@@ -28,7 +28,7 @@ impl Decoded {
     /// Decodes the world of the component `name`. Decoding validates the
     /// component's structure but not the code of its functions: that is
     /// validated once, inside the composed component (see
-    /// [`compose`](crate::compose)).
+    /// [`compose`](crate::compose())).
     pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
         crate::inspect::framing(bytes, crate::inspect::MAX_NESTING)
             .map_err(|e| invalid(name, &e))?;
