@@ -1,7 +1,7 @@
 //! The nanoproc linker: everything that can be decided about an app before it
 //! runs, as a pure function of its input bytes.
 //!
-//! [`compose`] turns an app manifest and its components' bytes into one
+//! [`compose()`] turns an app manifest and its components' bytes into one
 //! composed component, or an error naming what was not granted or does not
 //! fit; [`Audit`] and [`Graph`] describe the result. [`ComponentInterface`]
 //! tells what one component imports and exports:
