@@ -179,19 +179,14 @@ fn option_sets() -> Vec<markdown::Options> {
 /// The pulldown-cmark options `options` stand for, as the component maps
 /// them.
 fn native_options(options: &markdown::Options) -> pulldown_cmark::Options {
-    use pulldown_cmark::Options as O;
-    let mut flags = O::empty();
-    for (on, flag) in [
-        (options.tables, O::ENABLE_TABLES),
-        (options.footnotes, O::ENABLE_FOOTNOTES),
-        (options.strikethrough, O::ENABLE_STRIKETHROUGH),
-        (options.tasklists, O::ENABLE_TASKLISTS),
-        (options.smart_punctuation, O::ENABLE_SMART_PUNCTUATION),
-        (options.heading_attributes, O::ENABLE_HEADING_ATTRIBUTES),
-    ] {
-        flags.set(flag, on);
-    }
-    flags
+    nanoproc_tests::native::markdown_extensions::extensions([
+        options.tables,
+        options.footnotes,
+        options.strikethrough,
+        options.tasklists,
+        options.smart_punctuation,
+        options.heading_attributes,
+    ])
 }
 
 /// `text` rendered by pulldown-cmark natively.

@@ -12,6 +12,11 @@ use sha2::Digest as _;
 #[path = "../../guests/pages/src/text.rs"]
 mod text;
 
+/// The markdown component's mapping of its `options` record to
+/// pulldown-cmark's options, the very file it is built from.
+#[path = "../../guests/markdown/src/extensions.rs"]
+pub mod markdown_extensions;
+
 /// The markdown extensions the pages component asks for.
 fn markdown_options() -> pulldown_cmark::Options {
     pulldown_cmark::Options::ENABLE_TABLES

@@ -12,6 +12,8 @@
 #[rustfmt::skip]
 #[allow(warnings, clippy::all)]
 mod bindings;
+#[path = "../../markdown/src/extensions.rs"]
+mod extensions;
 #[path = "../../markdown/src/render.rs"]
 mod render;
 

@@ -3,6 +3,7 @@
 #[rustfmt::skip]
 #[allow(warnings, clippy::all)]
 mod bindings;
+mod extensions;
 mod render;
 
 use bindings::exports::nanoproc::markdown::render::{Guest, Heading, Options};

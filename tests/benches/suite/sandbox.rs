@@ -76,18 +76,14 @@ const ALL: Options = Options {
 /// `markdown` rendered natively with `options`, as the component renders
 /// it (`guests/markdown/src/render.rs`).
 fn native_markdown(markdown: &str, options: Options) -> String {
-    use pulldown_cmark::Options as O;
-    let mut flags = O::empty();
-    for (on, flag) in [
-        (options.tables, O::ENABLE_TABLES),
-        (options.footnotes, O::ENABLE_FOOTNOTES),
-        (options.strikethrough, O::ENABLE_STRIKETHROUGH),
-        (options.tasklists, O::ENABLE_TASKLISTS),
-        (options.smart_punctuation, O::ENABLE_SMART_PUNCTUATION),
-        (options.heading_attributes, O::ENABLE_HEADING_ATTRIBUTES),
-    ] {
-        flags.set(flag, on);
-    }
+    let flags = nanoproc_tests::native::markdown_extensions::extensions([
+        options.tables,
+        options.footnotes,
+        options.strikethrough,
+        options.tasklists,
+        options.smart_punctuation,
+        options.heading_attributes,
+    ]);
     let mut html = String::with_capacity(markdown.len() + markdown.len() / 2);
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(markdown, flags));
     html

@@ -50,25 +50,18 @@ impl Render for Direct {
     }
 }
 
-/// The parser's options for `extensions`, exactly as the component maps
-/// its `options` record.
+/// The parser's options for `extensions`, by the component's own mapping
+/// of its `options` record (the very file it is built from).
 fn options(extensions: Extensions) -> Options {
-    let mut flags = Options::empty();
-    for (on, flag) in [
-        (extensions.tables, Options::ENABLE_TABLES),
-        (extensions.footnotes, Options::ENABLE_FOOTNOTES),
-        (extensions.strikethrough, Options::ENABLE_STRIKETHROUGH),
-        (extensions.tasklists, Options::ENABLE_TASKLISTS),
-        (
-            extensions.smart_punctuation,
-            Options::ENABLE_SMART_PUNCTUATION,
-        ),
-        (
-            extensions.heading_attributes,
-            Options::ENABLE_HEADING_ATTRIBUTES,
-        ),
-    ] {
-        flags.set(flag, on);
-    }
-    flags
+    component::extensions([
+        extensions.tables,
+        extensions.footnotes,
+        extensions.strikethrough,
+        extensions.tasklists,
+        extensions.smart_punctuation,
+        extensions.heading_attributes,
+    ])
 }
+
+#[path = "../../../../../guests/markdown/src/extensions.rs"]
+mod component;
