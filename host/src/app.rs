@@ -248,6 +248,13 @@ impl App {
         Ok(self.0.exports.find(name)?.ty.clone())
     }
 
+    /// The full name of the exported function `name` (looked up as
+    /// [`Instance::call`] does), such as
+    /// `wasi:http/incoming-handler@0.2.6#handle`.
+    pub(crate) fn export_name(&self, name: &str) -> Result<String> {
+        Ok(self.0.exports.find(name)?.name.clone())
+    }
+
     /// Whether the app is a command (exports `wasi:cli/run`).
     pub fn is_command(&self) -> bool {
         self.0.exports.find(&format!("{CLI_RUN}#run")).is_ok()

@@ -21,6 +21,9 @@
 //! typed methods, from any thread, with a pool of warm instances behind
 //! them ([`sandbox`]).
 //!
+//! An app that exports `wasi:http/incoming-handler` is served over HTTP by
+//! a [`serve::Server`], a fresh instance per request.
+//!
 //! **Architecture invariant:** the host knows nothing of app manifests beyond
 //! what the linker hands it.
 #![deny(missing_docs)]
@@ -32,6 +35,7 @@ pub mod fault;
 pub mod limits;
 pub mod refusal;
 pub mod sandbox;
+pub mod serve;
 
 #[doc(hidden)]
 pub use anyhow;

@@ -1,0 +1,686 @@
+//! Serving HTTP: an app that exports `wasi:http/incoming-handler@0.2.x`
+//! answers each request in a fresh instance of its own.
+//!
+//! A [`Server`] is made from a loaded [`App`] (and says so when the app
+//! does not export the handler), configured with `&mut` setters, then
+//! bound to an address ([`Server::bind`]) and run until a shutdown future
+//! completes ([`Listening::serve`]):
+//!
+//! ```no_run
+//! use nanoproc_host::serve::{self, Server};
+//! use nanoproc_host::{Options, Runtime};
+//!
+//! let runtime = Runtime::new()?;
+//! let app = runtime.load(&std::fs::read("hello-http.wasm")?, Options::default())?;
+//! let mut server = Server::new(&app)?;
+//! server.max_body(64 << 10);
+//! let workers = tokio::runtime::Runtime::new()?;
+//! let stopped = workers.block_on(async {
+//!     let stop = serve::signals()?;
+//!     let listening = server.bind("127.0.0.1:8080")?;
+//!     println!("listening on http://{}", listening.local_addr());
+//!     listening.serve(stop).await
+//! })?;
+//! eprintln!("served {} requests", stopped.served);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Connections are HTTP/1.1 (hyper) on the tokio runtime the caller runs
+//! [`Listening::serve`] on; a multi-threaded one serves on every core.
+//! Each request's body is read first, up to [`Server::max_body`] (a larger
+//! one is answered `413` before the app sees it); then a blocking task
+//! makes a store with the app's capabilities and limits
+//! ([`App`]'s memory budget and deadline, the deadline covering
+//! instantiation and the call), instantiates the app from its
+//! `InstancePre` in the engine's pool and calls `handle`. The response
+//! goes back as soon as the app sets it, and its body streams while the
+//! app writes it. Outgoing requests go through each component's own
+//! `http` grant, as in any instance of the app.
+//!
+//! A call that traps or fails fails that request only: `500`, or `504`
+//! when it ran past the app's deadline, and a line naming the component
+//! and the function ([`Fault`]). A guest waiting in a host call (a sleep,
+//! an outgoing request) is not interrupted by the deadline until it is
+//! back in wasm; its client gets the `504` on time all the same, a little
+//! after the deadline, and the instance ends at its next epoch check.
+//!
+//! What happened is reported to [`Server::log`]: by default one line per
+//! request on stderr (`GET /path 200 0.41ms`), and one line more for each
+//! failure (`nanoproc: GET /trap: component `probe` trapped in …`).
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::{Method, Request, Response, StatusCode, header};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use nanoproc_linker::human_size;
+use tokio::sync::oneshot;
+use wasmtime_wasi_http::WasiHttpView as _;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::bindings::sync::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use crate::app::App;
+use crate::capabilities::HostState;
+use crate::fault::{Cause, Fault};
+
+/// The interface an app serves HTTP through, without its version.
+pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
+/// The largest request body the app is given unless [`Server::max_body`]
+/// says otherwise: 1 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
+
+/// How long a stopping server waits for the requests in flight unless
+/// [`Server::grace`] says otherwise.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+
+/// How long after the app's deadline a request still waiting for its
+/// response is answered `504` from outside the instance: the epoch check
+/// ends a guest running wasm within a tick, and this covers one waiting in
+/// a host call, which the check cannot interrupt.
+const DEADLINE_SLACK: Duration = Duration::from_millis(100);
+
+/// An app ready to serve HTTP, and how: the largest request body, the
+/// grace period of a shutdown, where requests are logged.
+pub struct Server {
+    app: App,
+    pre: ProxyPre<HostState>,
+    handle: String,
+    max_body: u64,
+    grace: Duration,
+    log: Log,
+}
+
+impl Server {
+    /// A server of `app`, which must export `wasi:http/incoming-handler`
+    /// (any 0.2 version), with the defaults: bodies up to
+    /// [`DEFAULT_MAX_BODY`], a grace period of [`DEFAULT_GRACE`], logging
+    /// to stderr.
+    ///
+    /// # Errors
+    ///
+    /// When the app does not export the handler (the message lists what it
+    /// does export), or exports it with a type other than WASI 0.2's.
+    pub fn new(app: &App) -> Result<Self> {
+        let handle = app
+            .export_name(&format!("{INCOMING_HANDLER}#handle"))
+            .map_err(|_| {
+                let exports: Vec<&str> = app.functions().collect();
+                anyhow::anyhow!(
+                    "the app exports no `{INCOMING_HANDLER}`, so it cannot serve HTTP; it exports: {}",
+                    if exports.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        exports.join(", ")
+                    }
+                )
+            })?;
+        let pre = ProxyPre::new(app.instance_pre().clone()).map_err(|e| {
+            anyhow::anyhow!("the app's `{handle}` is not the one of WASI 0.2's `wasi:http`: {e:#}")
+        })?;
+        Ok(Self {
+            app: app.clone(),
+            pre,
+            handle,
+            max_body: DEFAULT_MAX_BODY,
+            grace: DEFAULT_GRACE,
+            log: Log::default(),
+        })
+    }
+
+    /// Requests whose body is longer than `bytes` are answered `413
+    /// Content Too Large` before the app sees them (by their
+    /// `content-length` when they have one, else once that much has come).
+    pub fn max_body(&mut self, bytes: u64) -> &mut Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// How long [`Listening::serve`] waits, once told to stop, for the
+    /// requests in flight to finish.
+    pub fn grace(&mut self, grace: Duration) -> &mut Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Where each request and each failure is reported.
+    pub fn log(&mut self, log: Log) -> &mut Self {
+        self.log = log;
+        self
+    }
+
+    /// Listens on `addr` (port 0: any free port, see
+    /// [`Listening::local_addr`]). Nothing is accepted until
+    /// [`Listening::serve`].
+    ///
+    /// # Errors
+    ///
+    /// When `addr` does not resolve or cannot be bound.
+    pub fn bind(&self, addr: impl ToSocketAddrs + fmt::Debug) -> Result<Listening> {
+        let listener = std::net::TcpListener::bind(&addr)
+            .with_context(|| format!("cannot listen on {addr:?}"))?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        Ok(Listening {
+            listener,
+            local_addr,
+            grace: self.grace,
+            service: Arc::new(Service {
+                app: self.app.clone(),
+                pre: self.pre.clone(),
+                handle: self.handle.clone(),
+                max_body: self.max_body,
+                log: self.log.clone(),
+                in_flight: AtomicUsize::new(0),
+                served: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// A bound server, ready to serve.
+pub struct Listening {
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    grace: Duration,
+    service: Arc<Service>,
+}
+
+/// How a server ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// Requests answered (or given up by their clients) in all.
+    pub served: u64,
+    /// Requests still in flight when the grace period ran out; their
+    /// connections are closed.
+    pub unfinished: usize,
+}
+
+impl Listening {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Accepts connections and answers their requests until `shutdown`
+    /// completes; then stops accepting, closes idle connections, and
+    /// waits for the requests in flight for at most the grace period.
+    /// Must run within a tokio runtime (with its I/O and time drivers).
+    ///
+    /// # Errors
+    ///
+    /// When the listener cannot be registered with the runtime.
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<Stopped> {
+        let listener = tokio::net::TcpListener::from_std(self.listener)
+            .context("cannot listen on the tokio runtime")?;
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors, or a connection reset
+                        // before it was accepted: the next may do.
+                        self.service.log.report(&Entry::Failed(Failed {
+                            request: None,
+                            message: format!("cannot accept a connection: {error}"),
+                        }));
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+            };
+            // Small writes of a streamed body go out at once.
+            let _ = stream.set_nodelay(true);
+            let service = self.service.clone();
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .serve_connection(
+                    TokioIo::new(stream),
+                    hyper::service::service_fn(move |request| {
+                        let service = service.clone();
+                        async move { Ok::<_, Infallible>(service.answer(request).await) }
+                    }),
+                );
+            let connection = graceful.watch(connection);
+            // A connection's errors are its client's (a reset, a malformed
+            // request, which hyper answers itself).
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+        }
+        drop(listener);
+        let _ = tokio::time::timeout(self.grace, graceful.shutdown()).await;
+        Ok(Stopped {
+            served: self.service.served.load(Ordering::Relaxed),
+            unfinished: self.service.in_flight.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// A future that completes at the first SIGINT or SIGTERM (Ctrl-C where
+/// there are no Unix signals), for [`Listening::serve`]. The handlers are
+/// installed when this is called, so a signal that comes after it is not
+/// lost; from then on those signals no longer end the process.
+///
+/// # Errors
+///
+/// When the handlers cannot be installed, or this is not called within a
+/// tokio runtime.
+pub fn signals() -> Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let ctrl_c = tokio::signal::ctrl_c();
+        Ok(async move {
+            let _ = ctrl_c.await;
+        })
+    }
+}
+
+/// Where a server reports what it did.
+#[derive(Clone, Default)]
+pub enum Log {
+    /// On the host process's stderr: one line per request, as [`Served`]
+    /// shows it, and one per failure as `nanoproc: ` and [`Failed`].
+    #[default]
+    Stderr,
+    /// Nowhere.
+    Ignore,
+    /// To this function, called on the thread where it happened.
+    Report(Arc<dyn Fn(&Entry) + Send + Sync>),
+}
+
+impl Log {
+    fn report(&self, entry: &Entry) {
+        use std::io::Write as _;
+        match self {
+            Self::Stderr => {
+                let line = match entry {
+                    Entry::Served(served) => format!("{served}\n"),
+                    Entry::Failed(failed) => format!("nanoproc: {failed}\n"),
+                };
+                // A host that cannot write to its stderr has nowhere to say so.
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }
+            Self::Ignore => {}
+            Self::Report(report) => report(entry),
+        }
+    }
+}
+
+/// One thing a server reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A request is over: its access-log line.
+    Served(Served),
+    /// Why a request failed, or the server could not go on with a
+    /// connection.
+    Failed(Failed),
+}
+
+/// A request that is over: answered, or given up by its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Served {
+    /// The request's method.
+    pub method: Method,
+    /// The request's path, without its query.
+    pub path: String,
+    /// The status answered; none when the client went away first.
+    pub status: Option<StatusCode>,
+    /// From the request's head read to its response's body sent.
+    pub duration: Duration,
+}
+
+/// `GET /path 200 0.41ms`; `-` for the status of a request whose client
+/// went away before it was answered.
+impl fmt::Display for Served {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ", self.method, self.path)?;
+        match self.status {
+            Some(status) => write!(f, "{}", status.as_u16())?,
+            None => f.write_str("-")?,
+        }
+        write!(f, " {:.2}ms", self.duration.as_secs_f64() * 1e3)
+    }
+}
+
+/// A request that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    /// The request's method and path (`GET /trap`); none when no request
+    /// was read.
+    pub request: Option<String>,
+    /// Why: the [`Fault`] (naming the component and the function), or
+    /// what else went wrong.
+    pub message: String,
+}
+
+/// `GET /trap: component `probe` trapped in `…`: …`.
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.request {
+            Some(request) => write!(f, "{request}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// What a bound server shares among its connections.
+struct Service {
+    app: App,
+    pre: ProxyPre<HostState>,
+    /// The full name of the `handle` export, for faults.
+    handle: String,
+    max_body: u64,
+    log: Log,
+    in_flight: AtomicUsize,
+    served: AtomicU64,
+}
+
+/// How a call into the app ended, as the blocking task that made it saw.
+enum Ended {
+    /// `handle` returned.
+    Returned,
+    /// The call ran past the app's deadline (reported).
+    Deadline,
+    /// Any other failure (reported).
+    Failed,
+}
+
+type Reply = Result<Response<HyperOutgoingBody>, ErrorCode>;
+
+impl Service {
+    /// Answers one request; what happened is logged when its response is
+    /// over.
+    async fn answer(self: Arc<Self>, request: Request<Incoming>) -> Response<Logged> {
+        let mut pending = Pending::new(self.clone(), &request);
+        let response = self.respond(request, &pending.request).await;
+        pending.status = Some(response.status());
+        response.map(|body| Logged {
+            body,
+            _pending: pending,
+        })
+    }
+
+    async fn respond(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        target: &str,
+    ) -> Response<HyperOutgoingBody> {
+        let request = match self.read_body(request).await {
+            Ok(request) => request,
+            Err(response) => return response,
+        };
+        let (reply, replied) = oneshot::channel::<Reply>();
+        let service = self.clone();
+        let called = target.to_string();
+        let call = tokio::task::spawn_blocking(move || service.call(request, reply, &called));
+        let limit = self.app.timeout();
+        let waited = match limit {
+            Some(limit) => tokio::time::timeout(limit + DEADLINE_SLACK, replied)
+                .await
+                .ok(),
+            None => Some(replied.await),
+        };
+        match waited {
+            Some(Ok(Ok(response))) => response,
+            Some(Ok(Err(code))) => {
+                self.failed(target, format!("the app answered the error `{code:?}`"));
+                internal_error()
+            }
+            // The instance ended without a response.
+            Some(Err(_)) => match call.await {
+                Ok(Ended::Deadline) => past_deadline(limit),
+                Ok(Ended::Failed) => internal_error(),
+                Ok(Ended::Returned) => {
+                    self.failed(target, "the app returned without a response".into());
+                    internal_error()
+                }
+                Err(panicked) => {
+                    self.failed(
+                        target,
+                        format!("the call into the app panicked: {panicked}"),
+                    );
+                    internal_error()
+                }
+            },
+            None => {
+                self.failed(
+                    target,
+                    format!(
+                        "no response within the app's deadline of {:?}; its instance ends at its next epoch check",
+                        limit.unwrap_or_default()
+                    ),
+                );
+                past_deadline(limit)
+            }
+        }
+    }
+
+    /// The request with its body read, or the response refusing it.
+    async fn read_body(
+        &self,
+        request: Request<Incoming>,
+    ) -> Result<Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
+        let (parts, body) = request.into_parts();
+        // A `content-length` over the limit is refused unread.
+        if body.size_hint().lower() > self.max_body {
+            return Err(self.too_large());
+        }
+        let limit = usize::try_from(self.max_body).unwrap_or(usize::MAX);
+        match Limited::new(body, limit).collect().await {
+            Ok(body) => Ok(Request::from_parts(parts, Full::new(body.to_bytes()))),
+            Err(error) if error.is::<LengthLimitError>() => Err(self.too_large()),
+            Err(error) => Err(plain(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the request body: {error}"),
+            )),
+        }
+    }
+
+    fn too_large(&self) -> Response<HyperOutgoingBody> {
+        plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "the request body is larger than this server's limit of {}",
+                human_size(self.max_body)
+            ),
+        )
+    }
+
+    /// Calls the app's handler on a fresh instance (on a blocking thread:
+    /// the host's WASI is synchronous); reports a failure.
+    fn call(
+        &self,
+        request: Request<Full<Bytes>>,
+        reply: oneshot::Sender<Reply>,
+        target: &str,
+    ) -> Ended {
+        let Err(error) = self.try_call(request, reply) else {
+            return Ended::Returned;
+        };
+        let cause = error.downcast_ref::<Fault>().map(|fault| &fault.cause);
+        let ended = match cause {
+            Some(Cause::Deadline(_)) => Ended::Deadline,
+            _ => Ended::Failed,
+        };
+        self.failed(target, format!("{error:#}"));
+        ended
+    }
+
+    fn try_call(&self, request: Request<Full<Bytes>>, reply: oneshot::Sender<Reply>) -> Result<()> {
+        let timeout = self.app.timeout();
+        let mut store = self.app.store()?;
+        let mut http = store.data_mut().http();
+        let request = http
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(|e| anyhow::anyhow!("cannot hand the request to the app: {e:#}"))?;
+        let response = http.new_response_outparam(reply)?;
+        let proxy = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| Fault::new("instantiation", &e, timeout))?;
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, request, response)
+            .map_err(|e| Fault::new(&self.handle, &e, timeout))?;
+        Ok(())
+    }
+
+    fn failed(&self, target: &str, message: String) {
+        self.log.report(&Entry::Failed(Failed {
+            request: Some(target.to_string()),
+            message,
+        }));
+    }
+}
+
+/// A request being answered: counted in flight, and logged once its
+/// response is over (or its client gone).
+struct Pending {
+    service: Arc<Service>,
+    method: Method,
+    path: String,
+    /// `METHOD /path`, for failures.
+    request: String,
+    status: Option<StatusCode>,
+    started: Instant,
+}
+
+impl Pending {
+    fn new(service: Arc<Service>, request: &Request<Incoming>) -> Self {
+        service.in_flight.fetch_add(1, Ordering::Relaxed);
+        let (method, path) = (request.method().clone(), request.uri().path().to_string());
+        Self {
+            service,
+            request: format!("{method} {path}"),
+            method,
+            path,
+            status: None,
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let served = Served {
+            method: self.method.clone(),
+            path: std::mem::take(&mut self.path),
+            status: self.status,
+            duration: self.started.elapsed(),
+        };
+        self.service.served.fetch_add(1, Ordering::Relaxed);
+        self.service.log.report(&Entry::Served(served));
+        self.service.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A response body that ends its request's [`Pending`] when it is dropped:
+/// sent in full, or its connection gone.
+struct Logged {
+    body: HyperOutgoingBody,
+    _pending: Pending,
+}
+
+impl Body for Logged {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A `text/plain` response of the server's own (not the app's).
+fn plain(status: StatusCode, text: &str) -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from(format!("{text}\n")))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// What a client is told when the app failed: nothing of the app's
+/// insides, which the log has.
+fn internal_error() -> Response<HyperOutgoingBody> {
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the app failed while answering this request",
+    )
+}
+
+fn past_deadline(limit: Option<Duration>) -> Response<HyperOutgoingBody> {
+    plain(
+        StatusCode::GATEWAY_TIMEOUT,
+        &format!(
+            "the app did not answer within its deadline of {:?}",
+            limit.unwrap_or_default()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_line_has_method_path_status_and_duration() {
+        let served = Served {
+            method: Method::GET,
+            path: "/a/b".into(),
+            status: Some(StatusCode::NOT_FOUND),
+            duration: Duration::from_micros(412),
+        };
+        assert_eq!(served.to_string(), "GET /a/b 404 0.41ms");
+        let gone = Served {
+            status: None,
+            ..served
+        };
+        assert_eq!(gone.to_string(), "GET /a/b - 0.41ms");
+    }
+}
