@@ -15,6 +15,8 @@ use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
 use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest, write_atomically};
 
+mod serve;
+
 /// Compose component apps from a manifest, deny by default, audit them, and
 /// run them with only the capabilities they were granted.
 #[derive(Parser)]
@@ -89,6 +91,13 @@ enum Cmd {
         /// The call, as `function(arg, ...)` in WAVE.
         call: String,
     },
+    /// Serve an app that exports `wasi:http/incoming-handler` over HTTP: a
+    /// fresh instance per request, with the grants and limits it carries.
+    ///
+    /// Prints `listening on http://ADDRESS` once it accepts connections,
+    /// and one line per request on stderr. SIGINT or SIGTERM stops it once
+    /// the requests in flight are answered.
+    Serve(serve::ServeArgs),
 }
 
 /// Which app to run, and how.
@@ -177,6 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{result}");
             }
         }
+        Cmd::Serve(args) => return serve::serve(&args),
         Cmd::Compose {
             manifest,
             output,
