@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::capability::Capability;
 use crate::manifest::{DirMode, Grants, Manifest};
-use crate::plan::{Plan, Satisfied};
+use crate::plan::{Plan, PlannedComponent, Satisfied};
 
 /// The capability audit of a composed app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,7 +139,7 @@ impl Audit {
                             },
                             Satisfied::Granted(capability) => SatisfiedAudit::Granted {
                                 capability: capability.to_string(),
-                                narrowing: narrowing(*capability, grants_of(&c.name)),
+                                narrowing: narrowing(*capability, grants_of(&c.name), serves(c)),
                                 own_import: own_import(&split, &c.name, name),
                             },
                             Satisfied::Denied(capability) => SatisfiedAudit::Denied {
@@ -180,7 +180,7 @@ impl Audit {
                     .filter(|c| holds(&c.name))
                     .map(|c| Holder {
                         component: c.name.clone(),
-                        narrowing: narrowing(capability, grants_of(&c.name)),
+                        narrowing: narrowing(capability, grants_of(&c.name), serves(c)),
                     })
                     .collect();
                 let through = plan
@@ -246,7 +246,6 @@ fn path_to(plan: &Plan, from: &str, holds: &dyn Fn(&str) -> bool) -> Option<Vec<
     None
 }
 
-/// How `capability` is narrowed for a component with `grants`.
 /// The app's import that serves `holder`'s `import` alone, if the import's
 /// capability is split per holder.
 fn own_import(split: &[(Capability, Vec<String>)], holder: &str, import: &str) -> Option<String> {
@@ -258,8 +257,21 @@ fn own_import(split: &[(Capability, Vec<String>)], holder: &str, import: &str) -
         .then(|| crate::grants::holder_import_name(holder, &name))
 }
 
-fn narrowing(capability: Capability, grants: &Grants) -> String {
+/// Whether the planned component `c` serves HTTP.
+fn serves(c: &PlannedComponent) -> bool {
+    crate::capability::serves_http(c.exports.iter().map(String::as_str))
+}
+
+/// How `capability` is narrowed for a component with `grants`, which
+/// `serves` HTTP or not.
+fn narrowing(capability: Capability, grants: &Grants, serves: bool) -> String {
     match capability {
+        Capability::Io if serves && !capability.granted_by(grants) => {
+            "the requests it serves and their responses".to_string()
+        }
+        Capability::Io if serves => {
+            "streams of its other grants, and the requests it serves".to_string()
+        }
         Capability::Env if grants.env.is_empty() => "arguments, no variables".to_string(),
         Capability::Env => format!("variables {}", grants.env.join(", ")),
         Capability::Dirs => grants

@@ -5,6 +5,19 @@ use std::fmt;
 
 use crate::manifest::Grants;
 
+/// The interface a component exports to answer HTTP requests, without its
+/// version: the server hands it each request, and the place for its
+/// response, as resources of `wasi:http/types`.
+pub(crate) const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
+/// Whether a component whose exports are named `exports` serves HTTP: it
+/// exports [`INCOMING_HANDLER`], at any version.
+pub(crate) fn serves_http<'a>(exports: impl IntoIterator<Item = &'a str>) -> bool {
+    exports.into_iter().any(|name| {
+        crate::names::InterfaceName::parse(name).is_some_and(|name| name.base == INCOMING_HANDLER)
+    })
+}
+
 /// A capability the host provides to the components granted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Capability {
@@ -72,6 +85,28 @@ impl Capability {
         })
     }
 
+    /// The capability the import `base` (an interface name without its
+    /// version) of a component stands for, given whether the component
+    /// `serves` HTTP (exports `wasi:http/incoming-handler`). As
+    /// [`of_interface`](Self::of_interface), except that a handler's
+    /// `wasi:http/types` is `Io`: it reads the request and writes the
+    /// response the server hands it, which reaches nothing by itself; only
+    /// sending a request of its own (`wasi:http/outgoing-handler`) is `Http`.
+    pub fn of_import(base: &str, serves: bool) -> Option<Self> {
+        match base {
+            "wasi:http/types" if serves => Some(Self::Io),
+            _ => Self::of_interface(base),
+        }
+    }
+
+    /// Whether a component with `grants` that `serves` HTTP holds this
+    /// capability: what `grants` holds, and for a handler also `Io`, the
+    /// request, the response and their bodies' streams, which the server
+    /// hands it with each request.
+    pub fn held_by(self, grants: &Grants, serves: bool) -> bool {
+        self.granted_by(grants) || (serves && self == Self::Io)
+    }
+
     /// Whether `grants` holds this capability.
     pub fn granted_by(self, grants: &Grants) -> bool {
         match self {
@@ -110,7 +145,9 @@ impl Capability {
             Self::Dirs => "dirs = [{ host = \"dir\", mode = \"read-only\" }]",
             Self::Network => "network = [\"host:port\"]",
             Self::Http => "http = [\"https://host\"]",
-            Self::Io => "stdout = true (or another grant that hands out streams)",
+            Self::Io => {
+                "stdout = true (or another grant that hands out streams; a component that exports `wasi:http/incoming-handler` holds them without one)"
+            }
         }
     }
 }
@@ -136,6 +173,23 @@ impl fmt::Display for Capability {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handler_holds_the_types_it_answers_with_and_sends_only_when_granted() {
+        let none = Grants::default();
+        let types = "wasi:http/types";
+        assert_eq!(Capability::of_import(types, true), Some(Capability::Io));
+        assert_eq!(Capability::of_import(types, false), Some(Capability::Http));
+        let outgoing = "wasi:http/outgoing-handler";
+        assert_eq!(
+            Capability::of_import(outgoing, true),
+            Some(Capability::Http)
+        );
+        assert!(Capability::Io.held_by(&none, true));
+        assert!(!Capability::Io.held_by(&none, false));
+        assert!(!Capability::Http.held_by(&none, true));
+        assert!(!Capability::Clocks.held_by(&none, true));
+    }
 
     #[test]
     fn all_holds_every_capability_once() {

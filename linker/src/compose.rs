@@ -260,7 +260,7 @@ impl<'a> Resolver<'a> {
         if let Some(capability) = import
             .parsed
             .as_ref()
-            .and_then(|name| Capability::of_interface(&name.base))
+            .and_then(|name| Capability::of_import(&name.base, self.decoded[ci].serves_http()))
         {
             used.capabilities.push(capability);
             return Ok(Satisfied::Granted(capability));
@@ -578,8 +578,9 @@ fn missing_grants(
             })
         })
         .filter_map(|(import, _)| {
-            let capability = Capability::of_interface(&InterfaceName::parse(&import)?.base)?;
-            (!capability.granted_by(&entry.grants)).then_some((import, capability))
+            let serves = component.serves_http();
+            let capability = Capability::of_import(&InterfaceName::parse(&import)?.base, serves)?;
+            (!capability.held_by(&entry.grants, serves)).then_some((import, capability))
         })
         .collect();
     if missing.is_empty() {

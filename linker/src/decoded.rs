@@ -61,6 +61,12 @@ impl Decoded {
         })
     }
 
+    /// Whether the component serves HTTP: it exports
+    /// `wasi:http/incoming-handler`, at any version.
+    pub(crate) fn serves_http(&self) -> bool {
+        crate::capability::serves_http(self.items(true).iter().map(|(name, _)| name.as_str()))
+    }
+
     /// The component's imports or exports: name, and interface when it is one.
     pub(crate) fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
         let world = &self.resolve.worlds[self.world];
