@@ -92,8 +92,8 @@ fn compose(
         Err(e) => return Ok(Err(e.into())),
     };
     let mut bytes = IndexMap::new();
-    for (name, component) in &manifest.components {
-        bytes.insert(name.clone(), load(dir, &component.source)?);
+    for (name, component) in manifest.components() {
+        bytes.insert(name.clone(), load(dir, component.source())?);
     }
     Ok(nanoproc_linker::compose(&manifest, &bytes).map(|c| (manifest, c)))
 }
@@ -103,7 +103,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     let outcome = compose(dir)?;
     let expectations = match (&outcome, kind(&name)?) {
-        (Err(e), Kind::Err) => vec![("error.txt", format!("{e}\n"))],
+        (Err(e), Kind::Err) => vec![("error.txt", nanoproc_linker::report(e, false))],
         (Ok((manifest, composition)), Kind::Ok) => {
             instantiate(dir, &composition.bytes)?;
             let mut audit = String::new();
@@ -176,9 +176,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
 /// in, so its composition is not kept as text.
 fn names_a_guest(manifest: &Manifest) -> bool {
     manifest
-        .components
+        .components()
         .values()
-        .any(|component| matches!(component.source, Source::Guest(_)))
+        .any(|component| matches!(component.source(), Source::Guest(_)))
 }
 
 /// What a case's name says composing it must give.

@@ -18,7 +18,9 @@ pub(crate) struct Decoded {
 /// The error for a component whose bytes are not a valid component.
 pub(crate) fn invalid(name: &str, e: &anyhow::Error) -> ComposeError {
     ComposeError::new(
-        ErrorKind::Component,
+        ErrorKind::Component {
+            component: name.to_string(),
+        },
         format!("component `{name}` is not a valid component"),
     )
     .caused_by(e.chain().map(|c| c.to_string()).collect())
@@ -40,7 +42,9 @@ impl Decoded {
                 adapter: crate::inspect::adapter(bytes),
             }),
             DecodedWasm::WitPackage(..) => Err(ComposeError::new(
-                ErrorKind::Component,
+                ErrorKind::Component {
+                    component: name.to_string(),
+                },
                 format!("component `{name}` is a WIT package, not a component"),
             )),
         }

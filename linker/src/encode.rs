@@ -43,7 +43,7 @@ pub(crate) const MAX_NESTED: usize = 1000;
 /// The error for an app that needs `count` `what`s, past [`MAX_NESTED`].
 pub(crate) fn too_large(count: usize, what: &str) -> ComposeError {
     ComposeError::new(
-        ErrorKind::TooLarge,
+        ErrorKind::TooLarge { count },
         format!("the app needs {count} {what}, more than the {MAX_NESTED} one component may hold"),
     )
     .help("compose groups of its components into apps of their own first (a composed app is a component), and name those in this manifest")

@@ -47,7 +47,7 @@ pub use audit::{
 pub use capability::Capability;
 pub use compose::compose;
 pub use deny::{DeniedAnswer, denied_answers};
-pub use error::{ComposeError, ErrorKind};
+pub use error::{ComposeError, ErrorKind, Location, report, report_any};
 pub use features::HOST as HOST_FEATURES;
 pub use grants::{AppGrants, HolderImport, HolderInterface};
 pub use graph::Graph;

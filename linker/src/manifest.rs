@@ -19,13 +19,16 @@
 //! env = ["PAGES_TITLE"]
 //! ```
 
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+
+use crate::error::Location;
+pub use crate::error::ManifestError;
 
 /// A parsed app manifest, with the source it came from so that every later
 /// error can point at a line of it.
@@ -33,16 +36,16 @@ use toml::Spanned;
 pub struct Manifest {
     /// Where the manifest was read from; relative component paths are
     /// relative to its directory.
-    pub path: PathBuf,
-    source: String,
+    pub(crate) path: PathBuf,
+    source: Arc<str>,
     /// Where each line of `source` starts, to turn offsets into lines fast.
     lines: Lines,
     /// The `[app]` table.
-    pub app: App,
+    pub(crate) app: App,
     /// The components, in the order the manifest declares them.
-    pub components: IndexMap<String, Component>,
+    pub(crate) components: IndexMap<String, Component>,
     /// The `[limits]` table.
-    pub limits: Limits,
+    pub(crate) limits: Limits,
 }
 
 /// The `[app]` table.
@@ -50,32 +53,80 @@ pub struct Manifest {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct App {
     /// The app's name; the manifest's file stem when absent.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The components whose exports become the app's exports.
     #[serde(default)]
-    pub export: Vec<Spanned<String>>,
+    pub(crate) export: Vec<Spanned<String>>,
     /// Refuse imports a toolchain added instead of denying them with inert
     /// providers: every import must then be wired or granted.
     #[serde(default)]
-    pub strict: bool,
+    pub(crate) strict: bool,
+}
+
+impl App {
+    /// The app's name as `[app] name` gives it (see [`Manifest::name`]).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The components whose exports become the app's exports.
+    pub fn export(&self) -> impl Iterator<Item = &str> {
+        self.export.iter().map(|e| e.get_ref().as_str())
+    }
+
+    /// Whether imports a toolchain added are refused rather than denied.
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
 }
 
 /// One `[components.NAME]` table.
 #[derive(Debug, Clone)]
 pub struct Component {
     /// The name the manifest gives it.
-    pub name: String,
+    pub(crate) name: String,
     /// Where its component comes from.
-    pub source: Source,
+    pub(crate) source: Source,
     /// Explicit wiring: import name (the version may be left out) to the
     /// name of the component that exports it.
-    pub wire: IndexMap<Spanned<String>, Spanned<String>>,
+    pub(crate) wire: IndexMap<Spanned<String>, Spanned<String>>,
     /// What the host grants this component, and only this component.
-    pub grants: Grants,
+    pub(crate) grants: Grants,
     /// Where the component's table starts in the manifest.
-    pub span: Range<usize>,
+    pub(crate) span: Range<usize>,
     /// Where its `grants` table starts, when it has one.
-    pub grants_span: Option<Range<usize>>,
+    pub(crate) grants_span: Option<Range<usize>>,
+}
+
+impl Component {
+    /// The name the manifest gives it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where its component comes from.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Explicit wiring: import name (the version may be left out) to the
+    /// name of the component that exports it.
+    pub fn wire(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.wire
+            .iter()
+            .map(|(import, provider)| (import.get_ref().as_str(), provider.get_ref().as_str()))
+    }
+
+    /// What the host grants this component, and only this component.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// Where the component's table starts in the manifest (a byte offset,
+    /// for [`Manifest::location`] and [`Manifest::error_at`]).
+    pub fn offset(&self) -> usize {
+        self.span.start
+    }
 }
 
 /// Where a component comes from.
@@ -178,31 +229,6 @@ pub struct Limits {
     pub instances: Option<u32>,
 }
 
-/// A manifest that cannot be read, with where in the file the problem is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestError {
-    /// The manifest's path, as given.
-    pub path: PathBuf,
-    /// 1-based line, when the problem has a place.
-    pub line: Option<usize>,
-    /// 1-based column, when the problem has a place.
-    pub column: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, ":{line}:{column}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ManifestError {}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
@@ -237,7 +263,7 @@ impl Manifest {
         source: impl Into<String>,
     ) -> Result<Self, ManifestError> {
         let path = path.into();
-        let source = source.into();
+        let source: Arc<str> = source.into().into();
         let lines = Lines::new(&source);
         let raw: RawManifest = toml::from_str(&source).map_err(|e| {
             let mut message = e.message().trim_end().to_string();
@@ -246,10 +272,10 @@ impl Manifest {
             {
                 message = duplicate_key(&source, span);
             }
-            locate(&path, &source, &lines, e.span(), message)
+            error_at(&path, &source, &lines, e.span(), message)
         })?;
         let err = |span: Range<usize>, message: String| {
-            locate(&path, &source, &lines, Some(span), message)
+            error_at(&path, &source, &lines, Some(span), message)
         };
 
         let mut components = IndexMap::new();
@@ -354,16 +380,11 @@ impl Manifest {
     }
 
     /// Checks that every wire and every app export names a component of
-    /// the app (and no wire its own component). [`Manifest::parse`] checks
-    /// it, and composing checks it again, since the fields are the caller's
-    /// to change.
-    ///
-    /// # Errors
-    ///
-    /// Naming the first wire or export that names no component.
-    pub fn check_references(&self) -> Result<(), ManifestError> {
+    /// the app (and no wire its own component), so that composing can look
+    /// each one up.
+    fn check_references(&self) -> Result<(), ManifestError> {
         let err = |span: Range<usize>, message: String| {
-            locate(&self.path, &self.source, &self.lines, Some(span), message)
+            error_at(&self.path, &self.source, &self.lines, Some(span), message)
         };
         for component in self.components.values() {
             for (import, provider) in &component.wire {
@@ -410,12 +431,8 @@ impl Manifest {
     ///
     /// When the file cannot be read, or as [`Manifest::parse`].
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let source = std::fs::read_to_string(path).map_err(|e| ManifestError {
-            path: path.to_path_buf(),
-            line: None,
-            column: None,
-            message: format!("cannot read the manifest: {e}"),
-        })?;
+        let source =
+            std::fs::read_to_string(path).map_err(|e| ManifestError::unreadable(path, e))?;
         Self::parse(path, source)
     }
 
@@ -441,10 +458,62 @@ impl Manifest {
         self.lines.line_column(&self.source, offset)
     }
 
-    /// `path:line:column` of byte `offset`, for messages.
-    pub fn location(&self, offset: usize) -> String {
-        let (line, column) = self.line_column(offset);
-        format!("{}:{line}:{column}", self.path.display())
+    /// The place of byte `offset` in the manifest, for errors: its line
+    /// from there on is what they point at.
+    pub fn location(&self, offset: usize) -> Location {
+        locate(&self.path, &self.source, &self.lines, offset..offset)
+    }
+
+    /// Where the manifest was read from; relative component paths are
+    /// relative to its directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The `[app]` table.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The components, in the order the manifest declares them, by name.
+    pub fn components(&self) -> &IndexMap<String, Component> {
+        &self.components
+    }
+
+    /// The `[limits]` table.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Every place of the manifest that an error may point at: each
+    /// component's table and grants, each wire's import and provider, each
+    /// app export.
+    pub fn places(&self) -> Vec<Location> {
+        let mut spans = Vec::new();
+        for component in self.components.values() {
+            spans.push(component.span.clone());
+            spans.extend(component.grants_span.clone());
+            for (import, provider) in &component.wire {
+                spans.push(import.span());
+                spans.push(provider.span());
+            }
+        }
+        spans.extend(self.app.export.iter().map(|e| e.span()));
+        spans
+            .into_iter()
+            .map(|span| locate(&self.path, &self.source, &self.lines, span))
+            .collect()
+    }
+
+    /// An error about this manifest at byte `offset`, with `message`.
+    pub fn error_at(&self, offset: usize, message: String) -> ManifestError {
+        error_at(
+            &self.path,
+            &self.source,
+            &self.lines,
+            Some(offset..offset),
+            message,
+        )
     }
 
     /// The directory relative paths in the manifest start from.
@@ -476,7 +545,7 @@ impl Manifest {
                     }
                     Source::Path(_) => "",
                 };
-                locate(
+                error_at(
                     &self.path,
                     &self.source,
                     &self.lines,
@@ -493,25 +562,44 @@ impl Manifest {
     }
 }
 
-fn locate(
+/// The place of `span` in the manifest: where it starts, and the bytes it
+/// covers on that line (the rest of the line when it covers none).
+fn locate(path: &Path, source: &Arc<str>, lines: &Lines, span: Range<usize>) -> Location {
+    let (line, column) = lines.line_column(source, span.start);
+    let mut start = span.start.min(source.len());
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    let line_end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i);
+    let end = if span.end > start && span.end <= line_end && source.is_char_boundary(span.end) {
+        span.end
+    } else {
+        line_end
+    };
+    Location {
+        path: path.into(),
+        line,
+        column,
+        span: start..end,
+        source: Arc::clone(source),
+    }
+}
+
+/// The error at `span` of the manifest (nowhere, without one).
+fn error_at(
     path: &Path,
-    source: &str,
+    source: &Arc<str>,
     lines: &Lines,
     span: Option<Range<usize>>,
     message: String,
 ) -> ManifestError {
-    let (line, column) = match span {
-        Some(span) => {
-            let (line, column) = lines.line_column(source, span.start);
-            (Some(line), Some(column))
-        }
-        None => (None, None),
-    };
     ManifestError {
         path: path.to_path_buf(),
-        line,
-        column,
+        location: span.map(|span| locate(path, source, lines, span)),
         message,
+        io: None,
     }
 }
 

@@ -195,7 +195,7 @@ fn many(count: usize, wire: impl Fn(usize) -> Option<usize>) -> Result<(), Strin
         }
     }
     let manifest = Manifest::parse("nanoproc.toml", text).map_err(|e| e.to_string())?;
-    let composition = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| e.to_string())?;
+    let composition = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| format!("{e:#}"))?;
     wasmparser::Validator::new()
         .validate_all(&composition.bytes)
         .map_err(|e| format!("the composition does not validate: {e}"))?;
@@ -334,7 +334,7 @@ fn the_linker_accepts_exactly_the_features_the_engine_compiles() {
                     disagreements.push(format!("{feature}: the app does not compile: {e:#}"));
                 }
             }
-            (Err(error), Err(_)) if error.message.starts_with("component `c` uses ") => {}
+            (Err(error), Err(_)) if error.message().starts_with("component `c` uses ") => {}
             (composed, compiles) => disagreements.push(format!(
                 "{feature}: the linker says {:?}, the engine {:?}",
                 composed.map(drop).map_err(|e| e.to_string()),

@@ -90,11 +90,16 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
             "granted narrowly"
         ),
         [
-            "component `markdown` imports `wasi:cli/environment@0.2.12`, `wasi:filesystem/types@0.2.12`, \
+            "  × component `markdown` imports `wasi:cli/environment@0.2.12`, `wasi:filesystem/types@0.2.12`, \
              `wasi:filesystem/preopens@0.2.12`, `wasi:sockets/network@0.2.12`, \
              `wasi:sockets/instance-network@0.2.12`, `wasi:sockets/tcp@0.2.12`, \
              `wasi:sockets/tcp-create-socket@0.2.12`, which are not granted to it",
-            "  --> guests/site/nanoproc.toml:26:1",
+            "    ╭─[guests/site/nanoproc.toml:26:1]",
+            " 25 │",
+            " 26 │ [components.markdown]",
+            "    · ─────────────────────",
+            " 27 │ guest = \"markdown\"",
+            "    ╰────",
             "  help: to grant them, add `env = [\"VAR\"]` and `dirs = [{ host = \"dir\", mode = \"read-only\" }]` \
              and `network = [\"host:port\"]` under `[components.markdown.grants]`",
         ]

@@ -154,7 +154,7 @@ fn granted_adapter_imports_reach_the_host_and_the_rest_stay_denied() {
 #[test]
 fn strict_mode_refuses_adapter_imports() {
     let manifest = UNGRANTED.replace("[app]\n", "[app]\nstrict = true\n");
-    let error = compose_probe(&manifest).unwrap_err().to_string();
+    let error = format!("{:#}", compose_probe(&manifest).unwrap_err());
     assert_eq!(
         error,
         "component `probe` imports `wasi:cli/environment@0.2.12`, `wasi:random/random@0.2.12`, which are not granted to it

@@ -584,7 +584,7 @@ fn the_python_component_denied_random_traps_at_its_first_call_and_says_where() {
         .unwrap()
         .replace("[app]\n", "[app]\nstrict = true\n");
     let strict = Manifest::parse("nanoproc.toml", strict).unwrap();
-    let refused = compose(&strict, &bytes).unwrap_err().to_string();
+    let refused = format!("{:#}", compose(&strict, &bytes).unwrap_err());
     assert!(
         refused.starts_with("component `sql` imports `wasi:clocks/monotonic-clock@0.2.9`, ")
             && refused.contains("they would be denied by inert providers, but the app is `strict`"),
@@ -724,10 +724,11 @@ fn compose_resolver(
 fn the_rust_component_reaches_the_javascript_one_only_when_the_app_has_it() {
     // Without the semver component, the resolver's import is satisfied by
     // nothing: composing fails before anything runs.
-    let error =
+    let error = format!(
+        "{:#}",
         compose_resolver(|text| text.replace("[components.semver]\nguest = \"semver\"\n", ""))
             .unwrap_err()
-            .to_string();
+    );
     assert_eq!(
         error,
         "component `resolver` imports `nanoproc:semver/versions@0.1.0`, which no component exports and no grant provides

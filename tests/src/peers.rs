@@ -381,8 +381,8 @@ fn version_of(program: &str, args: &[&str]) -> Result<String> {
 pub fn spec_for(manifest: &nanoproc_linker::Manifest, base: &Path, args: &[&str]) -> Value {
     let mut dirs: Vec<Value> = Vec::new();
     let mut env: Vec<Value> = Vec::new();
-    for component in manifest.components.values() {
-        for dir in &component.grants.dirs {
+    for component in manifest.components().values() {
+        for dir in &component.grants().dirs {
             let entry = json!({
                 "host": base.join(&dir.host),
                 "guest": dir.guest.clone().unwrap_or_else(|| dir.host.display().to_string()),
@@ -392,7 +392,7 @@ pub fn spec_for(manifest: &nanoproc_linker::Manifest, base: &Path, args: &[&str]
                 dirs.push(entry);
             }
         }
-        for name in &component.grants.env {
+        for name in &component.grants().env {
             if let Ok(value) = std::env::var(name) {
                 let entry = json!([name, value]);
                 if !env.contains(&entry) {

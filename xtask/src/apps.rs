@@ -9,46 +9,46 @@ use std::process::{Child, Command};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context as _, Result, bail};
-use nanoproc_linker::{Manifest, Source};
+use nanoproc_linker::{Manifest, ManifestError, Source};
 
 use crate::guests::{self, COMPONENTS_DIR, Generated};
 use crate::{cargo, relative};
 
 /// The app manifest at `path`, read with the errors pointing into it.
 fn read(root: &Path, path: &Path) -> Result<Manifest> {
-    Ok(Manifest::read(path).map_err(|mut e| {
-        e.path = relative(root, &e.path).to_path_buf();
-        e
-    })?)
+    Ok(Manifest::read(path).map_err(|e| relative_to(root, e))?)
+}
+
+/// `error` with the manifest's path relative to `root`.
+fn relative_to(root: &Path, mut error: ManifestError) -> ManifestError {
+    error.path = relative(root, &error.path).to_path_buf();
+    if let Some(location) = &mut error.location {
+        location.path = relative(root, &location.path).into();
+    }
+    error
 }
 
 /// The guest crates `manifest` names, each checked to exist under `guests/`.
 fn guests_of(root: &Path, manifest: &Manifest) -> Result<BTreeSet<String>> {
     let mut names = BTreeSet::new();
-    for (name, component) in &manifest.components {
-        let Source::Guest(guest) = &component.source else {
+    for (name, component) in manifest.components() {
+        let Source::Guest(guest) = component.source() else {
             continue;
         };
         let dir = root.join("guests").join(guest);
         if !dir.join("Cargo.toml").is_file() && !dir.join("guest.toml").is_file() {
-            let at = manifest.location(component.span.start);
-            bail!(
-                "{}: component `{name}` names the guest `{guest}`, but there is no {}: \
+            let message = format!(
+                "component `{name}` names the guest `{guest}`, but there is no {}: \
                  create it with `cargo xtask new {guest} --lib`, or name one of {}",
-                relative_location(root, &at),
                 relative(root, &dir).display(),
                 known_guests(root).join(", ")
             );
+            let error = manifest.error_at(component.offset(), message);
+            return Err(relative_to(root, error).into());
         }
         names.insert(guest.clone());
     }
     Ok(names)
-}
-
-/// `path:line:column` with the path relative to `root`.
-fn relative_location(root: &Path, at: &str) -> String {
-    let root = format!("{}/", root.display());
-    at.strip_prefix(&root).unwrap_or(at).to_string()
 }
 
 /// The guests under `guests/`, by name.
@@ -205,8 +205,8 @@ fn watched_files(root: &Path, path: &Path, before: &[PathBuf]) -> Vec<PathBuf> {
     let guests = match Manifest::read(path) {
         Ok(manifest) => {
             let mut guests = Vec::new();
-            for component in manifest.components.values() {
-                match &component.source {
+            for component in manifest.components().values() {
+                match component.source() {
                     Source::Path(file) => files.push(manifest.base_dir().join(file)),
                     Source::Guest(name) => guests.push(root.join("guests").join(name)),
                 }

@@ -14,6 +14,7 @@ mod scaffolds;
 mod toolchain;
 mod wit;
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -165,7 +166,8 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", nanoproc_linker::report_any(&*e, color));
             ExitCode::FAILURE
         }
     }

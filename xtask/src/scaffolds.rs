@@ -224,14 +224,15 @@ fn errors(scratch: &Path, xtask: &dyn Fn(&[&str]) -> Result<Output>) -> Result<(
         ),
         (
             &["build", "guests/scaffold-app/other.toml"],
-            "error: guests/scaffold-app/other.toml:7:1: component `helper` names the guest `helper`, \
-             but there is no guests/helper: create it with `cargo xtask new helper --lib`, or name \
-             one of scaffold-app, scaffold-crate, scaffold-lib\n",
+            "  × component `helper` names the guest `helper`, but there is no guests/helper: create \
+             it with `cargo xtask new helper --lib`, or name one of scaffold-app, scaffold-crate, \
+             scaffold-lib\n   ╭─[guests/scaffold-app/other.toml:7:1]\n 6 │ \n 7 │ [components.helper]\n   \
+             · ───────────────────\n 8 │ guest = \"helper\"\n   ╰────\n",
         ),
         (
             &["run", "guests/scaffold-app/missing.toml"],
-            "error: guests/scaffold-app/missing.toml: cannot read the manifest: No such file or directory \
-             (os error 2)\n",
+            "  × guests/scaffold-app/missing.toml: cannot read the manifest\n  ╰─▶ No such file or \
+             directory (os error 2)\n",
         ),
     ];
     for (args, expected) in cases {

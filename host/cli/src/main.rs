@@ -159,7 +159,8 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprint!("{}", nanoproc_linker::report_any(&*e, color));
             if e.downcast_ref::<Usage>().is_some() {
                 ExitCode::from(EXIT_USAGE)
             } else {
@@ -336,10 +337,10 @@ fn compose_into(
             .with_context(|| format!("cannot use {} as the components folder", dir.display()))?,
         None => nanoproc_linker::find_components_dir(manifest.base_dir()),
     };
-    for (name, component) in &manifest.components {
+    for (name, component) in manifest.components() {
         let file = manifest
             .base_dir()
-            .join(component.source.component_path(&guests));
+            .join(component.source().component_path(&guests));
         refuse_overwriting(output, &file, &format!("component `{name}`"))?;
     }
     let bytes = manifest.read_components(&guests)?;

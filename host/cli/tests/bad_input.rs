@@ -85,42 +85,86 @@ fn wat(text: &str) -> Vec<u8> {
 const BAD_MANIFESTS: &[(&str, &str)] = &[
     (
         "[app]\nexport = [\"json\"\n",
-        "error: nanoproc.toml:2:17: unclosed array, expected `]`\n",
+        r#"  × unclosed array, expected `]`
+   ╭─[nanoproc.toml:2:17]
+ 1 │ [app]
+ 2 │ export = ["json"
+   ·                 ▲
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"c.wasm\"\n[components.\"json\"]\npath = \"c.wasm\"\n",
-        "error: nanoproc.toml:5:13: component `json` is declared twice; give each component one \
-         `[components.NAME]` table, with a name of its own\n",
+        r#"  × component `json` is declared twice; give each component one `[components.NAME]` table, with a name of its own
+   ╭─[nanoproc.toml:5:13]
+ 4 │ path = "c.wasm"
+ 5 │ [components."json"]
+   ·             ──────
+ 6 │ path = "c.wasm"
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"j\u{455}on\"]\n[components.\"j\u{455}on\"]\npath = \"c.wasm\"\n",
-        "error: nanoproc.toml:3:1: component name `j\\u{455}on` is not ASCII: character 2 is U+0455; \
-         a name is lowercase ASCII words joined by `-` (like `markdown` or `json-lib`)\n",
+        r#"  × component name `j\u{455}on` is not ASCII: character 2 is U+0455; a name is lowercase ASCII words joined by `-` (like `markdown` or `json-lib`)
+   ╭─[nanoproc.toml:3:1]
+ 2 │ export = ["jѕon"]
+ 3 │ [components."jѕon"]
+   · ───────────────────
+ 4 │ path = "c.wasm"
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"../c.wasm\"\n",
-        "error: nanoproc.toml:4:8: component `json`: the path `../c.wasm` leads outside the manifest's \
-         directory; a component's path must stay inside that directory: copy the component there, \
-         or name a guest crate with `guest = \"…\"`\n",
+        r#"  × component `json`: the path `../c.wasm` leads outside the manifest's directory; a component's path must stay inside that directory: copy the component there, or name a guest crate with `guest = "…"`
+   ╭─[nanoproc.toml:4:8]
+ 3 │ [components.json]
+ 4 │ path = "../c.wasm"
+   ·        ───────────
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"/tmp/c.wasm\"\n",
-        "error: nanoproc.toml:4:8: component `json`: the path `/tmp/c.wasm` is absolute; a component's \
-         path must be relative to the manifest's directory and stay inside it: copy the component \
-         there, or name a guest crate with `guest = \"…\"`\n",
+        r#"  × component `json`: the path `/tmp/c.wasm` is absolute; a component's path must be relative to the manifest's directory and stay inside it: copy the component there, or name a guest crate with `guest = "…"`
+   ╭─[nanoproc.toml:4:8]
+ 3 │ [components.json]
+ 4 │ path = "/tmp/c.wasm"
+   ·        ─────────────
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\nguest = \"../json\"\n",
-        "error: nanoproc.toml:4:9: component `json`: the guest `../json` is not the name of a crate \
-         (ASCII letters, digits, `-` and `_`)\n",
+        r#"  × component `json`: the guest `../json` is not the name of a crate (ASCII letters, digits, `-` and `_`)
+   ╭─[nanoproc.toml:4:9]
+ 3 │ [components.json]
+ 4 │ guest = "../json"
+   ·         ─────────
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"c.wasm\"\nwire = { \"a:b/c\" = \"json\" }\n",
-        "error: nanoproc.toml:5:20: component `json` wires `a:b/c` to itself\n",
+        r#"  × component `json` wires `a:b/c` to itself
+   ╭─[nanoproc.toml:5:20]
+ 4 │ path = "c.wasm"
+ 5 │ wire = { "a:b/c" = "json" }
+   ·                    ──────
+   ╰────
+"#,
     ),
     (
         "[app]\nexport = [\"json\"]\n[components.json]\npath = \"missing.wasm\"\n",
-        "error: nanoproc.toml:3:1: component `json`: cannot read missing.wasm: No such file or directory (os error 2)\n",
+        r#"  × component `json`: cannot read missing.wasm: No such file or directory (os error 2)
+   ╭─[nanoproc.toml:3:1]
+ 2 │ export = ["json"]
+ 3 │ [components.json]
+   · ─────────────────
+ 4 │ path = "missing.wasm"
+   ╰────
+"#,
     ),
 ];
 
@@ -137,12 +181,15 @@ fn compose_refuses_bad_manifests_and_writes_nothing() {
 
 /// Each bad component, and the error composing it as `c` gives.
 fn bad_components() -> Vec<(Vec<u8>, String)> {
-    let invalid = "error: component `c` is not a valid component\n  caused by: ";
+    let invalid = "  × component `c` is not a valid component\n  ╰─▶ ";
+    let invalid_because = "  × component `c` is not a valid component\n  ├─▶ ";
     vec![
         (Vec::new(), format!("{invalid}the file is empty\n")),
         (
             fixture("err-truncated-header", "callee.wasm"),
-            format!("{invalid}the file is cut short: it ends 7 bytes into the 8-byte component header\n"),
+            format!(
+                "{invalid}the file is cut short: it ends 7 bytes into the 8-byte component header\n"
+            ),
         ),
         (
             fixture("err-truncated-in-section", "callee.wasm"),
@@ -154,7 +201,7 @@ fn bad_components() -> Vec<(Vec<u8>, String)> {
         (
             fixture("err-bit-flip-in-function-body", "callee.wasm"),
             format!(
-                "{invalid}the component is not valid\n  caused by: type mismatch: expected i32, \
+                "{invalid_because}the component is not valid\n  ╰─▶ type mismatch: expected i32, \
                  found i64 (at offset 0x1bf)\n"
             ),
         ),
@@ -177,8 +224,8 @@ fn bad_components() -> Vec<(Vec<u8>, String)> {
         ),
         (
             wat("(component (core module (memory 1 1 shared)))"),
-            "error: component `c` uses threads (shared memory and atomics), which the host does not \
-             enable\n  caused by: threads must be enabled for shared memories (at offset 0x15)\n  \
+            "  × component `c` uses threads (shared memory and atomics), which the host does not \
+             enable\n  ╰─▶ threads must be enabled for shared memories (at offset 0x15)\n  \
              help: rebuild the component without shared memory or atomics (for Rust, without \
              `-C target-feature=+atomics`)\n"
                 .to_string(),
@@ -214,7 +261,7 @@ fn a_failed_compose_leaves_an_earlier_output_as_it_was() {
     project.refused(
         &["compose", MANIFEST, "-o", "app.wasm"],
         1,
-        "error: component `c` is not a valid component\n  caused by: the file is cut short: it \
+        "  × component `c` is not a valid component\n  ╰─▶ the file is cut short: it \
          ends 7 bytes into the 8-byte component header\n",
     );
     assert_eq!(
@@ -260,10 +307,15 @@ fn an_app_of_ten_thousand_components_is_refused_at_once() {
     project.refused(
         &["compose", MANIFEST, "-o", "app.wasm"],
         1,
-        "error: the app needs 10000 components, more than the 1000 one component may hold\n  \
-         --> nanoproc.toml:2003:1\n  \
-         help: compose groups of its components into apps of their own first (a composed app is a \
-         component), and name those in this manifest\n",
+        r#"  × the app needs 10000 components, more than the 1000 one component may hold
+      ╭─[nanoproc.toml:2003:1]
+ 2002 │ path = "c.wasm"
+ 2003 │ [components.c1000]
+      · ──────────────────
+ 2004 │ path = "c.wasm"
+      ╰────
+  help: compose groups of its components into apps of their own first (a composed app is a component), and name those in this manifest
+"#,
     );
 }
 

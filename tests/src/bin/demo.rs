@@ -227,7 +227,8 @@ fn compose(
     if let Some((name, replacement)) = swap {
         bytes.insert(name.to_string(), replacement.to_vec());
     }
-    let composed = nanoproc_linker::compose(&manifest, &bytes).map_err(|e| e.to_string());
+    let composed =
+        nanoproc_linker::compose(&manifest, &bytes).map_err(|e| nanoproc_linker::report(&e, false));
     Ok((manifest, composed))
 }
 
@@ -305,7 +306,7 @@ fn demo(args: &Args) -> Result<()> {
     std::fs::write(args.work.join("site.wasm"), &site.bytes)?;
     println!(
         "1. compose {SITE}: {} components, {} KiB, in {}",
-        manifest.components.len(),
+        manifest.components().len(),
         site.bytes.len() / 1024,
         human(compose_ns)
     );

@@ -107,9 +107,9 @@ pub fn check(text: &str, components: &IndexMap<String, Vec<u8>>) {
     };
     let first = nanoproc_linker::compose(&manifest, components);
     if let Err(e) = &first {
-        assert!(!e.message.is_empty(), "an error without a message");
+        assert!(!e.message().is_empty(), "an error without a message");
         assert!(
-            e.kind != nanoproc_linker::ErrorKind::Encoding,
+            *e.kind() != nanoproc_linker::ErrorKind::Encoding,
             "an encoding error, which is a bug in the linker: {e}; the manifest:\n{text}"
         );
     }
@@ -466,8 +466,8 @@ fn inputs() -> &'static Inputs {
             };
             let dir = Path::new(path).parent().expect("a manifest is in a folder");
             let mut parts = Vec::new();
-            for component in manifest.components.values() {
-                let source = match &component.source {
+            for component in manifest.components().values() {
+                let source = match component.source() {
                     Source::Guest(guest) => {
                         if !components.contains_key(guest) {
                             components.insert(guest.clone(), crate::component_bytes(guest));
@@ -488,27 +488,21 @@ fn inputs() -> &'static Inputs {
                     }
                 };
                 parts.push(Part {
-                    name: component.name.clone(),
+                    name: component.name().to_string(),
                     source,
                     wire: component
-                        .wire
-                        .iter()
-                        .map(|(i, p)| (i.get_ref().clone(), p.get_ref().clone()))
+                        .wire()
+                        .map(|(i, p)| (i.to_string(), p.to_string()))
                         .collect(),
-                    grants: component.grants.clone(),
+                    grants: component.grants().clone(),
                 });
             }
             apps.push(App {
-                name: manifest.app.name.clone(),
-                export: manifest
-                    .app
-                    .export
-                    .iter()
-                    .map(|e| e.get_ref().clone())
-                    .collect(),
-                strict: manifest.app.strict,
+                name: manifest.app().name().map(str::to_string),
+                export: manifest.app().export().map(str::to_string).collect(),
+                strict: manifest.app().strict(),
                 components: parts,
-                limits: manifest.limits.clone(),
+                limits: manifest.limits().clone(),
             });
         }
         let mut names: Vec<String> = Vec::new();

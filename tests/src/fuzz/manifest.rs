@@ -121,9 +121,17 @@ pub fn run(u: &mut Unstructured<'_>) -> Result<()> {
 pub fn check(text: &str) {
     match Manifest::parse("fuzz.toml", text) {
         Err(e) => {
-            let (Some(line), Some(column)) = (e.line, e.column) else {
+            let Some(location) = &e.location else {
                 panic!("the error `{e}` has no location; the manifest:\n{text}");
             };
+            let (line, column) = (location.line, location.column);
+            assert!(
+                text.get(location.span.clone()).is_some(),
+                "the error `{e}` marks bytes {:?}, not in the manifest:\n{text}",
+                location.span
+            );
+            // Showing it with the manifest's line works on any input.
+            let _ = nanoproc_linker::report_any(&e, false);
             let lines: Vec<&str> = text.split('\n').collect();
             assert!(
                 line >= 1 && line <= lines.len(),
@@ -139,24 +147,12 @@ pub fn check(text: &str) {
         }
         Ok(manifest) => {
             let _ = manifest.name();
-            let mut spans = Vec::new();
-            for component in manifest.components.values() {
-                spans.push(component.span.clone());
-                spans.extend(component.grants_span.clone());
-                for (import, provider) in &component.wire {
-                    spans.push(import.span());
-                    spans.push(provider.span());
-                }
-            }
-            spans.extend(manifest.app.export.iter().map(|e| e.span()));
-            for span in spans {
+            for place in manifest.places() {
                 assert!(
-                    span.start <= span.end
-                        && span.end <= text.len()
-                        && text.is_char_boundary(span.start),
-                    "span {span:?} is not in the manifest:\n{text}"
+                    text.get(place.span.clone()).is_some(),
+                    "{place} (bytes {:?}) is not in the manifest:\n{text}",
+                    place.span
                 );
-                let _ = manifest.location(span.start);
             }
         }
     }

@@ -363,7 +363,7 @@ fn target() -> &'static Target {
         let manifest = nanoproc_linker::Manifest::parse("libraries.toml", MANIFEST)
             .expect("the library app's manifest parses");
         let mut bytes = IndexMap::new();
-        for name in manifest.components.keys() {
+        for name in manifest.components().keys() {
             bytes.insert(name.clone(), crate::component_bytes(name));
         }
         let composition = nanoproc_linker::compose(&manifest, &bytes)
