@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use nanoproc_linker::{AppGrants, Limits};
+use nanoproc_linker::{AppGrants, GrantsError, Limits};
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{
     Component, ComponentExportIndex, ComponentNamedList, Func, InstancePre, Lift, Linker, Lower,
@@ -125,23 +125,28 @@ impl Runtime {
     /// of an app format newer than this host reads (see
     /// [`AppGrants`]), or the app imports something this host does not
     /// provide.
-    pub fn load(&self, bytes: &[u8], options: Options) -> Result<App> {
-        nanoproc_linker::check_framing(bytes)?;
+    pub fn load(&self, bytes: &[u8], options: Options) -> Result<App, LoadError> {
+        nanoproc_linker::check_framing(bytes).map_err(LoadError::NotAComponent)?;
         let (component, outcome) = match &self.cache {
-            Some(cache) => cache.component(&self.engine, bytes)?,
+            Some(cache) => cache
+                .component(&self.engine, bytes)
+                .map_err(LoadError::Compile)?,
             None => (
-                Component::new(&self.engine, bytes)
-                    .map_err(|e| anyhow::anyhow!("cannot compile the app: {e:?}"))?,
+                Component::new(&self.engine, bytes).map_err(|e| {
+                    LoadError::Compile(anyhow::anyhow!("cannot compile the app: {e:?}"))
+                })?,
                 Outcome::Compiled,
             ),
         };
-        let grants = AppGrants::read(bytes)?.unwrap_or_default();
+        let grants = AppGrants::read(bytes)
+            .map_err(LoadError::Grants)?
+            .unwrap_or_default();
         let capabilities = Capabilities::new(&component, grants, options);
         let mut linker = Linker::new(&self.engine);
-        add_to_linker(&mut linker, &component)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| anyhow::anyhow!("cannot link the app to this host: {e:#}"))?;
+        add_to_linker(&mut linker, &component).map_err(LoadError::Link)?;
+        let pre = linker.instantiate_pre(&component).map_err(|e| {
+            LoadError::Link(anyhow::anyhow!("cannot link the app to this host: {e:#}"))
+        })?;
         let exports = Exports::of(&component);
         Ok(App(Arc::new(Loaded {
             pre,
@@ -149,6 +154,40 @@ impl Runtime {
             exports,
             outcome,
         })))
+    }
+}
+
+/// Why [`Runtime::load`] could not load an app.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The bytes are not a component: not wasm, cut short, or nested too
+    /// deep.
+    NotAComponent(anyhow::Error),
+    /// The grants the app carries cannot be read: among them, an app of a
+    /// newer app format ([`GrantsError::Newer`]).
+    Grants(GrantsError),
+    /// wasmtime cannot compile the component (or the cache cannot hold it).
+    Compile(anyhow::Error),
+    /// The app imports something this host does not provide.
+    Link(anyhow::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotAComponent(e) | LoadError::Compile(e) | LoadError::Link(e) => e.fmt(f),
+            LoadError::Grants(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::NotAComponent(e) | LoadError::Compile(e) | LoadError::Link(e) => e.source(),
+            LoadError::Grants(e) => e.source(),
+        }
     }
 }
 

@@ -39,7 +39,7 @@ pub mod serve;
 
 #[doc(hidden)]
 pub use anyhow;
-pub use app::{App, Instance, Runtime};
+pub use app::{App, Instance, LoadError, Runtime};
 pub use capabilities::{Options, Stdio};
 pub use fault::{Cause, Fault};
 pub use nanoproc_macro::sandbox;

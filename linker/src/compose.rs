@@ -902,6 +902,44 @@ mod tests {
     }
 
     #[test]
+    fn an_error_names_what_it_is_about_and_keeps_its_place() {
+        let manifest =
+            "[app]\nexport = [\"lonely\"]\n\n[components.lonely]\npath = \"lonely.wat\"\n";
+        let error = compose_wat(manifest, &[("lonely", UNRESOLVED)]).unwrap_err();
+        assert_eq!(
+            *error.kind(),
+            ErrorKind::Unresolved {
+                component: "lonely".into(),
+                import: "test:missing/thing@1.0.0".into(),
+            }
+        );
+        let location = error.location().unwrap();
+        assert_eq!((location.line, location.column), (4, 1));
+        assert_eq!(&manifest[location.span.clone()], "[components.lonely]");
+        assert_eq!(
+            error.help_text(),
+            Some(
+                "add a component that exports it, or add \
+                 `wire = { \"test:missing/thing\" = \"COMPONENT\" }` under `[components.lonely]`"
+            )
+        );
+        // A manifest error keeps its place too.
+        let manifest = Manifest::parse("nanoproc.toml", "[app]\nexport = 3\n").unwrap_err();
+        let error = ComposeError::from(manifest);
+        assert_eq!(*error.kind(), ErrorKind::Manifest);
+        let location = error.location().unwrap();
+        assert_eq!(
+            (location.line, location.column, location.span.clone()),
+            (2, 10, 15..16)
+        );
+        assert_eq!(
+            crate::report(&error, false),
+            "  × invalid type: integer `3`, expected a sequence\n   ╭─[nanoproc.toml:2:10]\n \
+             1 │ [app]\n 2 │ export = 3\n   ·          ─\n   ╰────\n"
+        );
+    }
+
+    #[test]
     fn invalid_component_is_reported_before_what_comes_after_it() {
         let manifest = "[app]\nexport = [\"bad\"]\n[components.bad]\npath = \"bad.wat\"\n\
             [components.lonely]\npath = \"lonely.wat\"\n";

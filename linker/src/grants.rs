@@ -293,6 +293,66 @@ pub struct AppGrants {
     pub limits: Limits,
 }
 
+/// Why the grants a composed app carries cannot be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum GrantsError {
+    /// The bytes are not wasm.
+    Wasm(wasmparser::BinaryReaderError),
+    /// The section is not JSON.
+    NotJson(serde_json::Error),
+    /// The app is of an app format newer than this host reads.
+    Newer {
+        /// The app's format.
+        found: u64,
+        /// The newest format this host reads, [`AppGrants::FORMAT`].
+        supported: u64,
+    },
+    /// The section names an app format no nanoproc writes.
+    UnknownFormat {
+        /// The format as the section gives it.
+        format: String,
+    },
+    /// The section is not valid for its app format.
+    Invalid {
+        /// The app's format.
+        format: u64,
+        /// What serde found wrong.
+        source: serde_json::Error,
+    },
+}
+
+impl std::fmt::Display for GrantsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let section = AppGrants::SECTION;
+        match self {
+            GrantsError::Wasm(e) => e.fmt(f),
+            GrantsError::NotJson(e) => write!(
+                f,
+                "the app's `{section}` section is not valid JSON ({e}): compose the app again"
+            ),
+            GrantsError::Newer { found, supported } => write!(
+                f,
+                "the app was composed by a newer nanoproc (app format {found}; this host \
+                 reads format {supported}): run it with a newer nanoproc, or compose it again \
+                 with this one"
+            ),
+            GrantsError::UnknownFormat { format } => write!(
+                f,
+                "the app's `{section}` section says app format {format}, which no nanoproc \
+                 writes: compose the app again"
+            ),
+            GrantsError::Invalid { format, source } => write!(
+                f,
+                "the app's `{section}` section is not valid for app format {format} ({source}): \
+                 compose the app again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GrantsError {}
+
 /// The section as written: the format first, then the grants.
 #[derive(Serialize)]
 struct Written<'a> {
@@ -329,9 +389,9 @@ impl AppGrants {
     /// When the bytes are not wasm, or the section is not JSON, is of an
     /// app format newer than this host reads (or one no nanoproc writes),
     /// or is not valid for its format.
-    pub fn read(app: &[u8]) -> anyhow::Result<Option<Self>> {
+    pub fn read(app: &[u8]) -> Result<Option<Self>, GrantsError> {
         for payload in crate::inspect::top_level_payloads(app) {
-            if let Payload::CustomSection(section) = payload?
+            if let Payload::CustomSection(section) = payload.map_err(GrantsError::Wasm)?
                 && section.name() == Self::SECTION
             {
                 return Self::parse(section.data()).map(Some);
@@ -342,36 +402,28 @@ impl AppGrants {
 
     /// Reads the content of the section: its format first, then the rest
     /// as that format says.
-    fn parse(data: &[u8]) -> anyhow::Result<Self> {
-        let section = Self::SECTION;
-        let mut value: serde_json::Value = serde_json::from_slice(data).map_err(|e| {
-            anyhow::anyhow!(
-                "the app's `{section}` section is not valid JSON ({e}): compose the app again"
-            )
-        })?;
+    fn parse(data: &[u8]) -> Result<Self, GrantsError> {
+        let mut value: serde_json::Value =
+            serde_json::from_slice(data).map_err(GrantsError::NotJson)?;
         let format = match value.as_object_mut().and_then(|o| o.shift_remove("format")) {
             // Written before the format was numbered: format 1's content.
             None => 1,
             Some(format) => match format.as_u64() {
-                Some(n) if n > Self::FORMAT => anyhow::bail!(
-                    "the app was composed by a newer nanoproc (app format {n}; this host \
-                     reads format {}): run it with a newer nanoproc, or compose it again \
-                     with this one",
-                    Self::FORMAT
-                ),
+                Some(found) if found > Self::FORMAT => {
+                    return Err(GrantsError::Newer {
+                        found,
+                        supported: Self::FORMAT,
+                    });
+                }
                 Some(n) if n >= 1 => n,
-                _ => anyhow::bail!(
-                    "the app's `{section}` section says app format {format}, which no \
-                     nanoproc writes: compose the app again"
-                ),
+                _ => {
+                    return Err(GrantsError::UnknownFormat {
+                        format: format.to_string(),
+                    });
+                }
             },
         };
-        serde_json::from_value(value).map_err(|e| {
-            anyhow::anyhow!(
-                "the app's `{section}` section is not valid for app format {format} ({e}): \
-                 compose the app again"
-            )
-        })
+        serde_json::from_value(value).map_err(|source| GrantsError::Invalid { format, source })
     }
 
     /// The grants that apply to a standard (shared) import: the union of

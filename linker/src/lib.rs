@@ -49,7 +49,7 @@ pub use compose::compose;
 pub use deny::{DeniedAnswer, denied_answers};
 pub use error::{ComposeError, ErrorKind, Location, report, report_any};
 pub use features::HOST as HOST_FEATURES;
-pub use grants::{AppGrants, HolderImport, HolderInterface};
+pub use grants::{AppGrants, GrantsError, HolderImport, HolderInterface};
 pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};
 pub use manifest::{

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use nanoproc_host::cache::{Cache, Outcome};
-use nanoproc_host::{Answer, App, Cause, Fault, Options, Refusal, Refusals, Runtime};
-use nanoproc_linker::{Capability, Limits, Manifest, compose};
+use nanoproc_host::{Answer, App, Cause, Fault, LoadError, Options, Refusal, Refusals, Runtime};
+use nanoproc_linker::{Capability, GrantsError, Limits, Manifest, compose};
 use nanoproc_tests::{compose_manifest, engine, runtime};
 
 /// The app composed from the manifest at `path` (relative to the project
@@ -843,6 +843,16 @@ fn an_app_of_a_newer_format_is_refused_saying_what_to_do() {
     let Err(error) = runtime().load(&bytes, Options::default()) else {
         panic!("an app of a newer format was loaded");
     };
+    assert!(
+        matches!(
+            error,
+            LoadError::Grants(GrantsError::Newer {
+                found: 2,
+                supported: 1
+            })
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         format!("{error:#}"),
         "the app was composed by a newer nanoproc (app format 2; this host reads format 1): \

@@ -135,13 +135,13 @@ pub fn inert(bench: &Bench, report: &mut Report) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .bytes;
         let dir = nanoproc_tests::project_root().join("tests/apps/snoop");
-        bench.runtime.load(
+        Ok(bench.runtime.load(
             &bytes,
             Options {
                 base_dir: dir,
                 ..Options::default()
             },
-        )
+        )?)
     };
     let inert = load("tests/apps/snoop/only-dirs.toml")?;
     let granted = load("tests/apps/snoop/dirs-and-stdio.toml")?;

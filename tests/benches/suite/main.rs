@@ -164,13 +164,13 @@ impl Bench {
     /// Loads the built component `name` on its own.
     pub fn component(&self, name: &str) -> Result<App> {
         let bytes = std::fs::read(component_path(name))?;
-        self.runtime.load(&bytes, Options::default())
+        Ok(self.runtime.load(&bytes, Options::default())?)
     }
 
     /// Loads the app `manifest` (relative to the project root).
     pub fn app(&self, manifest: &str) -> Result<App> {
         let composition = compose_manifest(manifest).map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.runtime.load(&composition.bytes, Options::default())
+        Ok(self.runtime.load(&composition.bytes, Options::default())?)
     }
 }
 
