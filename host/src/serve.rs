@@ -217,8 +217,11 @@ impl Listening {
 
     /// Accepts connections and answers their requests until `shutdown`
     /// completes; then stops accepting, closes idle connections, and
-    /// waits for the requests in flight for at most the grace period.
-    /// Must run within a tokio runtime (with its I/O and time drivers).
+    /// waits for the requests in flight for at most the grace period,
+    /// after which their connections are closed. Must run within a tokio
+    /// runtime (with its I/O and time drivers). A guest still blocked in a
+    /// host call then may still hold a blocking thread of the runtime
+    /// until the call returns.
     ///
     /// # Errors
     ///
@@ -227,8 +230,10 @@ impl Listening {
         let listener = tokio::net::TcpListener::from_std(self.listener)
             .context("cannot listen on the tokio runtime")?;
         let graceful = GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
+            while connections.try_join_next().is_some() {}
             let stream = tokio::select! {
                 () = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
@@ -260,15 +265,18 @@ impl Listening {
             let connection = graceful.watch(connection);
             // A connection's errors are its client's (a reset, a malformed
             // request, which hyper answers itself).
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let _ = connection.await;
             });
         }
         drop(listener);
         let _ = tokio::time::timeout(self.grace, graceful.shutdown()).await;
+        // What is left is cut: its requests are logged as given up.
+        let unfinished = self.service.in_flight.load(Ordering::Relaxed);
+        connections.shutdown().await;
         Ok(Stopped {
             served: self.service.served.load(Ordering::Relaxed),
-            unfinished: self.service.in_flight.load(Ordering::Relaxed),
+            unfinished,
         })
     }
 }

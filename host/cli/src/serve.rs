@@ -49,9 +49,10 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
         std::io::stdout().flush()?;
         listening.serve(stop).await
     })?;
-    // A guest still blocked in a host call past the grace period is not
-    // waited for.
-    workers.shutdown_background();
+    // A guest may still be blocked in a host call (past its deadline, or
+    // cut by the grace period); it ends with the process, which is not
+    // made to wait for it, nor to shut down the runtime under it.
+    std::mem::forget(workers);
     if stopped.unfinished > 0 {
         eprintln!(
             "stopped with {} request{} unanswered after the grace period of {} ms",
