@@ -18,13 +18,13 @@ const GET: &str = "nanoproc:fetch/fetch@0.1.0#get";
 
 /// An HTTP server on loopback that answers every request with its own
 /// request line, and remembers each.
-struct Server {
-    origin: String,
+pub(crate) struct Server {
+    pub(crate) origin: String,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -53,7 +53,7 @@ impl Server {
         Self { origin, seen }
     }
 
-    fn seen(&self) -> Vec<String> {
+    pub(crate) fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -62,7 +62,7 @@ impl Server {
 fn app(manifest: &str) -> (App, Refused) {
     let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
     let bytes: IndexMap<String, Vec<u8>> = manifest
-        .components
+        .components()
         .keys()
         .map(|name| (name.clone(), component_bytes("fetcher")))
         .collect();

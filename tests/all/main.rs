@@ -19,6 +19,7 @@ mod lz4;
 mod markdown;
 mod runtimes;
 mod sandbox;
+mod serve;
 mod site;
 mod slug;
 mod soak;

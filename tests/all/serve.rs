@@ -1,0 +1,375 @@
+//! Serving HTTP (`nanoproc_host::serve`) over real loopback connections:
+//! the hello handler and the probe (`guests/http-probe`), served in this
+//! process on a runtime of their own, and asked with an ordinary client.
+//! The `nanoproc serve` process itself, stopped by a signal, is tested
+//! with the command's own tests (`host/cli/tests/serve.rs`).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nanoproc_host::serve::{Entry, Log, Server, Stopped};
+use nanoproc_linker::{Manifest, compose};
+use nanoproc_tests::{components_dir, runtime};
+
+use crate::host::Refused;
+use crate::http::Server as Upstream;
+
+/// The hello handler alone.
+const HELLO: &str = "[app]\nexport = [\"hello\"]\n[components.hello]\nguest = \"hello-http\"\n";
+
+/// The probe alone, granted the clock and outgoing HTTP to `origins`, its
+/// calls limited to 300 ms. It imports the outgoing handler, so it holds
+/// one origin at least: without others, a documentation address that no
+/// test reaches.
+fn probe(origins: &[&str]) -> String {
+    let origins: Vec<String> = match origins {
+        [] => vec!["\"http://192.0.2.1\"".to_string()],
+        _ => origins.iter().map(|o| format!("\"{o}\"")).collect(),
+    };
+    format!(
+        "[app]\nexport = [\"probe\"]\n\
+         [components.probe]\nguest = \"http-probe\"\ngrants = {{ clocks = true, http = [{}] }}\n\
+         [limits]\ntimeout-ms = 300\n",
+        origins.join(", ")
+    )
+}
+
+/// An app served on loopback by this process until dropped.
+struct Serving {
+    origin: String,
+    entries: Arc<Mutex<Vec<Entry>>>,
+    refused: Refused,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Stopped>>,
+}
+
+impl Serving {
+    /// Serves the app `manifest` composes, configured by `configure`.
+    fn start(manifest: &str, configure: impl FnOnce(&mut Server)) -> Self {
+        let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
+        let bytes = manifest.read_components(&components_dir()).unwrap();
+        let composition = compose(&manifest, &bytes).unwrap();
+        let refused = Refused::default();
+        let app = runtime()
+            .load(&composition.bytes, refused.options(Path::new(".")))
+            .unwrap();
+        let entries = Arc::new(Mutex::new(Vec::new()));
+        let log = entries.clone();
+        let mut server = Server::new(&app).unwrap();
+        server.log(Log::Report(Arc::new(move |entry: &Entry| {
+            log.lock().unwrap().push(entry.clone());
+        })));
+        configure(&mut server);
+        let listening = server.bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://{}", listening.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(listening.serve(async {
+                    let _ = stopped.await;
+                }))
+                .unwrap()
+        });
+        Self {
+            origin,
+            entries,
+            refused,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    /// The access-log lines so far, without their durations, in order.
+    fn served(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Served(served) => Some(format!(
+                    "{} {} {}",
+                    served.method,
+                    served.path,
+                    served.status.map_or("-".into(), |s| s.as_u16().to_string())
+                )),
+                Entry::Failed(_) => None,
+            })
+            .collect()
+    }
+
+    /// The failures reported so far, as their lines.
+    fn failed(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Failed(failed) => Some(failed.to_string()),
+                Entry::Served(_) => None,
+            })
+            .collect()
+    }
+
+    /// Stops the server and waits for it.
+    fn stop(mut self) -> Stopped {
+        let _ = self.stop.take().unwrap().send(());
+        self.thread.take().unwrap().join().unwrap()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A client that reports every status as a response, not an error.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// `GET url`: the status and the body.
+fn get(url: &str) -> (u16, String) {
+    let mut response = client().get(url).call().unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// `POST url` with `body`, its length given up front when `sized`, else
+/// sent in chunks.
+fn post(url: &str, body: Vec<u8>, sized: bool) -> (u16, String) {
+    let request = client().post(url);
+    let mut response = if sized {
+        request.send(&body[..])
+    } else {
+        let mut reader = std::io::Cursor::new(body);
+        request.send(ureq::SendBody::from_reader(&mut reader))
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+#[test]
+fn the_hello_handler_answers_its_path_and_404_elsewhere() {
+    let serving = Serving::start(HELLO, |_| {});
+    assert_eq!(get(&serving.url("/")), (200, "hello\n".into()));
+    assert_eq!(get(&serving.url("/?lang=en")), (200, "hello\n".into()));
+    assert_eq!(get(&serving.url("/missing")), (404, "not found\n".into()));
+    let stopped = serving.stop();
+    assert_eq!(
+        stopped,
+        Stopped {
+            served: 3,
+            unfinished: 0
+        }
+    );
+}
+
+#[test]
+fn each_request_is_logged_with_its_method_path_and_status() {
+    let serving = Serving::start(HELLO, |_| {});
+    get(&serving.url("/"));
+    get(&serving.url("/a/b?secret=1"));
+    // The line is written once the response is over, as the client reads it.
+    let waited = Instant::now();
+    while serving.served().len() < 2 && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(serving.served(), ["GET / 200", "GET /a/b 404"]);
+    assert_eq!(serving.failed(), [""; 0]);
+}
+
+#[test]
+fn a_body_over_the_limit_is_answered_413_before_the_app_sees_it() {
+    let serving = Serving::start(HELLO, |server| {
+        server.max_body(1024);
+    });
+    let refusal = "the request body is larger than this server's limit of 1 KiB\n";
+    // Refused by its `content-length`, unread, and counted as it comes.
+    assert_eq!(
+        post(&serving.url("/"), vec![b'x'; 2048], true),
+        (413, refusal.into())
+    );
+    assert_eq!(
+        post(&serving.url("/"), vec![b'x'; 4096], false),
+        (413, refusal.into())
+    );
+    // At the limit it reaches the app (which answers no POST).
+    assert_eq!(
+        post(&serving.url("/"), vec![b'x'; 1024], false),
+        (404, "not found\n".into())
+    );
+    assert_eq!(serving.failed(), [""; 0]);
+}
+
+#[test]
+fn an_app_without_the_incoming_handler_cannot_be_served() {
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        "[app]\nexport = [\"slug\"]\n[components.slug]\nguest = \"slug\"\n",
+    )
+    .unwrap();
+    let bytes = manifest.read_components(&components_dir()).unwrap();
+    let app = runtime()
+        .load(
+            &compose(&manifest, &bytes).unwrap().bytes,
+            nanoproc_host::Options::default(),
+        )
+        .unwrap();
+    let error = Server::new(&app).err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the app exports no `wasi:http/incoming-handler`, so it cannot serve HTTP; it exports: {}",
+            app.functions().collect::<Vec<_>>().join(", ")
+        )
+    );
+}
+
+#[test]
+fn a_trap_fails_its_own_request_while_the_others_succeed() {
+    let serving = Serving::start(&probe(&[]), |_| {});
+    let good: Vec<_> = (0..4)
+        .map(|_| {
+            let url = serving.url("/");
+            std::thread::spawn(move || (0..10).map(|_| get(&url)).collect::<Vec<_>>())
+        })
+        .collect();
+    let traps: Vec<_> = (0..3).map(|_| get(&serving.url("/trap"))).collect();
+    for answers in good {
+        for answer in answers.join().unwrap() {
+            assert_eq!(answer, (200, "ok".into()));
+        }
+    }
+    for answer in traps {
+        assert_eq!(
+            answer,
+            (500, "the app failed while answering this request\n".into())
+        );
+    }
+    assert_eq!(
+        serving.failed(),
+        ["GET /trap: component `probe` trapped in `wasi:http/incoming-handler@0.2.12#handle` \
+             (innermost frame `__rustc::rust_panic`) during the call to \
+             `wasi:http/incoming-handler@0.2.12#handle`: wasm trap: wasm `unreachable` instruction executed";
+            3]
+    );
+}
+
+#[test]
+fn a_request_past_the_deadline_is_answered_504() {
+    let serving = Serving::start(&probe(&[]), |_| {});
+    let started = Instant::now();
+    assert_eq!(
+        get(&serving.url("/spin")),
+        (
+            504,
+            "the app did not answer within its deadline of 300ms\n".into()
+        )
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // The server goes on.
+    assert_eq!(get(&serving.url("/")), (200, "ok".into()));
+    assert_eq!(
+        serving.failed(),
+        [
+            "GET /spin: component `probe` ran past the deadline of 300ms in \
+             `wasi:http/incoming-handler@0.2.12#handle` (innermost frame `guest_http_probe::spin`) \
+             during the call to `wasi:http/incoming-handler@0.2.12#handle`"
+        ]
+    );
+}
+
+#[test]
+fn a_request_waiting_in_a_host_call_past_the_deadline_is_answered_504_on_time() {
+    let serving = Serving::start(&probe(&[]), |_| {});
+    let started = Instant::now();
+    // The epoch check cannot end a guest sleeping in the host: the server
+    // answers for it.
+    assert_eq!(
+        get(&serving.url("/slow?ms=3000")),
+        (
+            504,
+            "the app did not answer within its deadline of 300ms\n".into()
+        )
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert_eq!(
+        serving.failed(),
+        [
+            "GET /slow: no response within the app's deadline of 300ms; \
+          its instance ends at its next epoch check"
+        ]
+    );
+}
+
+#[test]
+fn the_app_reads_the_request_body() {
+    let serving = Serving::start(&probe(&[]), |_| {});
+    assert_eq!(
+        post(&serving.url("/echo"), vec![7; 5000], true),
+        (200, "5000".into())
+    );
+    assert_eq!(
+        post(&serving.url("/echo"), vec![7; 70_000], false),
+        (200, "70000".into())
+    );
+}
+
+#[test]
+fn a_granted_origin_is_reached_and_any_other_refused_with_the_wasi_http_error() {
+    let (granted, other) = (Upstream::start(), Upstream::start());
+    let serving = Serving::start(&probe(&[&granted.origin]), |_| {});
+    let (status, body) = get(&serving.url(&format!("/fetch?url={}/hello", granted.origin)));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "200\nyou asked: GET /hello HTTP/1.1")
+    );
+    assert_eq!(
+        get(&serving.url(&format!("/fetch?url={}/secrets", other.origin))),
+        (502, "HTTP-request-denied".into())
+    );
+    assert_eq!(granted.seen(), ["GET /hello HTTP/1.1"]);
+    assert_eq!(other.seen(), [""; 0]);
+    assert_eq!(
+        serving.refused.take(),
+        [format!(
+            "refused `probe` an HTTP request to {}/secrets: not in its http grant (HTTP-request-denied)",
+            other.origin
+        )]
+    );
+}
+
+#[test]
+fn stopping_finishes_the_requests_in_flight() {
+    let serving = Serving::start(&probe(&[]), |_| {});
+    let url = serving.url("/slow?ms=200");
+    let slow = std::thread::spawn(move || get(&url));
+    // The request is in flight once its instance is waiting.
+    std::thread::sleep(Duration::from_millis(100));
+    let stopped = serving.stop();
+    assert_eq!(slow.join().unwrap().0, 200);
+    assert_eq!(
+        stopped,
+        Stopped {
+            served: 1,
+            unfinished: 0
+        }
+    );
+}
