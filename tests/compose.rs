@@ -110,7 +110,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
             for warning in &composition.plan.warnings {
                 audit.push_str(&format!("warning: {warning}\n"));
             }
-            audit.push_str(&Audit::new(manifest, &composition.plan).to_string());
+            audit.push_str(&Audit::new(&composition.plan).to_string());
             let mut expectations = vec![
                 ("audit.txt", audit),
                 ("graph.mmd", Graph::new(&composition.plan).to_mermaid()),

@@ -7,7 +7,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 
 use crate::capability::Capability;
-use crate::manifest::{DirMode, Grants, Manifest};
+use crate::manifest::{DirMode, Grants};
 use crate::plan::{Plan, PlannedComponent, Satisfied};
 
 /// The capability audit of a composed app.
@@ -118,9 +118,8 @@ pub struct ExportAudit {
 }
 
 impl Audit {
-    /// The audit of `plan`, with narrowings read from `manifest`.
-    pub fn new(manifest: &Manifest, plan: &Plan) -> Self {
-        let grants_of = |name: &str| &manifest.components[name].grants;
+    /// The audit of `plan`, with the narrowings of its grants.
+    pub fn new(plan: &Plan) -> Self {
         let split = crate::grants::split_per_holder(plan);
         let components: Vec<ComponentAudit> = plan
             .components
@@ -139,7 +138,7 @@ impl Audit {
                             },
                             Satisfied::Granted(capability) => SatisfiedAudit::Granted {
                                 capability: capability.to_string(),
-                                narrowing: narrowing(*capability, grants_of(&c.name), serves(c)),
+                                narrowing: narrowing(*capability, &c.grants, serves(c)),
                                 own_import: own_import(&split, &c.name, name),
                             },
                             Satisfied::Denied(capability) => SatisfiedAudit::Denied {
@@ -180,7 +179,7 @@ impl Audit {
                     .filter(|c| holds(&c.name))
                     .map(|c| Holder {
                         component: c.name.clone(),
-                        narrowing: narrowing(capability, grants_of(&c.name), serves(c)),
+                        narrowing: narrowing(capability, &c.grants, serves(c)),
                     })
                     .collect();
                 let through = plan

@@ -460,9 +460,8 @@ fn resolve(
 #[test]
 fn the_resolver_app_wires_rust_to_javascript_and_holds_no_capability() {
     let composition = compose_manifest(RESOLVER_APP).unwrap();
-    let manifest = Manifest::read(&nanoproc_tests::project_root().join(RESOLVER_APP)).unwrap();
     assert_eq!(
-        Audit::new(&manifest, &composition.plan).to_string(),
+        Audit::new(&composition.plan).to_string(),
         "app `resolver`
 component  import                          satisfied by
 semver     (none)                          imports nothing
@@ -489,7 +488,6 @@ exports nanoproc:resolver/resolve@0.1.0 from resolver
 #[test]
 fn the_fingerprint_app_grants_python_random_alone_and_denies_it_the_rest() {
     let composition = compose_manifest(FINGERPRINT_APP).unwrap();
-    let manifest = Manifest::read(&nanoproc_tests::project_root().join(FINGERPRINT_APP)).unwrap();
     let denied = |interface: &str, capability: &str| {
         format!("sql          {interface:<38}denied {capability} (inert provider)\n")
     };
@@ -540,10 +538,7 @@ random      sql      fingerprint (via sql)
 exports nanoproc:fingerprint/queries@0.1.0 from fingerprint
 ",
     );
-    assert_eq!(
-        Audit::new(&manifest, &composition.plan).to_string(),
-        expected
-    );
+    assert_eq!(Audit::new(&composition.plan).to_string(), expected);
     assert!(
         composition.plan.warnings.is_empty(),
         "{:?}",

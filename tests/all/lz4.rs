@@ -5,7 +5,7 @@
 //! through it and the hash component.
 
 use nanoproc_host::Options;
-use nanoproc_linker::{Audit, ComponentInterface, Manifest};
+use nanoproc_linker::{Audit, ComponentInterface};
 use nanoproc_tests::{component, component_bytes, compose_manifest, engine, runtime, store};
 use sha2::Digest as _;
 use wasmparser::{KnownCustom, Name, Parser, Payload};
@@ -334,9 +334,8 @@ fn call(
 #[test]
 fn the_packer_app_wires_packer_to_lz4_and_hash_and_holds_no_capability() {
     let composition = compose_manifest(PACKER_APP).unwrap();
-    let manifest = Manifest::read(&nanoproc_tests::project_root().join(PACKER_APP)).unwrap();
     assert_eq!(
-        Audit::new(&manifest, &composition.plan).to_string(),
+        Audit::new(&composition.plan).to_string(),
         "app `packer`
 component  import                      satisfied by
 lz4        (none)                      imports nothing

@@ -215,8 +215,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             components,
         } => {
-            let (manifest, composition) = compose(&manifest, &components)?;
-            let audit = Audit::new(&manifest, &composition.plan);
+            let (_, composition) = compose(&manifest, &components)?;
+            let audit = Audit::new(&composition.plan);
             if json {
                 println!("{}", serde_json::to_string_pretty(&audit)?);
             } else {

@@ -310,7 +310,7 @@ fn demo(args: &Args) -> Result<()> {
         site.bytes.len() / 1024,
         human(compose_ns)
     );
-    quote("", &Audit::new(&manifest, &site.plan).to_string());
+    quote("", &Audit::new(&site.plan).to_string());
     println!("    picture of the graph: {}", shown(&svg));
     println!();
 
@@ -383,12 +383,12 @@ fn demo(args: &Args) -> Result<()> {
         &refusal.replace(&format!("{}/", project_root().display()), ""),
     );
 
-    let (manifest, composed) = compose(COMPROMISED, None)?;
+    let (_, composed) = compose(COMPROMISED, None)?;
     let compromised =
         composed.map_err(|e| anyhow::anyhow!("{COMPROMISED} does not compose:\n{e}"))?;
     std::fs::write(args.work.join("compromised.wasm"), &compromised.bytes)?;
     println!("    granted narrowly instead ({COMPROMISED}), it composes; what it holds:");
-    let audit = Audit::new(&manifest, &compromised.plan).to_string();
+    let audit = Audit::new(&compromised.plan).to_string();
     let held = audit
         .lines()
         .filter(|line| line.starts_with("markdown ") && !line.contains("wasi:io/"));

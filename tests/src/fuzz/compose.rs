@@ -160,7 +160,7 @@ pub fn check(text: &str, components: &IndexMap<String, Vec<u8>>) {
             if let Err(e) = nanoproc_linker::AppGrants::read(&first.bytes) {
                 panic!("the composed app's grants cannot be read: {e:#}; the manifest:\n{text}");
             }
-            let audit = Audit::new(&manifest, &first.plan);
+            let audit = Audit::new(&first.plan);
             let _ = audit.to_string();
             let graph = Graph::new(&first.plan);
             let _ = (graph.to_dot(), graph.to_mermaid(), graph.to_svg());
