@@ -492,12 +492,20 @@ impl Service {
         }
     }
 
-    /// The request with its body read, or the response refusing it.
+    /// The request with its body read, or the response refusing it (no
+    /// host, or a body over the limit).
     async fn read_body(
         &self,
         request: Request<Incoming>,
     ) -> Result<Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
         let (parts, body) = request.into_parts();
+        // wasi:http gives the app the request's authority.
+        if parts.uri.authority().is_none() && !parts.headers.contains_key(header::HOST) {
+            return Err(plain(
+                StatusCode::BAD_REQUEST,
+                "the request names no host: it has no `host` header",
+            ));
+        }
         // A `content-length` over the limit is refused unread.
         if body.size_hint().lower() > self.max_body {
             return Err(self.too_large());

@@ -4,6 +4,7 @@
 //! The `nanoproc serve` process itself, stopped by a signal, is tested
 //! with the command's own tests (`host/cli/tests/serve.rs`).
 
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -216,6 +217,23 @@ fn a_body_over_the_limit_is_answered_413_before_the_app_sees_it() {
         (404, "not found\n".into())
     );
     assert_eq!(serving.failed(), [""; 0]);
+}
+
+#[test]
+fn a_request_without_a_host_is_answered_400() {
+    let serving = Serving::start(HELLO, |_| {});
+    let mut stream = std::net::TcpStream::connect(&serving.origin["http://".len()..]).unwrap();
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.0 400 Bad Request\r\n"),
+        "{response}"
+    );
+    assert!(
+        response.ends_with("\r\n\r\nthe request names no host: it has no `host` header\n"),
+        "{response}"
+    );
 }
 
 #[test]
