@@ -64,7 +64,8 @@ pub fn compose(
     }
     let composed = resolve(manifest, &decoded).and_then(|plan| {
         let bytes = crate::encode::encode(&plan, &decoded, components)?;
-        Ok(Composition { bytes, plan })
+        let lock = crate::lock::Lock::new(manifest, &decoded, components);
+        Ok(Composition { bytes, plan, lock })
     });
     composed
         .map_err(|e| first_invalid(manifest, components, manifest.components.len()).unwrap_or(e))

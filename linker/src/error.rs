@@ -195,6 +195,11 @@ pub enum ErrorKind {
     },
     /// The composition could not be encoded (a bug in the linker).
     Encoding,
+    /// The app differs from its lock (`--locked`).
+    Locked {
+        /// What changed, component by component.
+        changes: Vec<crate::lock::Change>,
+    },
 }
 
 impl ErrorKind {
@@ -212,6 +217,7 @@ impl ErrorKind {
             ErrorKind::Export => "export",
             ErrorKind::TooLarge { .. } => "too-large",
             ErrorKind::Encoding => "encoding",
+            ErrorKind::Locked { .. } => "locked",
         }
     }
 }

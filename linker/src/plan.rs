@@ -13,6 +13,9 @@ pub struct Composition {
     pub bytes: Vec<u8>,
     /// How every import was satisfied.
     pub plan: Plan,
+    /// What it is made of, for `nanoproc.lock` (without the crates each
+    /// guest wraps, which only the build knows: see [`Lock`](crate::Lock)).
+    pub lock: crate::lock::Lock,
 }
 
 /// The outcome of resolution: how every import of every component is

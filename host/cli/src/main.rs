@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
-use nanoproc_linker::{Audit, Composition, Graph, Limits, Manifest, write_atomically};
+use nanoproc_linker::{Audit, Composition, Graph, Limits, Lock, Manifest, write_atomically};
 
 mod serve;
 
@@ -39,6 +39,24 @@ enum Cmd {
         /// Where to write the composed component.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        /// Refuse to compose when any component differs from the manifest's
+        /// lock (`nanoproc.lock` beside `nanoproc.toml`) in its bytes,
+        /// imports, exports or grants, and leave the lock as it is.
+        #[arg(long)]
+        locked: bool,
+        #[command(flatten)]
+        components: ComponentsDir,
+    },
+    /// Write the manifest's lock (`nanoproc.lock` beside `nanoproc.toml`):
+    /// each component's SHA-256, where it came from, what it imports and
+    /// exports (a digest of each function's type) and what it is granted.
+    ///
+    /// Commit the lock; `--locked` on `compose`, `run`, `call` and `serve`
+    /// then refuses an app that differs from it, naming each change.
+    /// `compose` writes it too.
+    Lock {
+        /// The app manifest (`nanoproc.toml`).
+        manifest: PathBuf,
         #[command(flatten)]
         components: ComponentsDir,
     },
@@ -117,6 +135,10 @@ struct AppArgs {
     /// Say how the app was loaded and how long each step took, on stderr.
     #[arg(short, long)]
     verbose: bool,
+    /// Refuse to run a manifest's app when any component differs from its
+    /// lock (`nanoproc.lock` beside `nanoproc.toml`).
+    #[arg(long)]
+    locked: bool,
     #[command(flatten)]
     components: ComponentsDir,
 }
@@ -191,10 +213,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Compose {
             manifest,
             output,
+            locked,
             components,
         } => {
             let started = Instant::now();
-            let (manifest, composition) = compose_into(&manifest, &components, &output)?;
+            let lock = if locked {
+                Locking::Verify
+            } else {
+                Locking::Write
+            };
+            let (manifest, composition) = compose_into(&manifest, &components, &output, lock)?;
             write_atomically(&output, &composition.bytes)?;
             eprintln!(
                 "composed `{}`: {} component{}, {} bytes, in {:.1} ms -> {}",
@@ -209,6 +237,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 started.elapsed().as_secs_f64() * 1e3,
                 output.display()
             );
+        }
+        Cmd::Lock {
+            manifest,
+            components,
+        } => {
+            compose_into(&manifest, &components, Path::new(""), Locking::Write)?;
         }
         Cmd::Audit {
             manifest,
@@ -230,7 +264,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             components,
         } => {
             let writes = output.as_deref().unwrap_or(Path::new(""));
-            let (_, composition) = compose_into(&manifest, &components, writes)?;
+            let (_, composition) = compose_into(&manifest, &components, writes, Locking::Ignore)?;
             let graph = Graph::new(&composition.plan);
             let text = match format {
                 GraphFormat::Svg => graph.to_svg(),
@@ -255,8 +289,22 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
     let started = Instant::now();
     let is_manifest = args.app.extension().is_some_and(|e| e == "toml");
     // What the app is called in errors: its name, and its file when one was given.
+    if args.locked && !is_manifest {
+        return Err(Usage(format!(
+            "`--locked` checks an app against the lock beside its manifest: give the manifest \
+             {} was composed from instead of the app",
+            args.app.display()
+        ))
+        .into());
+    }
     let (bytes, name, base_dir, called) = if is_manifest {
-        let (manifest, composition) = compose(&args.app, &args.components)?;
+        let lock = if args.locked {
+            Locking::Verify
+        } else {
+            Locking::Ignore
+        };
+        let (manifest, composition) =
+            compose_into(&args.app, &args.components, Path::new(""), lock)?;
         if args.verbose {
             eprintln!(
                 "composed in {:.1} ms",
@@ -319,15 +367,28 @@ fn load(args: &AppArgs, program_args: Vec<String>) -> Result<(App, String)> {
 
 /// Reads the manifest and its components and composes them; warnings go to stderr.
 fn compose(path: &Path, dir: &ComponentsDir) -> Result<(Manifest, Composition)> {
-    compose_into(path, dir, Path::new(""))
+    compose_into(path, dir, Path::new(""), Locking::Ignore)
+}
+
+/// What composing does with the manifest's lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Locking {
+    /// Nothing.
+    Ignore,
+    /// Write it (when it differs from the app).
+    Write,
+    /// Refuse an app that differs from it.
+    Verify,
 }
 
 /// [`compose`], for writing the result to `output`, which may not be one of
-/// the files read (writing would replace an input with the app).
+/// the files read (writing would replace an input with the app), doing
+/// with the manifest's lock what `lock` says.
 fn compose_into(
     path: &Path,
     dir: &ComponentsDir,
     output: &Path,
+    lock: Locking,
 ) -> Result<(Manifest, Composition)> {
     refuse_overwriting(output, path, "the manifest")?;
     let manifest = Manifest::read(path)?;
@@ -344,11 +405,54 @@ fn compose_into(
         refuse_overwriting(output, &file, &format!("component `{name}`"))?;
     }
     let bytes = manifest.read_components(&guests)?;
-    let composition = nanoproc_linker::compose(&manifest, &bytes)?;
+    let mut composition = nanoproc_linker::compose(&manifest, &bytes)?;
     for warning in &composition.plan.warnings {
         eprintln!("warning: {warning}");
     }
+    if lock != Locking::Ignore {
+        if let Some(cargo_lock) = find_upwards(manifest.base_dir(), "Cargo.lock") {
+            let text = std::fs::read_to_string(&cargo_lock)
+                .with_context(|| format!("cannot read {}", cargo_lock.display()))?;
+            composition.lock.record_crates(&text);
+        }
+        let lock_path = path.with_extension("lock");
+        match lock {
+            Locking::Verify => reviewed(&lock_path)?.verify(&composition.lock, &lock_path)?,
+            _ => {
+                let text = composition.lock.to_toml();
+                if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str()) {
+                    write_atomically(&lock_path, text.as_bytes())?;
+                    eprintln!("wrote {}: review it, and commit it", lock_path.display());
+                }
+            }
+        }
+    }
     Ok((manifest, composition))
+}
+
+/// The lock at `path`, which `--locked` checks an app against.
+fn reviewed(path: &Path) -> Result<Lock> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(anyhow::anyhow!(
+                "`--locked` found no lock at {}: write it with `nanoproc lock {}`, review it and \
+                 commit it",
+                path.display(),
+                path.with_extension("toml").display()
+            ));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Lock::parse(&text).with_context(|| format!("cannot use the lock {}", path.display()))
+}
+
+/// The file `name` in `dir` or the nearest folder above it that has one.
+fn find_upwards(dir: &Path, name: &str) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).ok()?;
+    dir.ancestors()
+        .map(|d| d.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 /// A usage error when `output` is the file `input` (`what` is read from it).

@@ -1,0 +1,776 @@
+//! The lock (`nanoproc.lock` beside `nanoproc.toml`): what was reviewed of
+//! each component of an app — its bytes' SHA-256, where it came from, what
+//! it imports and exports (each function's type as a digest) and what it is
+//! granted — so that an upgrade that asks for more is named before anything
+//! runs.
+//!
+//! ```toml
+//! format = 1
+//! app = "pages"
+//!
+//! [components.markdown]
+//! sha256 = "…"
+//! guest = "markdown"
+//! crates = ["pulldown-cmark 0.13.0"]
+//! grants = []
+//!
+//! [components.markdown.exports."nanoproc:markdown/render@0.1.0"]
+//! to-html = "3f1c…9a02 -> 77d0…e1b4"
+//! ```
+//!
+//! The text is deterministic: tables and lists sorted, one line per grant
+//! and per function, so that a change reads well in a diff.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use wit_parser::{Function, Resolve, Type, TypeDefKind, TypeOwner, WorldItem, WorldKey};
+
+use crate::decoded::Decoded;
+use crate::error::{ComposeError, ErrorKind};
+use crate::manifest::{DirMode, Grants, Manifest, Source};
+
+/// What was reviewed of every component of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    /// The lock format; this linker writes and reads [`Lock::FORMAT`].
+    pub format: u64,
+    /// The app's name.
+    pub app: String,
+    /// Each component, by its name in the manifest.
+    pub components: BTreeMap<String, LockedComponent>,
+}
+
+/// What was reviewed of one component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedComponent {
+    /// The SHA-256 of its bytes, in hex.
+    pub sha256: String,
+    /// The guest crate it was built from, when the manifest names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<String>,
+    /// The component file, when the manifest names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The crates.io crates the guest wraps, as `name version`, from the
+    /// build's lock file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crates: Vec<String>,
+    /// What it is granted, one grant a line (see [`grant_lines`]).
+    pub grants: Vec<String>,
+    /// What it imports: each interface with its functions, each plain
+    /// function, with the digest of the type.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub imports: BTreeMap<String, LockedItem>,
+    /// What it exports, as [`LockedComponent::imports`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exports: BTreeMap<String, LockedItem>,
+}
+
+/// An import or export: a plain function's type digest, or an interface's
+/// functions with theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LockedItem {
+    /// A plain function: `PARAMS -> RESULT`, each a digest.
+    Function(String),
+    /// An interface: its functions by name, each `PARAMS -> RESULT`.
+    Interface(BTreeMap<String, String>),
+}
+
+/// Why a lock cannot be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LockError {
+    /// The text is not a lock of any format.
+    Invalid(toml::de::Error),
+    /// The lock is of a format newer than this linker reads.
+    Newer {
+        /// The lock's format.
+        found: u64,
+        /// The newest format this linker reads, [`Lock::FORMAT`].
+        supported: u64,
+    },
+}
+
+impl fmt::Display for LockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockError::Invalid(e) => write!(f, "the lock is not valid: {}", e.message()),
+            LockError::Newer { found, supported } => write!(
+                f,
+                "the lock was written by a newer nanoproc (lock format {found}; this one reads \
+                 format {supported}): use a newer nanoproc, or write the lock again with this \
+                 one (`nanoproc lock`)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LockError {}
+
+impl Lock {
+    /// The lock format this linker writes, and the newest it reads.
+    pub const FORMAT: u64 = 1;
+
+    /// The lock of the components `decoded` (in the manifest's order, with
+    /// their `bytes`) as `manifest` names and grants them.
+    pub(crate) fn new(
+        manifest: &Manifest,
+        decoded: &[Decoded],
+        bytes: &indexmap::IndexMap<String, Vec<u8>>,
+    ) -> Self {
+        let components = decoded
+            .iter()
+            .map(|component| {
+                let entry = &manifest.components[&component.name];
+                let (guest, path) = match &entry.source {
+                    Source::Guest(guest) => (Some(guest.clone()), None),
+                    Source::Path(path) => (None, Some(path.display().to_string())),
+                };
+                let sha256 = bytes
+                    .get(&component.name)
+                    .map(|b| hex(&Sha256::digest(b)))
+                    .unwrap_or_default();
+                let locked = LockedComponent {
+                    sha256,
+                    guest,
+                    path,
+                    crates: Vec::new(),
+                    grants: grant_lines(&entry.grants),
+                    imports: items(component, false),
+                    exports: items(component, true),
+                };
+                (component.name.clone(), locked)
+            })
+            .collect();
+        Lock {
+            format: Self::FORMAT,
+            app: manifest.name(),
+            components,
+        }
+    }
+
+    /// Reads a lock's text.
+    ///
+    /// # Errors
+    ///
+    /// When the text is not a lock, or is of a newer format (named before
+    /// anything else is read).
+    pub fn parse(text: &str) -> Result<Self, LockError> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<u64>,
+        }
+        if let Ok(Format {
+            format: Some(found),
+        }) = toml::from_str::<Format>(text)
+            && found > Self::FORMAT
+        {
+            return Err(LockError::Newer {
+                found,
+                supported: Self::FORMAT,
+            });
+        }
+        toml::from_str(text).map_err(LockError::Invalid)
+    }
+
+    /// The lock as text: a header saying what it is, then sorted TOML.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!(
+            "# What was reviewed of each component of the app `{}`: its bytes, where it\n\
+             # came from, what it imports and exports, what it is granted. Written by\n\
+             # `nanoproc compose` and `nanoproc lock`; `--locked` refuses an app that\n\
+             # differs from it. Commit it.\n{body}",
+            self.app
+        )
+    }
+
+    /// What changed from this lock (what was reviewed) to `now`, component
+    /// by component, in the manifest's words; nothing when they agree.
+    pub fn changes(&self, now: &Lock) -> Vec<Change> {
+        let mut changes = Vec::new();
+        for (name, was) in &self.components {
+            let Some(is) = now.components.get(name) else {
+                changes.push(Change::Removed {
+                    component: name.clone(),
+                });
+                continue;
+            };
+            let before = changes.len();
+            compare(name, was, is, &mut changes);
+            if changes.len() == before && was.sha256 != is.sha256 {
+                changes.push(Change::Bytes {
+                    component: name.clone(),
+                    was: was.sha256.clone(),
+                    is: is.sha256.clone(),
+                });
+            }
+        }
+        for (name, is) in &now.components {
+            if !self.components.contains_key(name) {
+                changes.push(Change::Added {
+                    component: name.clone(),
+                    imports: is.imports.keys().cloned().collect(),
+                    grants: is.grants.clone(),
+                });
+            }
+        }
+        changes
+    }
+
+    /// Checks the app `now` against this lock, read from `path`.
+    ///
+    /// # Errors
+    ///
+    /// When they differ: [`ErrorKind::Locked`] with every change, in the
+    /// audit's words.
+    pub fn verify(&self, now: &Lock, path: &Path) -> Result<(), ComposeError> {
+        let changes = self.changes(now);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mut message = format!(
+            "the app `{}` differs from what {} says was reviewed:",
+            now.app,
+            path.display()
+        );
+        for change in &changes {
+            message.push_str(&format!("\n  - {change}"));
+        }
+        Err(
+            ComposeError::new(ErrorKind::Locked { changes }, message).help(
+                "review the changes; to accept them, write the lock again with `nanoproc lock` \
+             (or compose without `--locked`) and commit it",
+            ),
+        )
+    }
+
+    /// Records the crates.io crates each guest component wraps, from the
+    /// text of the build's `Cargo.lock`: the registry dependencies of the
+    /// guest's crate (`guest-NAME` or `NAME`), as `name version`.
+    pub fn record_crates(&mut self, cargo_lock: &str) {
+        #[derive(Deserialize)]
+        struct CargoLock {
+            #[serde(default)]
+            package: Vec<Package>,
+        }
+        #[derive(Deserialize)]
+        struct Package {
+            name: String,
+            version: String,
+            source: Option<String>,
+            #[serde(default)]
+            dependencies: Vec<String>,
+        }
+        let Ok(cargo) = toml::from_str::<CargoLock>(cargo_lock) else {
+            return;
+        };
+        for component in self.components.values_mut() {
+            let Some(guest) = &component.guest else {
+                continue;
+            };
+            let Some(package) = cargo
+                .package
+                .iter()
+                .find(|p| p.name == format!("guest-{guest}"))
+                .or_else(|| cargo.package.iter().find(|p| &p.name == guest))
+            else {
+                continue;
+            };
+            let mut crates: Vec<String> = package
+                .dependencies
+                .iter()
+                .filter_map(|dependency| {
+                    // `name`, or `name version` when several versions are locked.
+                    let mut words = dependency.split(' ');
+                    let name = words.next()?;
+                    let version = words.next();
+                    cargo.package.iter().find(|p| {
+                        p.name == name
+                            && version.is_none_or(|v| p.version == v)
+                            && p.source
+                                .as_deref()
+                                .is_some_and(|s| s.starts_with("registry+"))
+                    })
+                })
+                .filter(|p| !p.name.starts_with("wit-bindgen"))
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect();
+            crates.sort();
+            component.crates = crates;
+        }
+    }
+
+    /// Whether `now` holds authority this lock does not: a component,
+    /// import or grant that is new.
+    pub fn widened_by(&self, now: &Lock) -> bool {
+        self.changes(now).iter().any(Change::widens)
+    }
+}
+
+/// One difference between a lock and an app, in the audit's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// A component that was not locked.
+    Added {
+        /// The component.
+        component: String,
+        /// What it imports.
+        imports: Vec<String>,
+        /// What it is granted.
+        grants: Vec<String>,
+    },
+    /// A locked component the app no longer has.
+    Removed {
+        /// The component.
+        component: String,
+    },
+    /// Other bytes, with the same imports, exports and grants.
+    Bytes {
+        /// The component.
+        component: String,
+        /// The locked SHA-256.
+        was: String,
+        /// The SHA-256 now.
+        is: String,
+    },
+    /// A component built from another guest crate, file or crate version.
+    Source {
+        /// The component.
+        component: String,
+        /// What was locked.
+        was: String,
+        /// What it is now.
+        is: String,
+    },
+    /// An import or export that appeared (`added`) or went.
+    Item {
+        /// The component.
+        component: String,
+        /// Whether an export (or an import).
+        export: bool,
+        /// The interface or function, `interface#function` for a function
+        /// of an interface.
+        name: String,
+        /// Whether it appeared (or went).
+        added: bool,
+    },
+    /// A function whose type changed.
+    Signature {
+        /// The component.
+        component: String,
+        /// Whether it is exported (or imported).
+        export: bool,
+        /// The function, `interface#function` for a function of an interface.
+        function: String,
+        /// Whether its parameters changed.
+        params: bool,
+        /// Whether its result changed.
+        result: bool,
+    },
+    /// A grant that appeared (`added`) or went.
+    Grant {
+        /// The component.
+        component: String,
+        /// The grant, as [`grant_lines`] says it.
+        grant: String,
+        /// Whether it appeared (or went).
+        added: bool,
+    },
+}
+
+impl Change {
+    /// Whether the change gives the app authority the lock did not.
+    pub fn widens(&self) -> bool {
+        match self {
+            Change::Added { .. } => true,
+            Change::Item { export, added, .. } => *added && !*export,
+            Change::Grant { added, .. } => *added,
+            Change::Removed { .. }
+            | Change::Bytes { .. }
+            | Change::Source { .. }
+            | Change::Signature { .. } => false,
+        }
+    }
+
+    /// The component the change is about.
+    pub fn component(&self) -> &str {
+        match self {
+            Change::Added { component, .. }
+            | Change::Removed { component }
+            | Change::Bytes { component, .. }
+            | Change::Source { component, .. }
+            | Change::Item { component, .. }
+            | Change::Signature { component, .. }
+            | Change::Grant { component, .. } => component,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Added {
+                component,
+                imports,
+                grants,
+            } => {
+                write!(f, "`{component}` is new")?;
+                match imports.as_slice() {
+                    [] => write!(f, " and imports nothing")?,
+                    imports => write!(f, "; it imports {}", quoted(imports))?,
+                }
+                if !grants.is_empty() {
+                    write!(f, "; it is granted {}", quoted(grants))?;
+                }
+                Ok(())
+            }
+            Change::Removed { component } => write!(f, "`{component}` is no longer in the app"),
+            Change::Bytes { component, was, is } => write!(
+                f,
+                "`{component}` has other bytes (sha256 {} now, {} locked), with the same imports, \
+                 exports and grants",
+                short(is),
+                short(was)
+            ),
+            Change::Source { component, was, is } => {
+                write!(f, "`{component}` now comes from {is} (locked: {was})")
+            }
+            Change::Item {
+                component,
+                export,
+                name,
+                added,
+            } => {
+                let verb = if *export { "exports" } else { "imports" };
+                match added {
+                    true => write!(f, "`{component}` now {verb} `{name}`"),
+                    false => write!(f, "`{component}` no longer {verb} `{name}`"),
+                }
+            }
+            Change::Signature {
+                component,
+                export,
+                function,
+                params,
+                result,
+            } => {
+                let what = match (params, result) {
+                    (true, true) => "its parameter and result types",
+                    (true, false) => "a parameter type",
+                    _ => "its result type",
+                };
+                let side = if *export { "exported" } else { "imported" };
+                write!(f, "`{component}`'s {side} `{function}` changed {what}")
+            }
+            Change::Grant {
+                component,
+                grant,
+                added,
+            } => match added {
+                true => write!(f, "`{component}` is now granted `{grant}`"),
+                false => write!(f, "`{component}` is no longer granted `{grant}`"),
+            },
+        }
+    }
+}
+
+/// The changes from `was` to `is`, both of the component `name`.
+fn compare(name: &str, was: &LockedComponent, is: &LockedComponent, out: &mut Vec<Change>) {
+    let source = |c: &LockedComponent| {
+        let mut text = match (&c.guest, &c.path) {
+            (Some(guest), _) => format!("the guest `{guest}`"),
+            (None, Some(path)) => format!("`{path}`"),
+            (None, None) => "nowhere named".to_string(),
+        };
+        if !c.crates.is_empty() {
+            text.push_str(&format!(" ({})", c.crates.join(", ")));
+        }
+        text
+    };
+    if (&was.guest, &was.path, &was.crates) != (&is.guest, &is.path, &is.crates) {
+        out.push(Change::Source {
+            component: name.to_string(),
+            was: source(was),
+            is: source(is),
+        });
+    }
+    for (export, was_items, is_items) in [
+        (false, &was.imports, &is.imports),
+        (true, &was.exports, &is.exports),
+    ] {
+        compare_items(name, export, was_items, is_items, out);
+    }
+    for grant in &is.grants {
+        if !was.grants.contains(grant) {
+            out.push(Change::Grant {
+                component: name.to_string(),
+                grant: grant.clone(),
+                added: true,
+            });
+        }
+    }
+    for grant in &was.grants {
+        if !is.grants.contains(grant) {
+            out.push(Change::Grant {
+                component: name.to_string(),
+                grant: grant.clone(),
+                added: false,
+            });
+        }
+    }
+}
+
+/// The changes from the imports or exports `was` to `is`.
+fn compare_items(
+    component: &str,
+    export: bool,
+    was: &BTreeMap<String, LockedItem>,
+    is: &BTreeMap<String, LockedItem>,
+    out: &mut Vec<Change>,
+) {
+    let item = |name: &str, added: bool| Change::Item {
+        component: component.to_string(),
+        export,
+        name: name.to_string(),
+        added,
+    };
+    let signature = |function: String, was: &str, is: &str| {
+        let ((wp, wr), (ip, ir)) = (split_signature(was), split_signature(is));
+        Change::Signature {
+            component: component.to_string(),
+            export,
+            function,
+            params: wp != ip,
+            result: wr != ir,
+        }
+    };
+    for (name, is_item) in is {
+        let Some(was_item) = was.get(name) else {
+            out.push(item(name, true));
+            continue;
+        };
+        match (was_item, is_item) {
+            (LockedItem::Function(w), LockedItem::Function(i)) if w != i => {
+                out.push(signature(name.clone(), w, i));
+            }
+            (LockedItem::Interface(w), LockedItem::Interface(i)) => {
+                for (function, digest) in i {
+                    match w.get(function) {
+                        None => out.push(item(&format!("{name}#{function}"), true)),
+                        Some(old) if old != digest => {
+                            out.push(signature(format!("{name}#{function}"), old, digest));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                for function in w.keys().filter(|f| !i.contains_key(*f)) {
+                    out.push(item(&format!("{name}#{function}"), false));
+                }
+            }
+            (LockedItem::Function(_), LockedItem::Function(_)) => {}
+            _ => {
+                out.push(item(name, false));
+                out.push(item(name, true));
+            }
+        }
+    }
+    for name in was.keys().filter(|n| !is.contains_key(*n)) {
+        out.push(item(name, false));
+    }
+}
+
+/// The digests of a signature's parameters and result.
+fn split_signature(signature: &str) -> (&str, &str) {
+    signature.split_once(" -> ").unwrap_or((signature, ""))
+}
+
+/// What `grants` grants, one line per grant, sorted: `stdout`, `env HOME`,
+/// `dirs out as /out (read-write)`, `network 127.0.0.1:4318`,
+/// `http https://example.com`.
+pub fn grant_lines(grants: &Grants) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (granted, name) in [
+        (grants.stdin, "stdin"),
+        (grants.stdout, "stdout"),
+        (grants.stderr, "stderr"),
+        (grants.clocks, "clocks"),
+        (grants.random, "random"),
+        (grants.exit, "exit"),
+        (grants.args, "args"),
+    ] {
+        if granted {
+            lines.push(name.to_string());
+        }
+    }
+    lines.extend(grants.env.iter().map(|v| format!("env {v}")));
+    lines.extend(grants.dirs.iter().map(|d| {
+        let host = d.host.display().to_string();
+        let mode = match d.mode {
+            DirMode::ReadOnly => "read-only",
+            DirMode::ReadWrite => "read-write",
+        };
+        format!(
+            "dirs {host} as {} ({mode})",
+            d.guest.as_deref().unwrap_or(&host)
+        )
+    }));
+    lines.extend(grants.network.iter().map(|n| format!("network {n}")));
+    lines.extend(grants.http.iter().map(|o| format!("http {o}")));
+    lines.sort();
+    lines.dedup();
+    lines
+}
+
+/// The imports or exports of `component`, each with its functions' digests.
+fn items(component: &Decoded, exports: bool) -> BTreeMap<String, LockedItem> {
+    let resolve = &component.resolve;
+    let world = &resolve.worlds[component.world];
+    let items = if exports {
+        &world.exports
+    } else {
+        &world.imports
+    };
+    items
+        .iter()
+        .filter_map(|(key, item)| {
+            let name = match key {
+                WorldKey::Name(name) => name.clone(),
+                WorldKey::Interface(id) => resolve.id_of(*id)?,
+            };
+            let locked = match item {
+                WorldItem::Function(f) => LockedItem::Function(signature(resolve, f)),
+                WorldItem::Interface { id, .. } => LockedItem::Interface(
+                    resolve.interfaces[*id]
+                        .functions
+                        .iter()
+                        .map(|(name, f)| (name.clone(), signature(resolve, f)))
+                        .collect(),
+                ),
+                WorldItem::Type { .. } => return None,
+            };
+            Some((name, locked))
+        })
+        .collect()
+}
+
+/// `PARAMS -> RESULT` of `function`, each the digest of its canonical text.
+fn signature(resolve: &Resolve, function: &Function) -> String {
+    let params: Vec<String> = function
+        .params
+        .iter()
+        .map(|p| format!("{}: {}", p.name, canonical(resolve, &p.ty)))
+        .collect();
+    let result = function
+        .result
+        .as_ref()
+        .map_or_else(|| "_".to_string(), |t| canonical(resolve, t));
+    format!(
+        "{} -> {}",
+        digest(&format!("({})", params.join(", "))),
+        digest(&result)
+    )
+}
+
+/// The type `ty` written out in full (named types by their structure, a
+/// resource by its interface and name), so that two types have the same
+/// text exactly when a call could pass one for the other.
+fn canonical(resolve: &Resolve, ty: &Type) -> String {
+    let Type::Id(id) = ty else {
+        return crate::typecheck::describe(resolve, ty);
+    };
+    let def = &resolve.types[*id];
+    let list = |types: &mut dyn Iterator<Item = String>| types.collect::<Vec<_>>().join(", ");
+    let optional = |t: &Option<Type>| {
+        t.as_ref()
+            .map_or("_".to_string(), |t| canonical(resolve, t))
+    };
+    match &def.kind {
+        TypeDefKind::Record(r) => format!(
+            "record {{{}}}",
+            list(&mut r.fields.iter().map(|f| format!(
+                "{}: {}",
+                f.name,
+                canonical(resolve, &f.ty)
+            )))
+        ),
+        TypeDefKind::Variant(v) => format!(
+            "variant {{{}}}",
+            list(
+                &mut v
+                    .cases
+                    .iter()
+                    .map(|c| format!("{}({})", c.name, optional(&c.ty)))
+            )
+        ),
+        TypeDefKind::Enum(e) => format!(
+            "enum {{{}}}",
+            list(&mut e.cases.iter().map(|c| c.name.clone()))
+        ),
+        TypeDefKind::Flags(fl) => format!(
+            "flags {{{}}}",
+            list(&mut fl.flags.iter().map(|f| f.name.clone()))
+        ),
+        TypeDefKind::Resource => {
+            let owner = match def.owner {
+                TypeOwner::Interface(i) => resolve.id_of(i).unwrap_or_default(),
+                TypeOwner::World(w) => resolve.worlds[w].name.clone(),
+                TypeOwner::None => String::new(),
+            };
+            format!("resource {owner}.{}", def.name.as_deref().unwrap_or("?"))
+        }
+        TypeDefKind::Handle(wit_parser::Handle::Own(t)) => {
+            format!("own<{}>", canonical(resolve, &Type::Id(*t)))
+        }
+        TypeDefKind::Handle(wit_parser::Handle::Borrow(t)) => {
+            format!("borrow<{}>", canonical(resolve, &Type::Id(*t)))
+        }
+        TypeDefKind::Tuple(t) => format!(
+            "tuple<{}>",
+            list(&mut t.types.iter().map(|t| canonical(resolve, t)))
+        ),
+        TypeDefKind::Option(t) => format!("option<{}>", canonical(resolve, t)),
+        TypeDefKind::Result(r) => format!("result<{}, {}>", optional(&r.ok), optional(&r.err)),
+        TypeDefKind::List(t) => format!("list<{}>", canonical(resolve, t)),
+        TypeDefKind::Map(k, v) => {
+            format!("map<{}, {}>", canonical(resolve, k), canonical(resolve, v))
+        }
+        TypeDefKind::FixedLengthList(t, n) => format!("list<{}, {n}>", canonical(resolve, t)),
+        TypeDefKind::Future(t) => format!("future<{}>", optional(t)),
+        TypeDefKind::Stream(t) => format!("stream<{}>", optional(t)),
+        TypeDefKind::Type(t) => canonical(resolve, t),
+        TypeDefKind::Unknown => "unknown".to_string(),
+    }
+}
+
+/// The first 16 hex digits of the SHA-256 of `text`.
+fn digest(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))[..16].to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A SHA-256 shortened for messages.
+fn short(sha256: &str) -> &str {
+    sha256.get(..12).unwrap_or(sha256)
+}
+
+/// `a`, `b` and `c`, each in backticks.
+fn quoted(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
