@@ -41,8 +41,8 @@
 //! when it ran past the app's deadline, and a line naming the component
 //! and the function ([`Fault`]). A guest waiting in a host call (a sleep,
 //! an outgoing request) is not interrupted by the deadline until it is
-//! back in wasm; its client gets the `504` on time all the same, a little
-//! after the deadline, and the instance ends at its next epoch check.
+//! back in wasm; its client gets the `504` all the same, a little after
+//! the deadline, and the instance ends at its next epoch check.
 //!
 //! What happened is reported to [`Server::log`]: by default one line per
 //! request on stderr (`GET /path 200 0.41ms`), and one line more for each
@@ -87,11 +87,15 @@ pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
 /// [`Server::grace`] says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// How long after the app's deadline a request still waiting for its
-/// response is answered `504` from outside the instance: the epoch check
-/// ends a guest running wasm within a tick, and this covers one waiting in
-/// a host call, which the check cannot interrupt.
-const DEADLINE_SLACK: Duration = Duration::from_millis(100);
+/// How long a request waits for its response before the server answers
+/// `504` from outside the instance, for the app's deadline `limit`: twice
+/// the deadline, at least 100 ms and at most 1 s past it. The epoch check
+/// ends a guest running wasm at the deadline (counted in ticks of the
+/// epoch, which a loaded machine may stretch); this covers a guest
+/// waiting in a host call, which the check cannot interrupt.
+fn outer_deadline(limit: Duration) -> Duration {
+    limit + limit.clamp(Duration::from_millis(100), Duration::from_secs(1))
+}
 
 /// An app ready to serve HTTP, and how: the largest request body, the
 /// grace period of a shutdown, where requests are logged.
@@ -452,7 +456,7 @@ impl Service {
         let call = tokio::task::spawn_blocking(move || service.call(request, reply, &called));
         let limit = self.app.timeout();
         let waited = match limit {
-            Some(limit) => tokio::time::timeout(limit + DEADLINE_SLACK, replied)
+            Some(limit) => tokio::time::timeout(outer_deadline(limit), replied)
                 .await
                 .ok(),
             None => Some(replied.await),
@@ -698,5 +702,13 @@ mod tests {
             ..served
         };
         assert_eq!(gone.to_string(), "GET /a/b - 0.41ms");
+    }
+
+    #[test]
+    fn the_server_answers_for_a_blocked_guest_soon_after_its_deadline() {
+        let ms = Duration::from_millis;
+        assert_eq!(outer_deadline(ms(20)), ms(120));
+        assert_eq!(outer_deadline(ms(300)), ms(600));
+        assert_eq!(outer_deadline(ms(5000)), ms(6000));
     }
 }

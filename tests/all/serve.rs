@@ -25,6 +25,11 @@ const HELLO: &str = "[app]\nexport = [\"hello\"]\n[components.hello]\nguest = \"
 /// one origin at least: without others, a documentation address that no
 /// test reaches.
 fn probe(origins: &[&str]) -> String {
+    probe_within(origins, 300)
+}
+
+/// [`probe`] with its calls limited to `timeout_ms`.
+fn probe_within(origins: &[&str], timeout_ms: u64) -> String {
     let origins: Vec<String> = match origins {
         [] => vec!["\"http://192.0.2.1\"".to_string()],
         _ => origins.iter().map(|o| format!("\"{o}\"")).collect(),
@@ -32,7 +37,7 @@ fn probe(origins: &[&str]) -> String {
     format!(
         "[app]\nexport = [\"probe\"]\n\
          [components.probe]\nguest = \"http-probe\"\ngrants = {{ clocks = true, http = [{}] }}\n\
-         [limits]\ntimeout-ms = 300\n",
+         [limits]\ntimeout-ms = {timeout_ms}\n",
         origins.join(", ")
     )
 }
@@ -376,11 +381,11 @@ fn a_granted_origin_is_reached_and_any_other_refused_with_the_wasi_http_error() 
 
 #[test]
 fn stopping_finishes_the_requests_in_flight() {
-    let serving = Serving::start(&probe(&[]), |_| {});
-    let url = serving.url("/slow?ms=200");
+    let serving = Serving::start(&probe_within(&[], 5000), |_| {});
+    let url = serving.url("/slow?ms=1000");
     let slow = std::thread::spawn(move || get(&url));
-    // The request is in flight once its instance is waiting.
-    std::thread::sleep(Duration::from_millis(100));
+    // Well inside the slow request.
+    std::thread::sleep(Duration::from_millis(400));
     let stopped = serving.stop();
     assert_eq!(slow.join().unwrap().0, 200);
     assert_eq!(
