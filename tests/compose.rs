@@ -9,9 +9,13 @@
 //!   `error.txt`;
 //! - a case named `ok-*` must compose, with the warnings and the audit in
 //!   `audit.txt`, the Mermaid picture in `graph.mmd`, and, when the case's
-//!   components are all files of its own and the composed component is
-//!   smaller than [`WAT_BOUND`], the component itself printed as WAT in
-//!   `composed.wat`, so that a change in the encoding is reviewed.
+//!   components are all files of its own, the lock `nanoproc compose`
+//!   writes in `nanoproc.lock` and, when the composed component is smaller
+//!   than [`WAT_BOUND`], the component itself printed as WAT in
+//!   `composed.wat`, so that a change in the encoding is reviewed;
+//! - a case named `*-locked-*` is composed `--locked` against its
+//!   `nanoproc.lock` (an input, then, as reviewed): an `err-locked-*` case
+//!   must be refused, with every change in `error.txt`.
 //!
 //! Every case that composes is also validated and instantiated in wasmtime,
 //! with its grants bound as the host binds them, so the wiring is shown to
@@ -23,10 +27,13 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use indexmap::IndexMap;
 use libtest_mimic::{Arguments, Failed, Trial};
 use nanoproc_host::capabilities::{Capabilities, Options, Stdio, add_to_linker};
-use nanoproc_linker::{AppGrants, Audit, Composition, Graph, Manifest, Source};
+use nanoproc_linker::{
+    AppGrants, Audit, Composition, Graph, Lock, Manifest, Source, report, report_any,
+};
 use nanoproc_tests::{components_dir, engine, store};
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -38,7 +45,17 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 const WAT_BOUND: usize = 16 * 1024;
 
 /// Every file an outcome may write into a case directory.
-const OUTPUTS: &[&str] = &["error.txt", "audit.txt", "graph.mmd", "composed.wat"];
+const OUTPUTS: &[&str] = &[
+    "error.txt",
+    "audit.txt",
+    "graph.mmd",
+    "composed.wat",
+    "nanoproc.lock",
+];
+
+/// The lock beside a case's manifest: what `nanoproc compose` writes, and
+/// what a `*-locked-*` case is checked against.
+const LOCK: &str = "nanoproc.lock";
 
 fn main() {
     let args = Arguments::from_args();
@@ -80,22 +97,40 @@ fn load(dir: &Path, source: &Source) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Reads a case's manifest and composes it. The outer `Err` is a fixture that
-/// cannot be read; the inner result is what composing gave.
-fn compose(
-    dir: &Path,
-) -> Result<Result<(Manifest, Composition), nanoproc_linker::ComposeError>, String> {
+/// Reads a case's manifest and composes it (`--locked` for a `*-locked-*`
+/// case). The outer `Err` is a fixture that cannot be read; the inner
+/// result is what composing gave, an error as `nanoproc` shows it.
+fn compose(dir: &Path) -> Result<Result<(Manifest, Composition), String>, String> {
     let text = std::fs::read_to_string(dir.join("nanoproc.toml")).map_err(|e| e.to_string())?;
     // Messages name the manifest as a user in this directory would.
     let manifest = match Manifest::parse("nanoproc.toml", text) {
         Ok(manifest) => manifest,
-        Err(e) => return Ok(Err(e.into())),
+        Err(e) => return Ok(Err(report_any(&e, false))),
     };
     let mut bytes = IndexMap::new();
     for (name, component) in manifest.components() {
         bytes.insert(name.clone(), load(dir, component.source())?);
     }
-    Ok(nanoproc_linker::compose(&manifest, &bytes).map(|c| (manifest, c)))
+    let composition = match nanoproc_linker::compose(&manifest, &bytes) {
+        Ok(composition) => composition,
+        Err(e) => return Ok(Err(report(&e, false))),
+    };
+    if is_locked(dir) {
+        let text = std::fs::read_to_string(dir.join(LOCK)).map_err(|e| format!("{LOCK}: {e}"))?;
+        let checked = Lock::parse(&text)
+            .context(format!("cannot use the lock {LOCK}"))
+            .and_then(|lock| Ok(lock.verify(&composition.lock, Path::new(LOCK))?));
+        if let Err(e) = checked {
+            return Ok(Err(report_any(&*e, false)));
+        }
+    }
+    Ok(Ok((manifest, composition)))
+}
+
+/// Whether the case is composed `--locked` against its `nanoproc.lock`.
+fn is_locked(dir: &Path) -> bool {
+    dir.file_name()
+        .is_some_and(|name| name.to_string_lossy().contains("-locked-"))
 }
 
 /// Runs one case; `Err` says how it differs from its expectation.
@@ -103,7 +138,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     let outcome = compose(dir)?;
     let expectations = match (&outcome, kind(&name)?) {
-        (Err(e), Kind::Err) => vec![("error.txt", nanoproc_linker::report(e, false))],
+        (Err(e), Kind::Err) => vec![("error.txt", e.clone())],
         (Ok((manifest, composition)), Kind::Ok) => {
             instantiate(dir, &composition.bytes)?;
             let mut audit = String::new();
@@ -115,6 +150,9 @@ fn run_case(dir: &Path) -> Result<(), String> {
                 ("audit.txt", audit),
                 ("graph.mmd", Graph::new(&composition.plan).to_mermaid()),
             ];
+            if !names_a_guest(manifest) {
+                expectations.push((LOCK, composition.lock.to_toml()));
+            }
             if composition.bytes.len() < WAT_BOUND && !names_a_guest(manifest) {
                 let mut wat = wasmprinter::print_bytes(&composition.bytes)
                     .map_err(|e| format!("wasmprinter cannot print the composition: {e:?}"))?;
@@ -141,6 +179,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .iter()
         .copied()
         .filter(|file| !expectations.iter().any(|(f, _)| f == file))
+        // A locked case's lock is its input.
+        .filter(|file| !(*file == LOCK && is_locked(dir)))
         .filter(|file| dir.join(file).exists())
         .collect();
     if std::env::var_os("BLESS").is_some() {
@@ -232,7 +272,7 @@ fn instantiate(dir: &Path, bytes: &[u8]) -> Result<(), String> {
 /// instantiated.
 fn plain_function_is_called() -> Result<(), String> {
     let dir = cases_dir().join("ok-plain-function-wiring");
-    let (_, composition) = compose(&dir)?.map_err(|e| e.to_string())?;
+    let (_, composition) = compose(&dir)??;
     let app = nanoproc_tests::runtime()
         .load(&composition.bytes, Options::default())
         .map_err(|e| format!("{e:?}"))?;

@@ -1,0 +1,62 @@
+(component
+  (component $hello (;0;)
+    (core module $m (;0;)
+      (type (;0;) (func (param i32) (result i32)))
+      (export "hello" (func 0))
+      (export "bye" (func 1))
+      (func (;0;) (type 0) (param i32) (result i32)
+        local.get 0
+        i32.const 1
+        i32.add
+      )
+      (func (;1;) (type 0) (param i32) (result i32)
+        local.get 0
+        i32.const 1
+        i32.sub
+      )
+    )
+    (core instance $i (;0;) (instantiate $m))
+    (type (;0;) (func (param "x" u32) (result u32)))
+    (alias core export $i "hello" (core func (;0;)))
+    (func $hello (;0;) (type 0) (canon lift (core func 0)))
+    (type (;1;) (func (param "x" u32) (result u32)))
+    (alias core export $i "bye" (core func (;1;)))
+    (func $bye (;1;) (type 1) (canon lift (core func 1)))
+    (export (;2;) "hello" (func $hello))
+    (export (;3;) "bye" (func $bye))
+  )
+  (component $greeter (;1;)
+    (type (;0;) (func (param "x" u32) (result u32)))
+    (import "hello" (func $hello (;0;) (type 0)))
+    (core func $h (;0;) (canon lower (func $hello)))
+    (core instance $imports (;0;)
+      (export "hello" (func $h))
+    )
+    (core module $m (;0;)
+      (type (;0;) (func (param i32) (result i32)))
+      (import "" "hello" (func $h (;0;) (type 0)))
+      (export "greet" (func 1))
+      (func (;1;) (type 0) (param i32) (result i32)
+        local.get 0
+        call $h
+      )
+    )
+    (core instance $i (;1;) (instantiate $m
+        (with "" (instance $imports))
+      )
+    )
+    (type (;1;) (func (param "x" u32) (result u32)))
+    (alias core export $i "greet" (core func (;1;)))
+    (func $greet (;1;) (type 1) (canon lift (core func 1)))
+    (export (;2;) "greet" (func $greet))
+  )
+  (instance $hello (;0;) (instantiate $hello))
+  (alias export $hello "hello" (func $hello (;0;)))
+  (instance $greeter (;1;) (instantiate $greeter
+      (with "hello" (func $hello))
+    )
+  )
+  (alias export $greeter "greet" (func $greet (;1;)))
+  (export $"#func2 greet" (@name "greet") (;2;) "greet" (func $greet))
+  (@custom "nanoproc-grants" "{\22format\22:1,\22app\22:\22greetings\22,\22components\22:{},\22limits\22:{\22memory\22:null,\22timeout-ms\22:null,\22tables\22:null,\22instances\22:null}}")
+)
