@@ -87,8 +87,9 @@ pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
 /// [`Server::grace`] says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 
-/// How long a request waits for its response before the server answers
-/// `504` from outside the instance, for the app's deadline `limit`: twice
+/// How long a request waits for its response, from when its deadline is
+/// armed, before the server answers `504` from outside the instance, for
+/// the app's deadline `limit`: twice
 /// the deadline, at least 100 ms and at most 1 s past it. The epoch check
 /// ends a guest running wasm at the deadline (counted in ticks of the
 /// epoch, which a loaded machine may stretch); this covers a guest
@@ -453,12 +454,19 @@ impl Service {
         let (reply, replied) = oneshot::channel::<Reply>();
         let service = self.clone();
         let called = target.to_string();
-        let call = tokio::task::spawn_blocking(move || service.call(request, reply, &called));
+        let (start, started) = oneshot::channel::<()>();
+        let call =
+            tokio::task::spawn_blocking(move || service.call(request, reply, start, &called));
         let limit = self.app.timeout();
         let waited = match limit {
-            Some(limit) => tokio::time::timeout(outer_deadline(limit), replied)
-                .await
-                .ok(),
+            Some(limit) => {
+                // From when the deadline is armed, which may be a while
+                // after the task was spawned on a loaded machine.
+                let _ = started.await;
+                tokio::time::timeout(outer_deadline(limit), replied)
+                    .await
+                    .ok()
+            }
             None => Some(replied.await),
         };
         match waited {
@@ -541,9 +549,10 @@ impl Service {
         &self,
         request: Request<Full<Bytes>>,
         reply: oneshot::Sender<Reply>,
+        start: oneshot::Sender<()>,
         target: &str,
     ) -> Ended {
-        let Err(error) = self.try_call(request, reply) else {
+        let Err(error) = self.try_call(request, reply, start) else {
             return Ended::Returned;
         };
         let cause = error.downcast_ref::<Fault>().map(|fault| &fault.cause);
@@ -555,9 +564,16 @@ impl Service {
         ended
     }
 
-    fn try_call(&self, request: Request<Full<Bytes>>, reply: oneshot::Sender<Reply>) -> Result<()> {
+    /// As [`Service::call`]; `start` is told when the deadline is armed.
+    fn try_call(
+        &self,
+        request: Request<Full<Bytes>>,
+        reply: oneshot::Sender<Reply>,
+        start: oneshot::Sender<()>,
+    ) -> Result<()> {
         let timeout = self.app.timeout();
         let mut store = self.app.store()?;
+        let _ = start.send(());
         let mut http = store.data_mut().http();
         let request = http
             .new_incoming_request(Scheme::Http, request)

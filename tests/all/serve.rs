@@ -21,11 +21,11 @@ use crate::http::Server as Upstream;
 const HELLO: &str = "[app]\nexport = [\"hello\"]\n[components.hello]\nguest = \"hello-http\"\n";
 
 /// The probe alone, granted the clock and outgoing HTTP to `origins`, its
-/// calls limited to 300 ms. It imports the outgoing handler, so it holds
-/// one origin at least: without others, a documentation address that no
-/// test reaches.
+/// calls limited to 5 s (plenty on a loaded machine). It imports the
+/// outgoing handler, so it holds one origin at least: without others, a
+/// documentation address that no test reaches.
 fn probe(origins: &[&str]) -> String {
-    probe_within(origins, 300)
+    probe_within(origins, 5000)
 }
 
 /// [`probe`] with its calls limited to `timeout_ms`.
@@ -124,6 +124,19 @@ impl Serving {
                 Entry::Served(_) => None,
             })
             .collect()
+    }
+
+    /// The failures reported, once `done` says they are all there (or 5 s
+    /// have passed).
+    fn failed_once(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let waited = Instant::now();
+        loop {
+            let failed = self.failed();
+            if done(&failed) || waited.elapsed() > Duration::from_secs(5) {
+                return failed;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Stops the server and waits for it.
@@ -297,7 +310,7 @@ fn a_trap_fails_its_own_request_while_the_others_succeed() {
 
 #[test]
 fn a_request_past_the_deadline_is_answered_504() {
-    let serving = Serving::start(&probe(&[]), |_| {});
+    let serving = Serving::start(&probe_within(&[], 300), |_| {});
     let started = Instant::now();
     assert_eq!(
         get(&serving.url("/spin")),
@@ -309,19 +322,23 @@ fn a_request_past_the_deadline_is_answered_504() {
     assert!(started.elapsed() < Duration::from_secs(2));
     // The server goes on.
     assert_eq!(get(&serving.url("/")), (200, "ok".into()));
-    assert_eq!(
-        serving.failed(),
-        [
-            "GET /spin: component `probe` ran past the deadline of 300ms in \
-             `wasi:http/incoming-handler@0.2.12#handle` (innermost frame `guest_http_probe::spin`) \
-             during the call to `wasi:http/incoming-handler@0.2.12#handle`"
-        ]
+    // The epoch check ends the guest; on a machine so loaded that the
+    // server answered first, it still does, a little later.
+    let fault = "GET /spin: component `probe` ran past the deadline of 300ms in \
+                 `wasi:http/incoming-handler@0.2.12#handle` (innermost frame `guest_http_probe::spin`) \
+                 during the call to `wasi:http/incoming-handler@0.2.12#handle`";
+    let answered = "GET /spin: no response within the app's deadline of 300ms; \
+                    its instance ends at its next epoch check";
+    let failed = serving.failed_once(|lines| lines.iter().any(|l| l == fault));
+    assert!(
+        failed == [fault] || failed == [answered, fault],
+        "{failed:#?}"
     );
 }
 
 #[test]
 fn a_request_waiting_in_a_host_call_past_the_deadline_is_answered_504_on_time() {
-    let serving = Serving::start(&probe(&[]), |_| {});
+    let serving = Serving::start(&probe_within(&[], 300), |_| {});
     let started = Instant::now();
     // The epoch check cannot end a guest sleeping in the host: the server
     // answers for it.
@@ -381,7 +398,7 @@ fn a_granted_origin_is_reached_and_any_other_refused_with_the_wasi_http_error() 
 
 #[test]
 fn stopping_finishes_the_requests_in_flight() {
-    let serving = Serving::start(&probe_within(&[], 5000), |_| {});
+    let serving = Serving::start(&probe(&[]), |_| {});
     let url = serving.url("/slow?ms=1000");
     let slow = std::thread::spawn(move || get(&url));
     // Well inside the slow request.
