@@ -358,6 +358,92 @@ pub(crate) fn adapter(bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// The components nested at the top level of the component `bytes`, in
+/// the order of their index, each with its name in the component's name
+/// section, if it has one.
+pub(crate) fn nested_components(bytes: &[u8]) -> Result<Vec<(Option<String>, &[u8])>> {
+    let mut nested: Vec<(Option<String>, &[u8])> = Vec::new();
+    // The component index space: imported and aliased components take
+    // indices too.
+    let mut index = 0u32;
+    let mut at: Vec<(u32, usize)> = Vec::new();
+    let mut names: Vec<(u32, String)> = Vec::new();
+    for payload in top_level_payloads(bytes) {
+        match payload? {
+            Payload::ComponentSection { unchecked_range, .. } => {
+                let component = usize::try_from(unchecked_range.start)
+                    .ok()
+                    .zip(usize::try_from(unchecked_range.end).ok())
+                    .and_then(|(start, end)| bytes.get(start..end))
+                    .context("a nested component lies outside the file")?;
+                at.push((index, nested.len()));
+                nested.push((None, component));
+                index += 1;
+            }
+            Payload::ComponentImportSection(reader) => {
+                for import in reader {
+                    if matches!(import?.ty, ComponentTypeRef::Component(_)) {
+                        index += 1;
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(reader) => {
+                for alias in reader {
+                    let kind = match alias? {
+                        wasmparser::ComponentAlias::InstanceExport { kind, .. } => Some(kind),
+                        wasmparser::ComponentAlias::Outer { kind, .. } => {
+                            (kind == wasmparser::ComponentOuterAliasKind::Component)
+                                .then_some(ComponentExternalKind::Component)
+                        }
+                        wasmparser::ComponentAlias::CoreInstanceExport { .. } => None,
+                    };
+                    if kind == Some(ComponentExternalKind::Component) {
+                        index += 1;
+                    }
+                }
+            }
+            Payload::CustomSection(section) => {
+                if let KnownCustom::ComponentName(reader) = section.as_known() {
+                    for name in reader {
+                        if let ComponentName::Components(map) = name? {
+                            for naming in map {
+                                let naming = naming?;
+                                names.push((naming.index, naming.name.to_string()));
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (index, name) in names {
+        if let Some((_, i)) = at.iter().find(|(at, _)| *at == index) {
+            nested[*i].0 = Some(name);
+        }
+    }
+    Ok(nested)
+}
+
+/// The names the core modules in the component `bytes`, at any depth, give
+/// themselves in their name sections, in the order they come.
+pub(crate) fn core_module_names(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(Payload::CustomSection(section)) = payload else {
+            continue;
+        };
+        if let KnownCustom::Name(reader) = section.as_known() {
+            for name in reader.into_iter().flatten() {
+                if let wasmparser::Name::Module { name, .. } = name {
+                    names.push(name.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,8 +29,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use wit_parser::{Function, Resolve, Type, TypeDefKind, TypeOwner, WorldItem, WorldKey};
 
-use crate::decoded::Decoded;
+use crate::decoded::{Decoded, invalid};
 use crate::error::{ComposeError, ErrorKind};
+use crate::grants::{AppGrants, GrantsError};
 use crate::manifest::{DirMode, Grants, Manifest, Source};
 
 /// What was reviewed of every component of an app.
@@ -96,6 +97,11 @@ pub enum LockError {
         /// The newest format this linker reads, [`Lock::FORMAT`].
         supported: u64,
     },
+    /// The grants a composed app carries cannot be read ([`Lock::of_app`]).
+    Grants(GrantsError),
+    /// A component, or one nested in a composed app, is not a valid
+    /// component ([`Lock::of_component`], [`Lock::of_app`]).
+    Component(ComposeError),
 }
 
 impl fmt::Display for LockError {
@@ -108,11 +114,20 @@ impl fmt::Display for LockError {
                  format {supported}): use a newer nanoproc, or write the lock again with this \
                  one (`nanoproc lock`)"
             ),
+            LockError::Grants(e) => e.fmt(f),
+            LockError::Component(e) => e.fmt(f),
         }
     }
 }
 
-impl std::error::Error for LockError {}
+impl std::error::Error for LockError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LockError::Component(e) => std::error::Error::source(e),
+            _ => None,
+        }
+    }
+}
 
 impl Lock {
     /// The lock format this linker writes, and the newest it reads.
@@ -154,6 +169,89 @@ impl Lock {
             app: manifest.name(),
             components,
         }
+    }
+
+    /// The lock of one component on its own, as a file that nanoproc did
+    /// not compose: named `name` (the app's name too), its bytes' SHA-256,
+    /// what it imports and exports, and no grant (a component file carries
+    /// none); where it came from is not known.
+    ///
+    /// # Errors
+    ///
+    /// [`LockError::Component`] when `bytes` are not a valid component.
+    pub fn of_component(name: &str, bytes: &[u8]) -> Result<Self, LockError> {
+        let component = Decoded::read(name, bytes).map_err(LockError::Component)?;
+        Ok(Lock {
+            format: Self::FORMAT,
+            app: name.to_string(),
+            components: BTreeMap::from([(
+                name.to_string(),
+                nested(&component, bytes, Vec::new()),
+            )]),
+        })
+    }
+
+    /// The lock of an app nanoproc composed, read from its bytes alone (the
+    /// file called `name` in errors); `None`
+    /// when they carry no grants section ([`AppGrants::SECTION`]): a
+    /// component nanoproc did not compose.
+    ///
+    /// The composed app nests each of its components as it was, but for the
+    /// names of its core modules (see
+    /// [`core_module_name`](crate::core_module_name)), and names it as the
+    /// manifest does. Each is locked as the manifest's lock would lock it:
+    /// what it imports and exports, and the grants the app carries for it.
+    /// Two things differ: its SHA-256 is that of its bytes as nested, which
+    /// the renamed core modules make differ from the file it was composed
+    /// from; and where it came from is not known. The deny providers the
+    /// linker nests beside components are not components of the app and are
+    /// left out. The app's own imports and exports are not listed: each of
+    /// its imports is a capability granted to its components, each export
+    /// one of theirs.
+    ///
+    /// # Errors
+    ///
+    /// [`LockError::Grants`] when the grants section cannot be read,
+    /// [`LockError::Component`] when a nested component is not valid.
+    pub fn of_app(name: &str, bytes: &[u8]) -> Result<Option<Self>, LockError> {
+        let invalid =
+            |e: &dyn fmt::Display| LockError::Component(invalid(name, &anyhow::anyhow!("{e}")));
+        crate::inspect::framing(bytes, crate::inspect::MAX_NESTING).map_err(|e| invalid(&e))?;
+        let Some(grants) = AppGrants::read(bytes).map_err(LockError::Grants)? else {
+            return Ok(None);
+        };
+        let nested_components =
+            crate::inspect::nested_components(bytes).map_err(|e| invalid(&e))?;
+        let mut components = BTreeMap::new();
+        for (name, component) in &nested_components {
+            let Some(name) = name else {
+                return Err(invalid(&"a component nested in it has no name"));
+            };
+            let own = crate::inspect::core_module_names(component);
+            let serves_another = own.first().is_some_and(|module| {
+                module != crate::modules::core_module_name(name)
+                    && nested_components
+                        .iter()
+                        .any(|(other, _)| other.as_deref() == Some(module.as_str()))
+            });
+            if serves_another {
+                // A deny provider: its core modules are named after the
+                // component it answers for.
+                continue;
+            }
+            let decoded = Decoded::read(name, component).map_err(LockError::Component)?;
+            let granted = grants
+                .components
+                .get(name)
+                .map(grant_lines)
+                .unwrap_or_default();
+            components.insert(name.clone(), nested(&decoded, component, granted));
+        }
+        Ok(Some(Lock {
+            format: Self::FORMAT,
+            app: grants.app,
+            components,
+        }))
     }
 
     /// Reads a lock's text.
@@ -316,7 +414,12 @@ impl Lock {
 }
 
 /// One difference between a lock and an app, in the audit's words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// As JSON (`nanoproc diff --json`), an object whose field `change` names
+/// the sort, in kebab case (`added`, `removed`, `bytes`, `source`, `item`,
+/// `signature`, `grant`), beside the variant's fields under their names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Change {
     /// A component that was not locked.
@@ -480,6 +583,20 @@ impl fmt::Display for Change {
                 false => write!(f, "`{component}` is no longer granted `{grant}`"),
             },
         }
+    }
+}
+
+/// The lock of the component `component` on its own, with `bytes` and
+/// `grants`, its source not known.
+fn nested(component: &Decoded, bytes: &[u8], grants: Vec<String>) -> LockedComponent {
+    LockedComponent {
+        sha256: hex(&Sha256::digest(bytes)),
+        guest: None,
+        path: None,
+        crates: Vec::new(),
+        grants,
+        imports: items(component, false),
+        exports: items(component, true),
     }
 }
 
