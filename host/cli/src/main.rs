@@ -15,6 +15,7 @@ use nanoproc_host::cache::Outcome;
 use nanoproc_host::{App, Options, Runtime};
 use nanoproc_linker::{Audit, Composition, Graph, Limits, Lock, Manifest, write_atomically};
 
+mod diff;
 mod serve;
 
 /// Compose component apps from a manifest, deny by default, audit them, and
@@ -116,6 +117,15 @@ enum Cmd {
     /// and one line per request on stderr. SIGINT or SIGTERM stops it once
     /// the requests in flight are answered.
     Serve(serve::ServeArgs),
+    /// Compare two versions of an app or a component: what NEW imports,
+    /// exports and is granted that OLD did not, and the reverse, component
+    /// by component.
+    ///
+    /// Each is a component or a composed app (`.wasm`), an app manifest
+    /// (`.toml`, composed in memory) or a lock (`.lock`). Exit status: 0
+    /// when NEW holds no authority OLD did not (no new component, import or
+    /// grant), 1 when it holds more, 2 when either cannot be read.
+    Diff(diff::DiffArgs),
 }
 
 /// Which app to run, and how.
@@ -210,6 +220,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Serve(args) => return serve::serve(&args),
+        Cmd::Diff(args) => return Ok(diff::diff(&args)),
         Cmd::Compose {
             manifest,
             output,
