@@ -17,6 +17,7 @@ mod least;
 mod logger;
 mod lz4;
 mod markdown;
+mod portable;
 mod publish;
 mod runtimes;
 mod sandbox;

