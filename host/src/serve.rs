@@ -39,7 +39,8 @@
 //!
 //! A call that traps or fails fails that request only: `500`, or `504`
 //! when it ran past the app's deadline, and a line naming the component
-//! and the function ([`Fault`]). A guest waiting in a host call (a sleep,
+//! and the function ([`Fault`]); `503` when the engine's pool has no room
+//! for another instance. A guest waiting in a host call (a sleep,
 //! an outgoing request) is not interrupted by the deadline until it is
 //! back in wasm; its client gets the `504` all the same, a little after
 //! the deadline, and the instance ends at its next epoch check.
@@ -423,9 +424,24 @@ enum Ended {
     Returned,
     /// The call ran past the app's deadline (reported).
     Deadline,
+    /// The engine's pool had no room for another instance (reported).
+    Busy,
     /// Any other failure (reported).
     Failed,
 }
+
+/// The engine's pool of instances is full: every slot is taken by a live
+/// instance (of this app, or of others on the same engine).
+#[derive(Debug)]
+struct Busy(wasmtime::Error);
+
+impl fmt::Display for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no room for another instance: {}", self.0)
+    }
+}
+
+impl std::error::Error for Busy {}
 
 type Reply = Result<Response<HyperOutgoingBody>, ErrorCode>;
 
@@ -479,6 +495,7 @@ impl Service {
             Some(Err(_)) => match call.await {
                 Ok(Ended::Deadline) => past_deadline(limit),
                 Ok(Ended::Failed) => internal_error(),
+                Ok(Ended::Busy) => busy(),
                 Ok(Ended::Returned) => {
                     self.failed(target, "the app returned without a response".into());
                     internal_error()
@@ -558,6 +575,7 @@ impl Service {
         let cause = error.downcast_ref::<Fault>().map(|fault| &fault.cause);
         let ended = match cause {
             Some(Cause::Deadline(_)) => Ended::Deadline,
+            _ if error.is::<Busy>() => Ended::Busy,
             _ => Ended::Failed,
         };
         self.failed(target, format!("{error:#}"));
@@ -579,10 +597,13 @@ impl Service {
             .new_incoming_request(Scheme::Http, request)
             .map_err(|e| anyhow::anyhow!("cannot hand the request to the app: {e:#}"))?;
         let response = http.new_response_outparam(reply)?;
-        let proxy = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| Fault::new("instantiation", &e, timeout))?;
+        let proxy =
+            self.pre.instantiate(&mut store).map_err(|e| match e
+                .is::<wasmtime::PoolConcurrencyLimitError>()
+            {
+                true => anyhow::Error::new(Busy(e)),
+                false => Fault::new("instantiation", &e, timeout).into(),
+            })?;
         proxy
             .wasi_http_incoming_handler()
             .call_handle(&mut store, request, response)
@@ -688,6 +709,18 @@ fn internal_error() -> Response<HyperOutgoingBody> {
         StatusCode::INTERNAL_SERVER_ERROR,
         "the app failed while answering this request",
     )
+}
+
+/// What a client is told when every instance slot is taken: to come back.
+fn busy() -> Response<HyperOutgoingBody> {
+    let mut response = plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is answering as many requests as it can; try again shortly",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    response
 }
 
 fn past_deadline(limit: Option<Duration>) -> Response<HyperOutgoingBody> {

@@ -54,11 +54,20 @@ struct Serving {
 impl Serving {
     /// Serves the app `manifest` composes, configured by `configure`.
     fn start(manifest: &str, configure: impl FnOnce(&mut Server)) -> Self {
+        Self::start_on(runtime(), manifest, configure)
+    }
+
+    /// [`Serving::start`] on the engine of `runtime`.
+    fn start_on(
+        runtime: &nanoproc_host::Runtime,
+        manifest: &str,
+        configure: impl FnOnce(&mut Server),
+    ) -> Self {
         let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
         let bytes = manifest.read_components(&components_dir()).unwrap();
         let composition = compose(&manifest, &bytes).unwrap();
         let refused = Refused::default();
-        let app = runtime()
+        let app = runtime
             .load(&composition.bytes, refused.options(Path::new(".")))
             .unwrap();
         let entries = Arc::new(Mutex::new(Vec::new()));
@@ -356,6 +365,41 @@ fn a_request_waiting_in_a_host_call_past_the_deadline_is_answered_504_on_time() 
             "GET /slow: no response within the app's deadline of 300ms; \
           its instance ends at its next epoch check"
         ]
+    );
+}
+
+#[test]
+fn a_request_finding_the_pool_full_is_answered_503() {
+    // An engine whose pool holds one instance of the probe.
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_component_instances(1)
+        .total_core_instances(8)
+        .total_memories(8)
+        .total_tables(8);
+    let mut config = wasmtime::Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    let runtime =
+        nanoproc_host::Runtime::with_engine(wasmtime::Engine::new(&config).unwrap()).unwrap();
+    let serving = Serving::start_on(&runtime, &probe(&[]), |_| {});
+    let url = serving.url("/slow?ms=1000");
+    let slow = std::thread::spawn(move || get(&url));
+    std::thread::sleep(Duration::from_millis(400));
+    let mut response = client().get(&serving.url("/")).call().unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(
+        response.body_mut().read_to_string().unwrap(),
+        "the server is answering as many requests as it can; try again shortly\n"
+    );
+    assert_eq!(slow.join().unwrap(), (200, "slept 1000 ms".into()));
+    assert_eq!(get(&serving.url("/")), (200, "ok".into()));
+    assert_eq!(
+        serving.failed(),
+        ["GET /: no room for another instance: \
+          maximum concurrent limit of 1 for component instances reached"]
     );
 }
 
