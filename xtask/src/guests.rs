@@ -136,7 +136,7 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
                 ""
             }
         );
-        let mut cmd = toolchain.cargo_build(*target, &target_dir);
+        let mut cmd = toolchain.cargo_build(*target, root, &target_dir);
         for guest in members {
             cmd.args(["--package", &guest.package]);
         }

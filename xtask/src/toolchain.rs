@@ -144,9 +144,22 @@ impl Toolchain {
         debian_ready.then_some(Self::BuildStd)
     }
 
-    /// A `cargo build` of guests for `target` with this toolchain; the caller
-    /// adds the packages to build.
-    pub fn cargo_build(&self, target: Target, target_dir: &Path) -> Command {
+    /// A `cargo build` of guests for `target` with this toolchain, of the
+    /// project at `root`; the caller adds the packages to build.
+    ///
+    /// Paths compiled into the guests (panic locations) are written from
+    /// the project's root and cargo's registry, not from this machine's
+    /// folders, so that a guest built from the same sources and toolchain
+    /// has the same bytes on every machine, and a lock written on one
+    /// (`nanoproc.lock`) holds on another.
+    pub fn cargo_build(&self, target: Target, root: &Path, target_dir: &Path) -> Command {
+        let rustflags = |base: String| {
+            let mut flags = base;
+            for (from, to) in remapped_paths(root) {
+                flags.push_str(&format!(" --remap-path-prefix={from}={to}"));
+            }
+            flags
+        };
         let mut cmd;
         match self {
             Self::Prebuilt { cargo } => {
@@ -166,9 +179,9 @@ impl Toolchain {
                     // link Debian's `wasi-libc` instead.
                     cmd.env(
                         format!("{env}_RUSTFLAGS"),
-                        format!(
+                        rustflags(format!(
                             "{GUEST_RUSTFLAGS} -C link-self-contained=no -L {DEBIAN_WASI_LIBC}"
-                        ),
+                        )),
                     );
                 }
             }
@@ -179,7 +192,7 @@ impl Toolchain {
         }
         let flags = format!("{}_RUSTFLAGS", target.cargo_env_prefix());
         if cmd.get_envs().all(|(name, _)| name != flags.as_str()) {
-            cmd.env(flags, GUEST_RUSTFLAGS);
+            cmd.env(flags, rustflags(GUEST_RUSTFLAGS.to_string()));
         }
         cmd.args(["--profile", "guest", "--target", target.triple()])
             .arg("--target-dir")
@@ -194,6 +207,25 @@ impl Toolchain {
             Self::BuildStd => "Debian's rustc, building std from source",
         }
     }
+}
+
+/// The folders of this machine whose paths a guest would otherwise carry,
+/// and what to write instead: the project's root and cargo's registry of
+/// crate sources. A folder whose path has white space is left as it is
+/// (the flags are separated by spaces).
+fn remapped_paths(root: &Path) -> Vec<(String, &'static str)> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let mut paths = vec![(root.to_path_buf(), "/project")];
+    if let Some(cargo_home) = cargo_home {
+        paths.push((cargo_home.join("registry/src"), "/registry"));
+    }
+    paths
+        .into_iter()
+        .map(|(from, to)| (from.display().to_string(), to))
+        .filter(|(from, _)| !from.contains(char::is_whitespace))
+        .collect()
 }
 
 /// Whether `rustc`'s sysroot holds a standard library for `target`.
@@ -295,7 +327,7 @@ mod tests {
     fn every_guest_gets_simd_and_only_wasip1_links_debians_wasi_libc() {
         let flags = |target| {
             Toolchain::BuildStd
-                .cargo_build(target, Path::new("target/wasm"))
+                .cargo_build(target, Path::new("/p"), Path::new("target/wasm"))
                 .get_envs()
                 .find(|(k, _)| {
                     let k = k.to_string_lossy();
@@ -303,13 +335,24 @@ mod tests {
                 })
                 .and_then(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
         };
-        assert_eq!(
-            flags(Target::Unknown).as_deref(),
-            Some("-C target-feature=+simd128")
+        // The machine's folders are written as the project's and the registry's.
+        let remaps: String = remapped_paths(Path::new("/p"))
+            .iter()
+            .map(|(from, to)| format!(" --remap-path-prefix={from}={to}"))
+            .collect();
+        assert!(
+            remaps.starts_with(" --remap-path-prefix=/p=/project"),
+            "{remaps}"
         );
         assert_eq!(
-            flags(Target::Wasip1).as_deref(),
-            Some("-C target-feature=+simd128 -C link-self-contained=no -L /usr/lib/wasm32-wasi")
+            flags(Target::Unknown),
+            Some(format!("-C target-feature=+simd128{remaps}"))
+        );
+        assert_eq!(
+            flags(Target::Wasip1),
+            Some(format!(
+                "-C target-feature=+simd128 -C link-self-contained=no -L /usr/lib/wasm32-wasi{remaps}"
+            ))
         );
     }
 }
