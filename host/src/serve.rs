@@ -16,10 +16,10 @@
 //! server.max_body(64 << 10);
 //! let workers = tokio::runtime::Runtime::new()?;
 //! let stopped = workers.block_on(async {
-//!     let stop = serve::signals()?;
+//!     let mut signals = serve::Signals::new()?;
 //!     let listening = server.bind("127.0.0.1:8080")?;
 //!     println!("listening on http://{}", listening.local_addr());
-//!     listening.serve(stop).await
+//!     listening.serve(signals.recv()).await
 //! })?;
 //! eprintln!("served {} requests", stopped.served);
 //! # Ok::<(), anyhow::Error>(())
@@ -287,34 +287,47 @@ impl Listening {
     }
 }
 
-/// A future that completes at the first SIGINT or SIGTERM (Ctrl-C where
-/// there are no Unix signals), for [`Listening::serve`]. The handlers are
-/// installed when this is called, so a signal that comes after it is not
-/// lost; from then on those signals no longer end the process.
-///
-/// # Errors
-///
-/// When the handlers cannot be installed, or this is not called within a
-/// tokio runtime.
-pub fn signals() -> Result<impl Future<Output = ()> + Send + 'static> {
+/// SIGINT and SIGTERM (Ctrl-C where there are no Unix signals), which
+/// stop a server: pass [`Signals::recv`] to [`Listening::serve`], and wait
+/// for the next to stop at once. The handlers are installed when this is
+/// made, so a signal that comes after it is not lost; from then on those
+/// signals no longer end the process.
+pub struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-        Ok(async move {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        })
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    ///
+    /// # Errors
+    ///
+    /// When the handlers cannot be installed, or this is not called within
+    /// a tokio runtime.
+    pub fn new() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    {
-        let ctrl_c = tokio::signal::ctrl_c();
-        Ok(async move {
-            let _ = ctrl_c.await;
-        })
+
+    /// Completes at the next signal.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

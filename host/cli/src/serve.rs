@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use nanoproc_host::serve::{self, DEFAULT_GRACE, DEFAULT_MAX_BODY, Server};
+use nanoproc_host::serve::{DEFAULT_GRACE, DEFAULT_MAX_BODY, Server, Signals};
 
 use crate::{AppArgs, EXIT_REFUSED, load};
 
@@ -28,7 +28,8 @@ pub(crate) struct ServeArgs {
 }
 
 /// Serves the app until SIGINT or SIGTERM; the exit status is 0 when every
-/// request in flight was answered.
+/// request in flight was answered, 1 when the grace period or a second
+/// signal cut some.
 pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let (app, name) = load(&args.app, Vec::new())?;
     let mut server = Server::new(&app).with_context(|| format!("cannot serve `{name}`"))?;
@@ -40,14 +41,31 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
         .thread_name("nanoproc-serve")
         .build()
         .context("cannot start the server's threads")?;
+    let grace = args.grace;
     let stopped = workers.block_on(async {
         // Before the address is printed, so that a signal sent as soon as
         // it is seen stops the server gracefully.
-        let stop = serve::signals()?;
+        let mut signals = Signals::new()?;
         let listening = server.bind(&args.addr)?;
         println!("listening on http://{}", listening.local_addr());
         std::io::stdout().flush()?;
-        listening.serve(stop).await
+        let (stop, stopping) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            signals.recv().await;
+            eprintln!(
+                "stopping: no new connections, {grace} ms for the requests in flight \
+                 (a second signal stops at once)"
+            );
+            let _ = stop.send(());
+            signals.recv().await;
+            eprintln!("stopped at once by a second signal");
+            std::process::exit(EXIT_REFUSED.into());
+        });
+        listening
+            .serve(async {
+                let _ = stopping.await;
+            })
+            .await
     })?;
     // A guest may still be blocked in a host call (past its deadline, or
     // cut by the grace period); it ends with the process, which is not

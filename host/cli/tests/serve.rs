@@ -129,7 +129,13 @@ fn sigterm_stops_accepting_and_finishes_the_request_in_flight() {
     let (code, stderr) = serving.wait();
     assert_eq!(
         lines(&stderr),
-        ["GET / 200", "GET /slow 200", "stopped after 2 requests"],
+        [
+            "GET / 200",
+            "stopping: no new connections, 10000 ms for the requests in flight \
+             (a second signal stops at once)",
+            "GET /slow 200",
+            "stopped after 2 requests"
+        ],
         "{stderr}"
     );
     assert_eq!(code, Some(0));
@@ -151,8 +157,37 @@ fn a_request_still_in_flight_after_the_grace_period_is_cut() {
     assert_eq!(
         lines(&stderr),
         [
+            "stopping: no new connections, 100 ms for the requests in flight \
+             (a second signal stops at once)",
             "GET /slow -",
             "stopped with 1 request unanswered after the grace period of 100 ms"
+        ],
+        "{stderr}"
+    );
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+#[cfg(unix)]
+fn a_second_signal_stops_at_once() {
+    let serving = Serving::start(&[]);
+    let url = serving.url("/slow?ms=3000");
+    let slow = std::thread::spawn(move || {
+        let agent = ureq::agent();
+        agent.get(&url).call().map(|r| r.status().as_u16())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    serving.terminate();
+    std::thread::sleep(Duration::from_millis(200));
+    serving.terminate();
+    assert!(slow.join().unwrap().is_err(), "the connection is closed");
+    let (code, stderr) = serving.wait();
+    assert_eq!(
+        lines(&stderr),
+        [
+            "stopping: no new connections, 10000 ms for the requests in flight \
+             (a second signal stops at once)",
+            "stopped at once by a second signal"
         ],
         "{stderr}"
     );
