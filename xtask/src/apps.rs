@@ -100,8 +100,9 @@ pub enum Action {
 }
 
 /// The `nanoproc` command line that does `action` with the app of the
-/// manifest at `path`, its guests taken from the project at `root`.
-fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Command {
+/// manifest at `path`, its guests taken from the project at `root`; with
+/// `locked`, `nanoproc` refuses an app that differs from the manifest's lock.
+fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action, locked: bool) -> Command {
     let mut cmd = Command::new(nanoproc);
     match action {
         Action::Run(_) => cmd.arg("run").arg(path),
@@ -109,6 +110,9 @@ fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Comman
         Action::Compose(output) => cmd.arg("compose").arg(path).arg("--output").arg(output),
     };
     cmd.arg("--components").arg(root.join(COMPONENTS_DIR));
+    if locked {
+        cmd.arg("--locked");
+    }
     if let Action::Run(args) = action
         && !args.is_empty()
     {
@@ -118,11 +122,12 @@ fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action) -> Comman
 }
 
 /// Builds the guests the manifest at `path` names, then composes, runs or
-/// calls its app; fails when that fails.
-pub fn run(root: &Path, path: &Path, action: &Action) -> Result<()> {
+/// calls its app (`locked`: refusing one that differs from the manifest's
+/// lock); fails when that fails.
+pub fn run(root: &Path, path: &Path, action: &Action, locked: bool) -> Result<()> {
     build(root, path)?;
     let nanoproc = nanoproc()?;
-    let status = command(&nanoproc, root, path, action)
+    let status = command(&nanoproc, root, path, action, locked)
         .status()
         .with_context(|| format!("cannot run {}", nanoproc.display()))?;
     if !status.success() {
@@ -140,14 +145,14 @@ const POLL: Duration = Duration::from_millis(250);
 /// Builds, composes and runs the app of the manifest at `path`, then again
 /// each time the manifest, a file of a guest it names, a component file it
 /// names, or the WIT changes. Stops only when interrupted.
-pub fn watch(root: &Path, path: &Path, action: &Action) -> Result<()> {
+pub fn watch(root: &Path, path: &Path, action: &Action, locked: bool) -> Result<()> {
     let nanoproc = nanoproc()?;
     let mut watched = watched_files(root, path, &[]);
     loop {
         let before = Snapshot::take(&watched);
         let mut child = match build(root, path) {
             Ok(_) => Some(
-                command(&nanoproc, root, path, action)
+                command(&nanoproc, root, path, action, locked)
                     .spawn()
                     .with_context(|| format!("cannot run {}", nanoproc.display()))?,
             ),

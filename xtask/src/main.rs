@@ -75,6 +75,11 @@ enum Cmd {
         /// Where to write the composed component.
         #[arg(short, long, default_value = "app.wasm")]
         output: PathBuf,
+        /// Refuse to compose when any component differs from the manifest's
+        /// lock (`nanoproc.lock` beside `nanoproc.toml`), naming each change;
+        /// without it, composing writes the lock.
+        #[arg(long)]
+        locked: bool,
     },
     /// Build the guests an app manifest names, compose it and run it
     /// (`nanoproc run`), or call one function it exports with `--call`.
@@ -142,6 +147,11 @@ struct AppArgs {
     /// Arguments for the app after `--` (it sees its name first).
     #[arg(last = true, conflicts_with = "call")]
     args: Vec<String>,
+    /// Refuse to run the app when any component differs from the
+    /// manifest's lock (`nanoproc.lock` beside `nanoproc.toml`), naming
+    /// each change.
+    #[arg(long)]
+    locked: bool,
 }
 
 impl AppArgs {
@@ -188,8 +198,8 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             apps::build(&root, &absolute(&manifest)?)?;
         }
-        Cmd::Run(app) => apps::run(&root, &app.manifest()?, &app.action())?,
-        Cmd::Watch(app) => apps::watch(&root, &app.manifest()?, &app.action())?,
+        Cmd::Run(app) => apps::run(&root, &app.manifest()?, &app.action(), app.locked)?,
+        Cmd::Watch(app) => apps::watch(&root, &app.manifest()?, &app.action(), app.locked)?,
         Cmd::Demo { demo_args } => {
             guests::build(&root, guests::Generated::Write, &|_| true)?;
             let mut args = vec![
@@ -204,9 +214,13 @@ fn run(cli: Cli) -> Result<()> {
             args.extend(demo_args.iter().map(String::as_str));
             cargo_with(&root, &args, &FAKE_SECRETS)?;
         }
-        Cmd::Compose { manifest, output } => {
+        Cmd::Compose {
+            manifest,
+            output,
+            locked,
+        } => {
             let action = apps::Action::Compose(absolute(&output)?);
-            apps::run(&root, &absolute(&manifest)?, &action)?;
+            apps::run(&root, &absolute(&manifest)?, &action, locked)?;
         }
         Cmd::Bench { sections } => {
             guests::build(&root, guests::Generated::Write, &|_| true)?;
