@@ -87,7 +87,7 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
         section(
             &stdout,
             "composed with the site's own manifest, it is refused:",
-            "granted narrowly"
+            "the site's reviewed lock"
         ),
         [
             "  × component `markdown` imports `wasi:cli/environment@0.2.12`, `wasi:filesystem/types@0.2.12`, \
@@ -104,6 +104,113 @@ fn the_demo_builds_the_native_site_and_contains_the_compromised_dependency() {
              and `network = [\"host:port\"]` under `[components.markdown.grants]`",
         ]
     );
+    // The site's lock, which the compromised release with its grants
+    // widened does not pass, and what `nanoproc diff` says it holds.
+    let lock_path = format!("{}/nanoproc.lock", work.path().display());
+    let lock = section(
+        &stdout,
+        &format!(
+            "the site's reviewed lock ({lock_path}, as `nanoproc lock` writes it and a project \
+             commits it) pins the genuine markdown:"
+        ),
+        "with the manifest's grants widened",
+    );
+    let sha256 = lock
+        .get(1)
+        .and_then(|line| line.strip_prefix("sha256 = \""))
+        .and_then(|line| line.strip_suffix('"'))
+        .expect("the lock's sha256 line");
+    assert!(
+        sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{sha256}"
+    );
+    assert_eq!(
+        lock.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, line)| *line)
+            .collect::<Vec<_>>(),
+        [
+            "[components.markdown]",
+            "guest = \"markdown\"",
+            "crates = [\"pulldown-cmark 0.13.6\"]",
+            "grants = []",
+            "[components.markdown.exports.\"nanoproc:markdown/render@0.1.0\"]",
+            "outline = \"a6977b169987b3dc -> c0d1731ec6c722a4\"",
+            "to-html = \"a6977b169987b3dc -> 473287f8298dba71\"",
+        ]
+    );
+    let new_imports = [
+        "wasi:cli/environment@0.2.12",
+        "wasi:filesystem/preopens@0.2.12",
+        "wasi:filesystem/types@0.2.12",
+        "wasi:io/error@0.2.12",
+        "wasi:io/poll@0.2.12",
+        "wasi:io/streams@0.2.12",
+        "wasi:sockets/instance-network@0.2.12",
+        "wasi:sockets/network@0.2.12",
+        "wasi:sockets/tcp-create-socket@0.2.12",
+        "wasi:sockets/tcp@0.2.12",
+    ];
+    let widened = [
+        "dirs sample as /docs (read-only)",
+        "env LANG",
+        "network 127.0.0.1:4318",
+    ];
+    let mut refused = vec![
+        format!("  × the app `site` differs from what {lock_path} says was reviewed:"),
+        "  │   - `markdown` now comes from the guest `markdown-compromised` (pulldown-cmark \
+         0.13.6) (locked: the guest `markdown` (pulldown-cmark 0.13.6))"
+            .to_string(),
+    ];
+    refused.extend(
+        new_imports
+            .iter()
+            .map(|import| format!("  │   - `markdown` now imports `{import}`")),
+    );
+    refused.extend(
+        widened
+            .iter()
+            .map(|grant| format!("  │   - `markdown` is now granted `{grant}`")),
+    );
+    refused.push(
+        "  help: review the changes; to accept them, write the lock again with `nanoproc lock` \
+         (or compose without `--locked`) and commit it"
+            .to_string(),
+    );
+    assert_eq!(
+        section(
+            &stdout,
+            "with the manifest's grants widened \"to make it build\" \
+             (guests/site/compromised.toml), it composes, and `--locked` refuses it:",
+            "`nanoproc diff",
+        ),
+        refused
+    );
+    let mut diff: Vec<String> = new_imports
+        .iter()
+        .map(|import| format!("! `markdown` now imports `{import}`"))
+        .collect();
+    diff.extend(
+        widened
+            .iter()
+            .map(|grant| format!("! `markdown` is now granted `{grant}`")),
+    );
+    diff.push(
+        "more authority: 13 changes (marked !) give the new what the old did not hold".to_string(),
+    );
+    assert_eq!(
+        section(
+            &stdout,
+            &format!(
+                "`nanoproc diff {lock_path} guests/site/compromised.toml` names what it now \
+                 reaches for, and exits 1 (more authority):"
+            ),
+            "granted narrowly",
+        ),
+        diff
+    );
+
     let refusals = section(
         &stdout,
         "run, the host refuses each attempt and logs it:",

@@ -1,7 +1,8 @@
 //! The nanoproc demo, run by `cargo xtask demo` in a release build: the
 //! example site app composed, audited and run, the same site built natively
 //! for comparison, a compromised release of one of its libraries refused at
-//! compose time and contained at run time, and the figures that matter.
+//! compose time, caught by the app's lock when its grants are widened, and
+//! contained at run time, and the figures that matter.
 //!
 //! Everything it writes goes under its work directory (`target/demo` unless
 //! `--work DIR` says otherwise), which it empties first.
@@ -282,6 +283,64 @@ fn library_calls(stderr: &str) -> Result<Vec<(String, u32)>> {
         .collect()
 }
 
+/// The lock step: the site's reviewed lock, and the compromised release
+/// with the grants widened "to make it build" refused against it, as
+/// `nanoproc compose --locked` refuses it, with what `nanoproc diff` says
+/// it now holds. The lock is written to `work` as `nanoproc lock` would.
+fn caught_by_the_lock(work: &Path, site: &Composition, compromised: &Composition) -> Result<()> {
+    let cargo_lock = std::fs::read_to_string(project_root().join("Cargo.lock"))
+        .context("cannot read the project's Cargo.lock")?;
+    let mut reviewed = site.lock.clone();
+    reviewed.record_crates(&cargo_lock);
+    let mut upgraded = compromised.lock.clone();
+    upgraded.record_crates(&cargo_lock);
+    let lock_path = work.join("nanoproc.lock");
+    let text = reviewed.to_toml();
+    std::fs::write(&lock_path, &text)?;
+    println!(
+        "    the site's reviewed lock ({}, as `nanoproc lock` writes it and a project commits it) \
+         pins the genuine markdown:",
+        shown(&lock_path)
+    );
+    let markdown: Vec<&str> = text
+        .lines()
+        .skip_while(|line| *line != "[components.markdown]")
+        .take_while(|line| !line.starts_with("[components.pages"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    quote("| ", &markdown.join("\n"));
+    let refused = reviewed
+        .verify(&upgraded, Path::new(&shown(&lock_path)))
+        .err()
+        .context("the lock let the compromised release through")?;
+    println!(
+        "    with the manifest's grants widened \"to make it build\" ({COMPROMISED}), it composes, \
+         and `--locked` refuses it:"
+    );
+    quote("| ", &nanoproc_linker::report(&refused, false));
+    let changes = reviewed.changes(&upgraded);
+    let widening: Vec<String> = changes
+        .iter()
+        .filter(|change| change.widens())
+        .map(|change| format!("! {change}"))
+        .collect();
+    ensure!(
+        reviewed.widened_by(&upgraded),
+        "the compromised release holds no more than the lock"
+    );
+    println!(
+        "    `nanoproc diff {} {COMPROMISED}` names what it now reaches for, and exits 1 \
+         (more authority):",
+        shown(&lock_path)
+    );
+    quote("| ", &widening.join("\n"));
+    println!(
+        "    | more authority: {} changes (marked !) give the new what the old did not hold",
+        widening.len()
+    );
+    Ok(())
+}
+
 fn demo(args: &Args) -> Result<()> {
     let stage = Stage::new(&args.work)?;
     let secrets: Vec<String> = PLANTED
@@ -387,6 +446,7 @@ fn demo(args: &Args) -> Result<()> {
     let compromised =
         composed.map_err(|e| anyhow::anyhow!("{COMPROMISED} does not compose:\n{e}"))?;
     std::fs::write(args.work.join("compromised.wasm"), &compromised.bytes)?;
+    caught_by_the_lock(&args.work, &site, &compromised)?;
     println!("    granted narrowly instead ({COMPROMISED}), it composes; what it holds:");
     let audit = Audit::new(&compromised.plan).to_string();
     let held = audit
