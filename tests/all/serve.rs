@@ -404,6 +404,36 @@ fn a_request_finding_the_pool_full_is_answered_503() {
 }
 
 #[test]
+fn a_request_over_the_memory_limit_fails_alone() {
+    let manifest = probe(&[]).replace("[limits]\n", "[limits]\nmemory = 3145728\n");
+    let serving = Serving::start(&manifest, |server| {
+        server.max_body(8 << 20);
+    });
+    // The probe keeps the body it reads: 4 MiB do not fit in 3.
+    assert_eq!(
+        post(&serving.url("/echo"), vec![7; 4 << 20], true),
+        (500, "the app failed while answering this request\n".into())
+    );
+    assert_eq!(
+        post(&serving.url("/echo"), vec![7; 1000], true),
+        (200, "1000".into())
+    );
+    let failed = serving.failed();
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].starts_with(
+            "POST /echo: component `probe` hit the memory limit in \
+             `wasi:http/incoming-handler@0.2.12#handle`"
+        ),
+        "{failed:#?}"
+    );
+    assert!(
+        failed[0].contains(": the app's memory limit of 3 MiB would be exceeded: "),
+        "{failed:#?}"
+    );
+}
+
+#[test]
 fn the_app_reads_the_request_body() {
     let serving = Serving::start(&probe(&[]), |_| {});
     assert_eq!(
