@@ -370,7 +370,9 @@ pub(crate) fn nested_components(bytes: &[u8]) -> Result<Vec<(Option<String>, &[u
     let mut names: Vec<(u32, String)> = Vec::new();
     for payload in top_level_payloads(bytes) {
         match payload? {
-            Payload::ComponentSection { unchecked_range, .. } => {
+            Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
                 let component = usize::try_from(unchecked_range.start)
                     .ok()
                     .zip(usize::try_from(unchecked_range.end).ok())
@@ -391,10 +393,9 @@ pub(crate) fn nested_components(bytes: &[u8]) -> Result<Vec<(Option<String>, &[u
                 for alias in reader {
                     let kind = match alias? {
                         wasmparser::ComponentAlias::InstanceExport { kind, .. } => Some(kind),
-                        wasmparser::ComponentAlias::Outer { kind, .. } => {
-                            (kind == wasmparser::ComponentOuterAliasKind::Component)
-                                .then_some(ComponentExternalKind::Component)
-                        }
+                        wasmparser::ComponentAlias::Outer { kind, .. } => (kind
+                            == wasmparser::ComponentOuterAliasKind::Component)
+                            .then_some(ComponentExternalKind::Component),
                         wasmparser::ComponentAlias::CoreInstanceExport { .. } => None,
                     };
                     if kind == Some(ComponentExternalKind::Component) {

@@ -184,10 +184,7 @@ impl Lock {
         Ok(Lock {
             format: Self::FORMAT,
             app: name.to_string(),
-            components: BTreeMap::from([(
-                name.to_string(),
-                nested(&component, bytes, Vec::new()),
-            )]),
+            components: BTreeMap::from([(name.to_string(), nested(&component, bytes, Vec::new()))]),
         })
     }
 
