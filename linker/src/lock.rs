@@ -888,3 +888,67 @@ fn quoted(items: &[String]) -> String {
         [] => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GREETER: &str = r#"(component
+        (import "hello" (func $hello (param "x" u32) (result u32)))
+        (core func $h (canon lower (func $hello)))
+        (core instance $imports (export "hello" (func $h)))
+        (core module $m
+          (import "" "hello" (func $h (param i32) (result i32)))
+          (func (export "greet") (param i32) (result i32) local.get 0 call $h))
+        (core instance $i (instantiate $m (with "" (instance $imports))))
+        (func $greet (param "x" u32) (result u32) (canon lift (core func $i "greet")))
+        (export "greet" (func $greet)))"#;
+
+    const HELLO: &str = r#"(component
+        (core module $m
+          (func (export "hello") (param i32) (result i32) local.get 0))
+        (core instance $i (instantiate $m))
+        (func $hello (param "x" u32) (result u32) (canon lift (core func $i "hello")))
+        (export "hello" (func $hello)))"#;
+
+    #[test]
+    fn a_composed_app_locks_as_its_manifest_does_but_for_bytes_and_sources() {
+        let manifest = Manifest::parse(
+            "nanoproc.toml",
+            "[app]\nname = \"greetings\"\nexport = [\"greeter\"]\n\n\
+             [components.greeter]\npath = \"greeter.wasm\"\n\n\
+             [components.hello]\npath = \"hello.wasm\"\n\n\
+             [components.hello.grants]\nstdout = true\n",
+        )
+        .unwrap();
+        let hello = wat::parse_str(HELLO).unwrap();
+        let bytes = indexmap::IndexMap::from([
+            ("greeter".to_string(), wat::parse_str(GREETER).unwrap()),
+            ("hello".to_string(), hello.clone()),
+        ]);
+        let composition = crate::compose(&manifest, &bytes).unwrap();
+        let app = Lock::of_app("app", &composition.bytes).unwrap().unwrap();
+        assert_eq!(app.app, "greetings");
+        let mut expected = composition.lock.clone();
+        for (name, component) in &mut expected.components {
+            let nested = &app.components[name];
+            assert_ne!(component.sha256, nested.sha256, "{name}: renamed modules");
+            component.sha256.clone_from(&nested.sha256);
+            component.path = None;
+        }
+        assert_eq!(app, expected);
+        assert_eq!(app.components["hello"].grants, ["stdout"]);
+
+        // A component nanoproc did not compose carries no grants.
+        assert!(Lock::of_app("hello", &hello).unwrap().is_none());
+        let alone = Lock::of_component("hello", &hello).unwrap();
+        assert_eq!(
+            alone.components["hello"].exports,
+            expected.components["hello"].exports
+        );
+        assert!(matches!(
+            Lock::of_component("hello", b"\0asm"),
+            Err(LockError::Component(_))
+        ));
+    }
+}
