@@ -233,8 +233,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 Locking::Write
             };
-            let (manifest, composition) = compose_into(&manifest, &components, &output, lock)?;
+            let path = manifest;
+            let (manifest, composition) = compose_into(&path, &components, &output, lock)?;
             write_atomically(&output, &composition.bytes)?;
+            if !locked {
+                write_lock(&path, &composition)?;
+            }
             eprintln!(
                 "composed `{}`: {} component{}, {} bytes, in {:.1} ms -> {}",
                 manifest.name(),
@@ -253,7 +257,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             manifest,
             components,
         } => {
-            compose_into(&manifest, &components, Path::new(""), Locking::Write)?;
+            let (_, composition) =
+                compose_into(&manifest, &components, Path::new(""), Locking::Write)?;
+            write_lock(&manifest, &composition)?;
         }
         Cmd::Audit {
             manifest,
@@ -386,7 +392,7 @@ fn compose(path: &Path, dir: &ComponentsDir) -> Result<(Manifest, Composition)> 
 enum Locking {
     /// Nothing.
     Ignore,
-    /// Write it (when it differs from the app).
+    /// Fill it in for writing ([`write_lock`]) once the app is written.
     Write,
     /// Refuse an app that differs from it.
     Verify,
@@ -426,19 +432,24 @@ fn compose_into(
                 .with_context(|| format!("cannot read {}", cargo_lock.display()))?;
             composition.lock.record_crates(&text);
         }
-        let lock_path = path.with_extension("lock");
-        match lock {
-            Locking::Verify => reviewed(&lock_path)?.verify(&composition.lock, &lock_path)?,
-            _ => {
-                let text = composition.lock.to_toml();
-                if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str()) {
-                    write_atomically(&lock_path, text.as_bytes())?;
-                    eprintln!("wrote {}: review it, and commit it", lock_path.display());
-                }
-            }
+        if lock == Locking::Verify {
+            let lock_path = path.with_extension("lock");
+            reviewed(&lock_path)?.verify(&composition.lock, &lock_path)?;
         }
     }
     Ok((manifest, composition))
+}
+
+/// Writes the lock of `composition` beside the manifest at `path`, when
+/// it differs from the one there.
+fn write_lock(path: &Path, composition: &Composition) -> Result<()> {
+    let lock_path = path.with_extension("lock");
+    let text = composition.lock.to_toml();
+    if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(text.as_str()) {
+        write_atomically(&lock_path, text.as_bytes())?;
+        eprintln!("wrote {}: review it, and commit it", lock_path.display());
+    }
+    Ok(())
 }
 
 /// The lock at `path`, which `--locked` checks an app against.

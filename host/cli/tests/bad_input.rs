@@ -289,7 +289,8 @@ fn compose_replaces_the_output_whole_and_leaves_no_temporary_file() {
         components.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(project.files(), ["app.wasm", MANIFEST]);
+    // The app, and the lock composing writes beside the manifest.
+    assert_eq!(project.files(), ["app.wasm", "nanoproc.lock", MANIFEST]);
     let app = std::fs::read(project.path("app.wasm")).unwrap();
     nanoproc_linker::check_framing(&app).unwrap();
 }
