@@ -22,7 +22,7 @@
 //! between manifests and locks, which say it.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -169,7 +169,7 @@ fn compare(args: &DiffArgs) -> Result<ExitCode> {
     }
     let changes = old.lock.changes(&compared);
     let widens = changes.iter().any(Change::widens);
-    if args.json {
+    let printed = if args.json {
         let report = Report {
             old: SideReport::of(&old),
             new: SideReport::of(&new),
@@ -183,13 +183,13 @@ fn compare(args: &DiffArgs) -> Result<ExitCode> {
                 })
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {
-        print!(
-            "{}",
-            text(&old, &new, &changes, bytes_compared, sources_compared)
-        );
-    }
+        text(&old, &new, &changes, bytes_compared, sources_compared)
+    };
+    // A reader that stops early (`| head`) changes nothing of the verdict,
+    // which is the exit status.
+    let _ = std::io::stdout().lock().write_all(printed.as_bytes());
     Ok(if widens {
         ExitCode::from(EXIT_WIDER)
     } else {
