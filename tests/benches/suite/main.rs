@@ -11,6 +11,7 @@ mod calls;
 mod instances;
 mod report;
 mod sandbox;
+mod serve;
 mod workloads;
 
 use std::path::{Path, PathBuf};
@@ -62,7 +63,7 @@ fn run() -> Result<()> {
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let sections: [(&str, Section); 8] = [
+    let sections: [(&str, Section); 9] = [
         ("instantiation", instances::instantiation),
         ("inert", instances::inert),
         ("calls", calls::calls),
@@ -71,6 +72,7 @@ fn run() -> Result<()> {
         ("build", build::build),
         ("memory", instances::memory),
         ("sandbox", sandbox::sandbox),
+        ("serve", serve::serve),
     ];
     for (name, measure) in sections {
         if only.is_empty() || only.iter().any(|part| name.contains(part.as_str())) {

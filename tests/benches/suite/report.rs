@@ -12,6 +12,8 @@ pub enum Figure {
     Time(Stats),
     /// Bytes.
     Bytes(f64),
+    /// Operations (such as requests) per second.
+    Rate(Stats),
     /// Not measured, and why.
     Skipped(String),
 }
@@ -145,6 +147,12 @@ impl Report {
                         value["unit"] = json!("bytes");
                         value["value"] = json!(bytes);
                     }
+                    Figure::Rate(stats) => {
+                        value["unit"] = json!("per second");
+                        value["median"] = json!(stats.median);
+                        value["min"] = json!(stats.min);
+                        value["max"] = json!(stats.max);
+                    }
                     Figure::Skipped(why) => value["skipped"] = json!(why),
                 }
                 if let Some((text, ratio)) = &row.ratio {
@@ -167,6 +175,10 @@ fn table_row(row: &Row) -> String {
             format!("{} – {}", human(stats.min), human(stats.max)),
         ),
         Figure::Bytes(bytes) => (size(*bytes), String::new()),
+        Figure::Rate(stats) => (
+            format!("{:.0}/s", stats.median),
+            format!("{:.0} – {:.0}", stats.min, stats.max),
+        ),
         Figure::Skipped(why) => (format!("skipped: {why}"), String::new()),
     };
     let ratio = row.ratio.as_ref().map_or("", |(text, _)| text);
