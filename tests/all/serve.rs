@@ -383,7 +383,10 @@ fn a_request_finding_the_pool_full_is_answered_503() {
         .allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     let runtime =
         nanoproc_host::Runtime::with_engine(wasmtime::Engine::new(&config).unwrap()).unwrap();
-    let serving = Serving::start_on(&runtime, &probe(&[]), |_| {});
+    // Calls enough at once for the second to reach the pool on any machine.
+    let serving = Serving::start_on(&runtime, &probe(&[]), |server| {
+        server.calls(4);
+    });
     let url = serving.url("/slow?ms=1000");
     let slow = std::thread::spawn(move || get(&url));
     std::thread::sleep(Duration::from_millis(400));

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use nanoproc_host::serve::{DEFAULT_GRACE, DEFAULT_MAX_BODY, Server, Signals};
+use nanoproc_host::serve::{DEFAULT_GRACE, DEFAULT_MAX_BODY, Server, Signals, default_calls};
 
 use crate::{AppArgs, EXIT_REFUSED, load};
 
@@ -25,6 +25,11 @@ pub(crate) struct ServeArgs {
     /// How long to wait, once told to stop, for the requests in flight.
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_GRACE.as_millis() as u64)]
     grace: u64,
+    /// How many calls into the app run at once; more requests wait their
+    /// turn. One per core by default; raise it for an app whose calls
+    /// mostly wait on outgoing requests.
+    #[arg(long, value_name = "N")]
+    calls: Option<usize>,
 }
 
 /// Serves the app until SIGINT or SIGTERM; the exit status is 0 when every
@@ -35,7 +40,8 @@ pub(crate) fn serve(args: &ServeArgs) -> Result<ExitCode> {
     let mut server = Server::new(&app).with_context(|| format!("cannot serve `{name}`"))?;
     server
         .max_body(args.max_body)
-        .grace(Duration::from_millis(args.grace));
+        .grace(Duration::from_millis(args.grace))
+        .calls(args.calls.unwrap_or_else(default_calls));
     let workers = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("nanoproc-serve")
