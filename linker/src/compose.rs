@@ -64,7 +64,7 @@ pub fn compose(
     }
     let composed = resolve(manifest, &decoded).and_then(|plan| {
         let bytes = crate::encode::encode(&plan, &decoded, components)?;
-        let lock = crate::lock::Lock::new(manifest, &decoded, components);
+        let lock = crate::lock::Lock::new(manifest, &decoded);
         Ok(Composition { bytes, plan, lock })
     });
     composed

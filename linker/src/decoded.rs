@@ -13,6 +13,9 @@ pub(crate) struct Decoded {
     pub world: WorldId,
     /// The WASI preview1 adapter built into the component, if any.
     pub adapter: Option<String>,
+    /// The SHA-256 of its bytes, in hex, for the lock (taken here, where
+    /// components are read in parallel).
+    pub sha256: String,
 }
 
 /// The error for a component whose bytes are not a valid component.
@@ -40,6 +43,7 @@ impl Decoded {
                 resolve,
                 world,
                 adapter: crate::inspect::adapter(bytes),
+                sha256: crate::lock::sha256_hex(bytes),
             }),
             DecodedWasm::WitPackage(..) => Err(ComposeError::new(
                 ErrorKind::Component {

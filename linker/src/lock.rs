@@ -133,13 +133,9 @@ impl Lock {
     /// The lock format this linker writes, and the newest it reads.
     pub const FORMAT: u64 = 1;
 
-    /// The lock of the components `decoded` (in the manifest's order, with
-    /// their `bytes`) as `manifest` names and grants them.
-    pub(crate) fn new(
-        manifest: &Manifest,
-        decoded: &[Decoded],
-        bytes: &indexmap::IndexMap<String, Vec<u8>>,
-    ) -> Self {
+    /// The lock of the components `decoded` (in the manifest's order) as
+    /// `manifest` names and grants them.
+    pub(crate) fn new(manifest: &Manifest, decoded: &[Decoded]) -> Self {
         let components = decoded
             .iter()
             .map(|component| {
@@ -148,10 +144,7 @@ impl Lock {
                     Source::Guest(guest) => (Some(guest.clone()), None),
                     Source::Path(path) => (None, Some(path.display().to_string())),
                 };
-                let sha256 = bytes
-                    .get(&component.name)
-                    .map(|b| hex(&Sha256::digest(b)))
-                    .unwrap_or_default();
+                let sha256 = component.sha256.clone();
                 let locked = LockedComponent {
                     sha256,
                     guest,
@@ -623,7 +616,7 @@ impl fmt::Display for Change {
 /// `grants`, its source not known.
 fn nested(component: &Decoded, bytes: &[u8], grants: Vec<String>) -> LockedComponent {
     LockedComponent {
-        sha256: hex(&Sha256::digest(bytes)),
+        sha256: sha256_hex(bytes),
         guest: None,
         path: None,
         crates: Vec::new(),
@@ -904,6 +897,11 @@ fn canonical(resolve: &Resolve, ty: &Type) -> String {
 /// The first 16 hex digits of the SHA-256 of `text`.
 fn digest(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))[..16].to_string()
+}
+
+/// The SHA-256 of `bytes`, in hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {
