@@ -12,12 +12,12 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use nanoproc_host::Options;
-use nanoproc_host::serve::{Log, Server, Stopped};
+use nanoproc_host::serve::{Log, Server};
 use nanoproc_linker::compose;
+use nanoproc_tests::serving::Running;
 use nanoproc_tests::{app_inputs, peers, project_root, runtime};
 
 /// One request: method, path, extra headers, body.
@@ -135,14 +135,10 @@ impl Drop for Stock {
 /// nanoproc's server of the app file `app`, loaded as `nanoproc serve`
 /// loads an app file (its own directory `.`, its name as its argument),
 /// on a free loopback port, until dropped.
-struct Ours {
-    origin: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Stopped>>,
-}
+struct Ours;
 
 impl Ours {
-    fn start(app: &Path) -> Self {
+    fn start(app: &Path) -> Running {
         let bytes = std::fs::read(app).unwrap();
         let name = app.file_stem().unwrap().to_string_lossy().into_owned();
         let options = Options {
@@ -153,38 +149,7 @@ impl Ours {
         let app = runtime().load(&bytes, options).unwrap();
         let mut server = Server::new(&app).unwrap();
         server.log(Log::Ignore);
-        let listening = server.bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listening.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(listening.serve(async {
-                    let _ = stopped.await;
-                }))
-                .unwrap()
-        });
-        Self {
-            origin,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn stop(mut self) -> Stopped {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Ours {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        Running::start(&server)
     }
 }
 

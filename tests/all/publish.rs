@@ -5,11 +5,11 @@
 //! and reported while every response is the genuine one, byte for byte.
 
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
-use nanoproc_host::serve::{Entry, Log, Server, Stopped};
+use nanoproc_host::serve::{Entry, Log, Server};
 use nanoproc_linker::{Manifest, compose};
 use nanoproc_tests::native::markdown_extensions::extensions;
+use nanoproc_tests::serving::Running;
 use nanoproc_tests::{components_dir, project_root, runtime};
 use sha2::{Digest as _, Sha256};
 
@@ -26,11 +26,9 @@ const DOCUMENTS: &[&str] = &[
 /// The app of the manifest `path` (relative to the project), served on
 /// loopback by this process until dropped.
 struct Serving {
-    origin: String,
+    running: Running,
     refused: Refused,
     lines: Arc<Mutex<Vec<String>>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Stopped>>,
 }
 
 impl Serving {
@@ -50,26 +48,10 @@ impl Serving {
                 log.lock().unwrap().push(failed.to_string());
             }
         })));
-        let listening = server.bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listening.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(listening.serve(async {
-                    let _ = stopped.await;
-                }))
-                .unwrap()
-        });
         Self {
-            origin,
+            running: Running::start(&server),
             refused,
             lines,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
@@ -80,7 +62,7 @@ impl Serving {
             .http_status_as_error(false)
             .build()
             .into();
-        let url = format!("{}{path}", self.origin);
+        let url = self.running.url(path);
         let mut response = match method {
             "GET" => {
                 let mut request = agent.get(&url);
@@ -117,18 +99,9 @@ impl Serving {
     }
 
     /// Stops the server, waits for it and returns the failures it logged.
-    fn stop(mut self) -> Vec<String> {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap();
+    fn stop(self) -> Vec<String> {
+        self.running.stop();
         self.lines.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 

@@ -7,11 +7,11 @@
 use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nanoproc_host::serve::{Entry, Log, Server, Stopped};
 use nanoproc_linker::{Manifest, compose};
+use nanoproc_tests::serving::Running;
 use nanoproc_tests::{components_dir, runtime};
 
 use crate::host::Refused;
@@ -44,11 +44,9 @@ fn probe_within(origins: &[&str], timeout_ms: u64) -> String {
 
 /// An app served on loopback by this process until dropped.
 struct Serving {
-    origin: String,
+    running: Running,
     entries: Arc<Mutex<Vec<Entry>>>,
     refused: Refused,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Stopped>>,
 }
 
 impl Serving {
@@ -77,31 +75,15 @@ impl Serving {
             log.lock().unwrap().push(entry.clone());
         })));
         configure(&mut server);
-        let listening = server.bind("127.0.0.1:0").unwrap();
-        let origin = format!("http://{}", listening.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(listening.serve(async {
-                    let _ = stopped.await;
-                }))
-                .unwrap()
-        });
         Self {
-            origin,
+            running: Running::start(&server),
             entries,
             refused,
-            stop: Some(stop),
-            thread: Some(thread),
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin)
+        self.running.url(path)
     }
 
     /// The access-log lines so far, without their durations, in order.
@@ -149,17 +131,8 @@ impl Serving {
     }
 
     /// Stops the server and waits for it.
-    fn stop(mut self) -> Stopped {
-        let _ = self.stop.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    fn stop(self) -> Stopped {
+        self.running.stop()
     }
 }
 
@@ -249,7 +222,8 @@ fn a_body_over_the_limit_is_answered_413_before_the_app_sees_it() {
 #[test]
 fn a_request_without_a_host_is_answered_400() {
     let serving = Serving::start(HELLO, |_| {});
-    let mut stream = std::net::TcpStream::connect(&serving.origin["http://".len()..]).unwrap();
+    let mut stream =
+        std::net::TcpStream::connect(&serving.running.origin["http://".len()..]).unwrap();
     stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();

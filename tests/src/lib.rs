@@ -8,6 +8,7 @@ pub mod fuzz;
 pub mod measure;
 pub mod native;
 pub mod peers;
+pub mod serving;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
