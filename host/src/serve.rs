@@ -126,7 +126,9 @@ impl Server {
     /// # Errors
     ///
     /// When the app does not export the handler (the message lists what it
-    /// does export), or exports it with a type other than WASI 0.2's.
+    /// does export), exports it with a type other than WASI 0.2's, or holds
+    /// a grant the host cannot give (a granted directory that cannot be
+    /// opened).
     pub fn new(app: &App) -> Result<Self> {
         let handle = app
             .export_name(&format!("{INCOMING_HANDLER}#handle"))
@@ -144,6 +146,11 @@ impl Server {
         let pre = ProxyPre::new(app.instance_pre().clone()).map_err(|e| {
             anyhow::anyhow!("the app's `{handle}` is not the one of WASI 0.2's `wasi:http`: {e:#}")
         })?;
+        // What each request's instance is given is made once now, so that a
+        // grant the host cannot honour (a granted directory that is not
+        // there) stops the server before it listens, rather than failing
+        // every request.
+        app.store()?;
         Ok(Self {
             app: app.clone(),
             pre,

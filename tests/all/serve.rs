@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use nanoproc_host::serve::{Entry, Log, Server, Stopped};
 use nanoproc_linker::{Manifest, compose};
 use nanoproc_tests::serving::Running;
-use nanoproc_tests::{components_dir, runtime};
+use nanoproc_tests::{components_dir, project_root, runtime};
 
 use crate::host::Refused;
 use crate::http::Server as Upstream;
@@ -257,6 +257,32 @@ fn an_app_without_the_incoming_handler_cannot_be_served() {
         format!(
             "the app exports no `wasi:http/incoming-handler`, so it cannot serve HTTP; it exports: {}",
             app.functions().collect::<Vec<_>>().join(", ")
+        )
+    );
+}
+
+#[test]
+fn a_grant_the_host_cannot_give_stops_the_server_before_it_listens() {
+    // The compromised publish app, whose markdown is granted `sample`, from
+    // a folder without one.
+    let manifest = Manifest::read(&project_root().join("guests/publish/compromised.toml")).unwrap();
+    let bytes = manifest.read_components(&components_dir()).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let app = runtime()
+        .load(
+            &compose(&manifest, &bytes).unwrap().bytes,
+            nanoproc_host::Options {
+                base_dir: elsewhere.path().to_path_buf(),
+                ..nanoproc_host::Options::default()
+            },
+        )
+        .unwrap();
+    let error = Server::new(&app).err().unwrap();
+    assert_eq!(
+        format!("{error:#}"),
+        format!(
+            "cannot open the granted directory {}: No such file or directory (os error 2)",
+            elsewhere.path().join("sample").display()
         )
     );
 }
