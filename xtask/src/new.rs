@@ -740,7 +740,7 @@ fn app(options: Options) -> anyhow::Result<App> {
     let manifest = nanoproc_linker::Manifest::read(&path)?;
     let guests = nanoproc_linker::find_components_dir(manifest.base_dir());
     let composed = nanoproc_linker::compose(&manifest, &manifest.read_components(&guests)?)?;
-    Runtime::new()?.load(&composed.bytes, options)
+    Ok(Runtime::new()?.load(&composed.bytes, options)?)
 }
 
 "#;
