@@ -1,6 +1,7 @@
 //! A component as the linker sees it: its world, decoded from its bytes,
 //! with the error for bytes that are not a valid component.
 
+use indexmap::IndexMap;
 use wit_parser::decoding::DecodedWasm;
 use wit_parser::{InterfaceId, Resolve, WorldId, WorldItem, WorldKey};
 
@@ -57,12 +58,7 @@ impl Decoded {
     /// The function the component imports or exports under the plain name
     /// `name`, if it does.
     pub(crate) fn function(&self, name: &str, exports: bool) -> Option<&wit_parser::Function> {
-        let world = &self.resolve.worlds[self.world];
-        let items = if exports {
-            &world.exports
-        } else {
-            &world.imports
-        };
+        let items = self.world_items(exports);
         items.iter().find_map(|(key, item)| match (key, item) {
             (WorldKey::Name(n), WorldItem::Function(f)) if n == name => Some(f),
             _ => None,
@@ -75,14 +71,19 @@ impl Decoded {
         crate::capability::serves_http(self.items(true).iter().map(|(name, _)| name.as_str()))
     }
 
-    /// The component's imports or exports: name, and interface when it is one.
-    pub(crate) fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
+    /// The items of the component's world: its exports, or its imports.
+    pub(crate) fn world_items(&self, exports: bool) -> &IndexMap<WorldKey, WorldItem> {
         let world = &self.resolve.worlds[self.world];
-        let items = if exports {
+        if exports {
             &world.exports
         } else {
             &world.imports
-        };
+        }
+    }
+
+    /// The component's imports or exports: name, and interface when it is one.
+    pub(crate) fn items(&self, exports: bool) -> Vec<(String, Option<InterfaceId>)> {
+        let items = self.world_items(exports);
         items
             .iter()
             .filter(|(_, item)| !matches!(item, WorldItem::Type { .. }))

@@ -776,13 +776,8 @@ pub fn grant_lines(grants: &Grants) -> Vec<String> {
 /// The imports or exports of `component`, each with its functions' digests.
 fn items(component: &Decoded, exports: bool) -> BTreeMap<String, LockedItem> {
     let resolve = &component.resolve;
-    let world = &resolve.worlds[component.world];
-    let items = if exports {
-        &world.exports
-    } else {
-        &world.imports
-    };
-    items
+    component
+        .world_items(exports)
         .iter()
         .filter_map(|(key, item)| {
             let name = match key {
