@@ -28,27 +28,64 @@ fn relative_to(root: &Path, mut error: ManifestError) -> ManifestError {
     error
 }
 
-/// The guest crates `manifest` names, each checked to exist under `guests/`.
-fn guests_of(root: &Path, manifest: &Manifest) -> Result<BTreeSet<String>> {
-    let mut names = BTreeSet::new();
+/// The guests `manifest` names: the project's own, each checked to exist
+/// under `guests/`, and nanoproc's Rust guests it names that the project
+/// has none of (in a project other than nanoproc).
+#[derive(Default)]
+struct Named {
+    own: BTreeSet<String>,
+    library: BTreeSet<String>,
+}
+
+/// Where the guest `name` of the project at `root` lives: the project's
+/// `guests/NAME`, else nanoproc's when the project has none of that name.
+fn guest_dir(root: &Path, name: &str) -> PathBuf {
+    let own = root.join("guests").join(name);
+    let library = crate::nanoproc_root().join("guests").join(name);
+    if !is_guest(&own) && is_guest(&library) {
+        library
+    } else {
+        own
+    }
+}
+
+/// Whether `dir` holds a guest: a crate, or a guest file.
+fn is_guest(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() || dir.join("guest.toml").is_file()
+}
+
+fn guests_of(root: &Path, manifest: &Manifest) -> Result<Named> {
+    let mut named = Named::default();
     for (name, component) in manifest.components() {
         let Source::Guest(guest) = component.source() else {
             continue;
         };
-        let dir = root.join("guests").join(guest);
-        if !dir.join("Cargo.toml").is_file() && !dir.join("guest.toml").is_file() {
-            let message = format!(
+        let dir = guest_dir(root, guest);
+        let message = if dir.starts_with(root) {
+            if is_guest(&dir) {
+                named.own.insert(guest.clone());
+                continue;
+            }
+            format!(
                 "component `{name}` names the guest `{guest}`, but there is no {}: \
                  create it with `cargo xtask new {guest} --lib`, or name one of {}",
                 relative(root, &dir).display(),
                 known_guests(root).join(", ")
-            );
-            let error = manifest.error_at(component.offset(), message);
-            return Err(relative_to(root, error).into());
-        }
-        names.insert(guest.clone());
+            )
+        } else if dir.join("Cargo.toml").is_file() {
+            named.library.insert(guest.clone());
+            continue;
+        } else {
+            format!(
+                "component `{name}` names nanoproc's guest `{guest}`, which is not written \
+                 in Rust: build it with `cargo xtask build` in nanoproc's checkout and name \
+                 its component file with `path` instead"
+            )
+        };
+        let error = manifest.error_at(component.offset(), message);
+        return Err(relative_to(root, error).into());
     }
-    Ok(names)
+    Ok(named)
 }
 
 /// The guests under `guests/`, by name.
@@ -57,7 +94,7 @@ fn known_guests(root: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.path().join("Cargo.toml").is_file() || e.path().join("guest.toml").is_file())
+        .filter(|e| is_guest(&e.path()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -67,25 +104,53 @@ fn known_guests(root: &Path) -> Vec<String> {
 /// Builds the guests the manifest at `path` names.
 pub fn build(root: &Path, path: &Path) -> Result<Manifest> {
     let manifest = read(root, path)?;
-    let wanted = guests_of(root, &manifest)?;
-    if wanted.is_empty() {
+    let named = guests_of(root, &manifest)?;
+    if !named.own.is_empty() {
+        guests::build(root, Generated::Write, &|guest| named.own.contains(guest))?;
+    }
+    if !named.library.is_empty() {
+        guests::build_library(root, &|guest| named.library.contains(guest))?;
+    }
+    if named.own.is_empty() && named.library.is_empty() {
         eprintln!(
             "xtask: {} names no guest of this project: nothing to build",
             relative(root, path).display()
         );
-    } else {
-        guests::build(root, Generated::Write, &|guest| wanted.contains(guest))?;
     }
     Ok(manifest)
 }
 
-/// Builds nanoproc's own `nanoproc` command and returns where it is.
-pub fn nanoproc() -> Result<PathBuf> {
-    let root = crate::project_root();
-    cargo(&root, &["build", "--package", "nanoproc-cli"])?;
+/// Builds the `nanoproc` command for the project at `root` and returns
+/// where it is. In nanoproc's own workspace it is one of the members;
+/// another project builds it from nanoproc's checkout, with that checkout's
+/// lock file, into its own `target/`, so nothing is written into nanoproc's
+/// tree.
+pub fn nanoproc(root: &Path) -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
+    let nanoproc = crate::nanoproc_root();
+    if root == nanoproc {
+        cargo(root, &["build", "--package", "nanoproc-cli"])?;
+    } else {
+        let manifest = nanoproc.join("Cargo.toml");
+        let (Some(manifest), Some(target_dir)) = (manifest.to_str(), target.to_str()) else {
+            bail!("cannot build nanoproc: its path or the project's is not UTF-8");
+        };
+        cargo(
+            root,
+            &[
+                "build",
+                "--manifest-path",
+                manifest,
+                "--locked",
+                "--package",
+                "nanoproc-cli",
+                "--target-dir",
+                target_dir,
+            ],
+        )?;
+    }
     Ok(target.join("debug/nanoproc"))
 }
 
@@ -104,6 +169,10 @@ pub enum Action {
 /// `locked`, `nanoproc` refuses an app that differs from the manifest's lock.
 fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action, locked: bool) -> Command {
     let mut cmd = Command::new(nanoproc);
+    // From the project's root, so that errors name the manifest as the
+    // project's own do.
+    cmd.current_dir(root);
+    let path = relative(root, path);
     match action {
         Action::Run(_) => cmd.arg("run").arg(path),
         Action::Call(call) => cmd.arg("call").arg(path).arg(call),
@@ -126,15 +195,13 @@ fn command(nanoproc: &Path, root: &Path, path: &Path, action: &Action, locked: b
 /// lock); fails when that fails.
 pub fn run(root: &Path, path: &Path, action: &Action, locked: bool) -> Result<()> {
     build(root, path)?;
-    let nanoproc = nanoproc()?;
+    let nanoproc = nanoproc(root)?;
     let status = command(&nanoproc, root, path, action, locked)
         .status()
         .with_context(|| format!("cannot run {}", nanoproc.display()))?;
     if !status.success() {
-        bail!(
-            "`nanoproc` failed on {} ({status})",
-            relative(root, path).display()
-        );
+        // `nanoproc` has said why; only its exit status is passed on.
+        return Err(crate::Reported(status.code().unwrap_or(1)).into());
     }
     Ok(())
 }
@@ -146,7 +213,7 @@ const POLL: Duration = Duration::from_millis(250);
 /// each time the manifest, a file of a guest it names, a component file it
 /// names, or the WIT changes. Stops only when interrupted.
 pub fn watch(root: &Path, path: &Path, action: &Action, locked: bool) -> Result<()> {
-    let nanoproc = nanoproc()?;
+    let nanoproc = nanoproc(root)?;
     let mut watched = watched_files(root, path, &[]);
     loop {
         let before = Snapshot::take(&watched);
@@ -213,7 +280,7 @@ fn watched_files(root: &Path, path: &Path, before: &[PathBuf]) -> Vec<PathBuf> {
             for component in manifest.components().values() {
                 match component.source() {
                     Source::Path(file) => files.push(manifest.base_dir().join(file)),
-                    Source::Guest(name) => guests.push(root.join("guests").join(name)),
+                    Source::Guest(name) => guests.push(guest_dir(root, name)),
                 }
             }
             guests

@@ -84,12 +84,31 @@ struct Guest {
 /// wasm and encodes each as a component in [`COMPONENTS_DIR`]. Unchanged
 /// outputs are left untouched.
 pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -> Result<()> {
+    build_into(root, root, generated, wanted)
+}
+
+/// Builds nanoproc's own Rust guests whose names `wanted` accepts for the
+/// project at `project`: into its `target/`, from nanoproc's sources and
+/// lock file as they are (generated bindings checked, not written), so
+/// nothing is written into nanoproc's tree.
+pub fn build_library(project: &Path, wanted: &dyn Fn(&str) -> bool) -> Result<()> {
+    build_into(&crate::nanoproc_root(), project, Generated::Check, wanted)
+}
+
+/// Builds the guests of the project at `root` that `wanted` accepts into
+/// the `target/` of the project at `out`: all of them when `out` is `root`,
+/// only those written in Rust otherwise.
+fn build_into(
+    root: &Path,
+    out: &Path,
+    generated: Generated,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<()> {
     let started = Instant::now();
     let metadata = cargo_metadata(root)?;
     let mut guests = find_guests(root, &metadata)?;
     guests.retain(|guest| wanted(&guest.name));
-    let wasi_wit = wasi_wit(&metadata)?;
-    let wit = Wit::load(&root.join("wit"), &wasi_wit)?;
+    let wit = wit_of(root, &metadata)?;
 
     let mut stale = Vec::new();
     for guest in &guests {
@@ -117,7 +136,7 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
     Generated::fail_if_stale(&stale)?;
 
     // One cargo build per target, all into the same target directory.
-    let target_dir = root.join(GUEST_TARGET_DIR);
+    let target_dir = out.join(GUEST_TARGET_DIR);
     let mut by_target: BTreeMap<Target, Vec<&Guest>> = BTreeMap::new();
     for guest in &guests {
         by_target.entry(guest.target).or_default().push(guest);
@@ -137,13 +156,17 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
             }
         );
         let mut cmd = toolchain.cargo_build(*target, root, &target_dir);
+        if out != root {
+            // Another project's build leaves this one's lock file as it is.
+            cmd.arg("--locked");
+        }
         for guest in members {
             cmd.args(["--package", &guest.package]);
         }
         run(cmd.current_dir(root))?;
     }
 
-    let out_dir = root.join(COMPONENTS_DIR);
+    let out_dir = out.join(COMPONENTS_DIR);
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let width = guests.iter().map(|g| g.name.len()).max().unwrap_or(0);
@@ -156,11 +179,13 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
             std::fs::read(&core).with_context(|| format!("cannot read {}", core.display()))?;
         let adapter = guest.target.needs_adapter();
         let component = componentize(&module, &wit, &guest.name, &guest.world, adapter)?;
-        write_component(root, &guest.name, &component, width)?;
+        write_component(out, &guest.name, &component, width)?;
     }
-    let count = guests.len()
-        + crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len()
-        + crate::foreign::build(root, &wit, wanted)?.len();
+    let mut count = guests.len();
+    if out == root {
+        count += crate::clang::build(root, &metadata, &wit, generated, &out_dir, wanted)?.len()
+            + crate::foreign::build(root, &wit, wanted)?.len();
+    }
     eprintln!(
         "xtask: {count} component{} ready in {:.1} s",
         if count == 1 { "" } else { "s" },
@@ -171,8 +196,20 @@ pub fn build(root: &Path, generated: Generated, wanted: &dyn Fn(&str) -> bool) -
 
 /// The project's WIT packages with WASI's, as the build loads them.
 pub fn load_wit(root: &Path) -> Result<Wit> {
-    let metadata = cargo_metadata(root)?;
-    Wit::load(&root.join("wit"), &wasi_wit(&metadata)?)
+    wit_of(root, &cargo_metadata(root)?)
+}
+
+/// The WIT packages under the `wit/` of the project at `root` (whose `cargo
+/// metadata` is `metadata`), with WASI's available to them and, in a
+/// project other than nanoproc, nanoproc's own packages too, for using the
+/// library components nanoproc has.
+fn wit_of(root: &Path, metadata: &Value) -> Result<Wit> {
+    let mut deps = vec![wasi_wit(metadata)?];
+    let nanoproc = crate::nanoproc_root();
+    if root != nanoproc {
+        deps.push(nanoproc.join("wit"));
+    }
+    Wit::load(&root.join("wit"), &deps)
 }
 
 /// A guest's component and the imports its toolchain added to it.
@@ -430,7 +467,7 @@ fn target_list() -> String {
 /// project that runs its components), else those of nanoproc's host.
 fn wasi_wit(metadata: &Value) -> Result<PathBuf> {
     wasi_wit_dir(metadata).or_else(|e| {
-        let tools = crate::project_root();
+        let tools = crate::nanoproc_root();
         wasi_wit_dir(&cargo_metadata(&tools)?).map_err(|_| e)
     })
 }

@@ -53,8 +53,58 @@ enum Kind {
 }
 
 /// Scaffolds the component `args` asks for in the project at `root`, then
-/// builds it once, so that what was made is known to build.
+/// builds it once, so that what was made is known to build, and says what
+/// to do next.
 pub fn run(root: &Path, args: &Args) -> Result<()> {
+    let kind = create(root, args)?;
+    let name = args.name.as_str();
+    let manifest = format!("guests/{name}/nanoproc.toml");
+    let try_it = match kind {
+        Kind::App => format!("cargo xtask run {manifest}"),
+        Kind::Lib => format!("cargo xtask run {manifest} --call 'greet(\"world\")'"),
+        Kind::FromCrate(_) => format!("cargo xtask run {manifest} --call 'about()'"),
+    };
+    eprintln!(
+        "\nNext:\n  {try_it}\n  cargo test -p guest-{name}\n  \
+         cargo xtask watch {manifest}   # again on every change\n\
+         Describe what it offers in wit/{name}/{name}.wit and write the code in \
+         guests/{name}/src/lib.rs;\nthe comments there say where."
+    );
+    if let Some(call) = match kind {
+        Kind::App => None,
+        Kind::Lib => Some("greet(\"world\")"),
+        Kind::FromCrate(_) => Some("about()"),
+    } {
+        let snake = name.replace('-', "_");
+        let handle = upper_camel(name);
+        eprintln!(
+            "\nA native Rust program in this workspace (in a folder at its root) calls it \
+             in a nanoprocess\nwith typed calls: one line under [dependencies] in its \
+             Cargo.toml,\n  {name}-sandbox = {{ path = \"../guests/{name}/sandbox\" }}\n\
+             and in its code\n  let {snake} = {snake}_sandbox::{handle}::new()?; \
+             // loads target/components/{name}.wasm\n  \
+             println!(\"{{}}\", {snake}.{call}?);"
+        );
+    }
+    Ok(())
+}
+
+/// Scaffolds the app component `name` in the project at `root` and builds
+/// it once, saying nothing of what to do next.
+pub fn app(root: &Path, name: &str) -> Result<()> {
+    let args = Args {
+        name: name.to_string(),
+        lib: false,
+        app: true,
+        from_crate: None,
+        namespace: "local".to_string(),
+    };
+    create(root, &args).map(drop)
+}
+
+/// Scaffolds and builds the component `args` asks for in the project at
+/// `root`; returns what kind it is.
+fn create(root: &Path, args: &Args) -> Result<Kind> {
     let kind = match (&args.from_crate, args.app) {
         (Some(krate), _) => Kind::FromCrate(krate.clone()),
         (None, true) => Kind::App,
@@ -77,8 +127,10 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     let files = Files::new(name, &args.namespace, &kind, root)?;
     // Written into a scratch directory, then moved into place: either the
     // whole component appears or nothing does.
-    // A new workspace member changes the lock file: put back when undone.
-    let lock = std::fs::read(root.join("Cargo.lock")).ok();
+    // A new workspace member changes the lock file, and a sandbox crate may
+    // change the members: both are put back when undone.
+    let kept = ["Cargo.lock", "Cargo.toml"]
+        .map(|file| (root.join(file), std::fs::read(root.join(file)).ok()));
     let scratch = root.join("target/new").join(name);
     let _ = std::fs::remove_dir_all(&scratch);
     let written = files
@@ -88,8 +140,11 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
     written?;
     let created = Created {
         dirs: vec![guest_dir.clone(), wit_dir.clone()],
-        lock: (root.join("Cargo.lock"), lock),
+        kept,
     };
+    if !matches!(kind, Kind::App) {
+        sandbox_members(root).inspect_err(|_| created.remove())?;
+    }
 
     if let Kind::FromCrate(krate) = &kind {
         eprintln!("xtask: adding `{krate}` to guest-{name}");
@@ -140,35 +195,7 @@ pub fn run(root: &Path, args: &Args) -> Result<()> {
              \"guests/*\" to `members` under `[workspace]` in Cargo.toml"
         );
     }
-    let manifest = format!("guests/{name}/nanoproc.toml");
-    let try_it = match kind {
-        Kind::App => format!("cargo xtask run {manifest}"),
-        Kind::Lib => format!("cargo xtask run {manifest} --call 'greet(\"world\")'"),
-        Kind::FromCrate(_) => format!("cargo xtask run {manifest} --call 'about()'"),
-    };
-    eprintln!(
-        "\nNext:\n  {try_it}\n  cargo test -p guest-{name}\n  \
-         cargo xtask watch {manifest}   # again on every change\n\
-         Describe what it offers in wit/{name}/{name}.wit and write the code in \
-         guests/{name}/src/lib.rs;\nthe comments there say where."
-    );
-    if let Some(call) = match kind {
-        Kind::App => None,
-        Kind::Lib => Some("greet(\"world\")"),
-        Kind::FromCrate(_) => Some("about()"),
-    } {
-        let snake = name.replace('-', "_");
-        let handle = upper_camel(name);
-        eprintln!(
-            "\nA native Rust program in this workspace (in a folder at its root) calls it \
-             in a nanoprocess\nwith typed calls: one line under [dependencies] in its \
-             Cargo.toml,\n  {name}-sandbox = {{ path = \"../guests/{name}/sandbox\" }}\n\
-             and in its code\n  let {snake} = {snake}_sandbox::{handle}::new()?; \
-             // loads target/components/{name}.wasm\n  \
-             println!(\"{{}}\", {snake}.{call}?);"
-        );
-    }
-    Ok(())
+    Ok(kind)
 }
 
 /// `name` (lowercase words joined by `-`) as the Rust type the `sandbox!`
@@ -187,10 +214,10 @@ fn upper_camel(name: &str) -> String {
 }
 
 /// Directories `new` created, removed again when a later step fails, and
-/// the lock file as it was before.
+/// the files it may change, as they were before.
 struct Created {
     dirs: Vec<PathBuf>,
-    lock: (PathBuf, Option<Vec<u8>>),
+    kept: [(PathBuf, Option<Vec<u8>>); 2],
 }
 
 impl Created {
@@ -198,14 +225,49 @@ impl Created {
         for dir in &self.dirs {
             let _ = std::fs::remove_dir_all(dir);
         }
-        if let (path, Some(bytes)) = &self.lock {
-            let _ = std::fs::write(path, bytes);
+        for (path, bytes) in &self.kept {
+            if let Some(bytes) = bytes {
+                let _ = std::fs::write(path, bytes);
+            }
         }
     }
 }
 
+/// The workspace member pattern of the sandbox crates.
+const SANDBOX_MEMBERS: &str = "guests/*/sandbox";
+
+/// Makes the sandbox crates members of the workspace at `root` when they
+/// are not: a project starts without the pattern, since cargo refuses one
+/// that matches nothing.
+fn sandbox_members(root: &Path) -> Result<()> {
+    let path = root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path).context("cannot read Cargo.toml")?;
+    let manifest: toml::Table = text.parse().context("cannot parse Cargo.toml")?;
+    let members = manifest
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(toml::Value::as_array);
+    if members.is_some_and(|m| m.iter().any(|m| m.as_str() == Some(SANDBOX_MEMBERS))) {
+        return Ok(());
+    }
+    let Some(at) = text.find("\"guests/*\"]") else {
+        bail!(
+            "add \"{SANDBOX_MEMBERS}\" to `members` under `[workspace]` in Cargo.toml, \
+             for the new sandbox crate; nothing was created"
+        );
+    };
+    let edited = format!(
+        "{}\"guests/*\", \"{SANDBOX_MEMBERS}\"]{}",
+        &text[..at],
+        &text[at + "\"guests/*\"]".len()..]
+    );
+    nanoproc_linker::write_atomically(&path, edited.as_bytes())?;
+    eprintln!("xtask: added \"{SANDBOX_MEMBERS}\" to the workspace's members in Cargo.toml");
+    Ok(())
+}
+
 /// Refuses a name that cannot name a crate, a WIT package and a world alike.
-fn check_name(name: &str, what: &str) -> Result<()> {
+pub fn check_name(name: &str, what: &str) -> Result<()> {
     let words_ok = !name.is_empty()
         && name.split('-').all(|word| {
             word.starts_with(|c: char| c.is_ascii_lowercase())
@@ -327,7 +389,7 @@ impl Files {
         };
         let test = format!("{TEST_HEAD}{test}").replace("{{host-imports}}", host_imports);
         let wasi = if matches!(kind, Kind::App) {
-            wasi_version(root)?
+            wasi_version()?
         } else {
             String::new()
         };
@@ -437,9 +499,10 @@ fn move_into_place(scratch: &Path, root: &Path, name: &str) -> Result<()> {
     })
 }
 
-/// The WASI version of the WIT the guests build against, such as `0.2.12`.
-fn wasi_version(root: &Path) -> Result<String> {
-    let wit = guests::load_wit(root)?;
+/// The WASI version of the WIT the guests build against (the one nanoproc's
+/// host ships), such as `0.2.12`.
+pub fn wasi_version() -> Result<String> {
+    let wit = guests::load_wit(&crate::nanoproc_root())?;
     wit.resolve
         .package_names
         .keys()
@@ -722,7 +785,8 @@ fn says_hello() -> anyhow::Result<()> {
         ..Options::default()
     })?;
     assert_eq!(app.instantiate()?.run()?, 0);
-    assert_eq!(String::from_utf8_lossy(&stdout.contents()), "Hello from {{name}}!\n");
+    let said = String::from_utf8_lossy(&stdout.contents()).into_owned();
+    assert_eq!(said, "Hello from {{name}}!\n");
     Ok(())
 }
 "#;
@@ -817,7 +881,7 @@ mod tests {
     /// one the project keeps in guests/markdown/sandbox.
     #[test]
     fn the_sandbox_crate_of_markdown_is_the_one_in_the_project() {
-        let root = crate::project_root();
+        let root = crate::nanoproc_root();
         let inherited = workspace_package_keys(&root);
         for (path, text) in sandbox_files("markdown", "nanoproc", &inherited) {
             let kept = std::fs::read_to_string(root.join(&path)).unwrap();

@@ -5,6 +5,7 @@
 //! newcomer makes get their exact errors. Then the README's two
 //! walkthroughs run as written, at the project's root.
 
+use std::ffi::OsStr;
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -39,6 +40,7 @@ pub fn check(root: &Path) -> Result<()> {
     for walkthrough in WALKTHROUGHS {
         walkthrough.run(root)?;
     }
+    crate::projects::check(root)?;
     eprintln!(
         "xtask: scaffolds passed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -381,7 +383,9 @@ impl Walkthrough {
             .map(|file| Ok((root.join(file), std::fs::read(root.join(file))?)))
             .collect::<Result<_>>()?;
         let started = Instant::now();
-        let result = blocks.iter().try_for_each(|block| run_block(root, block));
+        let result = blocks
+            .iter()
+            .try_for_each(|block| run_block(root, block, &[]));
         for path in &made {
             let _ = std::fs::remove_dir_all(path);
             let _ = std::fs::remove_file(path);
@@ -402,23 +406,41 @@ impl Walkthrough {
     }
 }
 
+/// A shell block of a README: its code, and whether it shows a command
+/// failing (its fence is `` ```sh fails ``).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The code, ending in a newline.
+    pub code: String,
+    /// Whether the block must fail, printing its expected lines.
+    pub fails: bool,
+}
+
 /// The shell blocks of the README section `heading`, but those that run
 /// until interrupted (`watch`): the scaffold check runs `watch` itself.
-fn shell_blocks(readme: &str, heading: &str) -> Result<Vec<String>> {
+pub fn shell_blocks(readme: &str, heading: &str) -> Result<Vec<Block>> {
     let start = readme
         .find(heading)
         .with_context(|| format!("README.md has no section `{heading}`"))?;
     let section = &readme[start + heading.len()..];
     let section = &section[..section.find("\n## ").unwrap_or(section.len())];
-    let blocks: Vec<String> = section
-        .split("```sh\n")
+    let blocks: Vec<Block> = section
+        .split("```sh")
         .skip(1)
         .filter_map(|block| {
-            block
-                .split_once("\n```")
-                .map(|(code, _)| format!("{code}\n"))
+            let (fence, rest) = block.split_once('\n')?;
+            let fails = match fence.trim() {
+                "" => false,
+                "fails" => true,
+                _ => return None,
+            };
+            let (code, _) = rest.split_once("\n```")?;
+            Some(Block {
+                code: format!("{code}\n"),
+                fails,
+            })
         })
-        .filter(|code| !code.contains("cargo xtask watch"))
+        .filter(|block| !block.code.contains("cargo xtask watch"))
         .collect();
     ensure!(
         !blocks.is_empty(),
@@ -427,49 +449,63 @@ fn shell_blocks(readme: &str, heading: &str) -> Result<Vec<String>> {
     Ok(blocks)
 }
 
-/// Runs one shell block; every `# …` line right after a command is a line
-/// it must print (`…` stands for anything).
-fn run_block(root: &Path, block: &str) -> Result<()> {
-    let first = block.lines().next().unwrap_or_default();
+/// Runs one shell block in `dir` with the environment variables `env` set;
+/// every `# …` line right after a command is a line it must print (`…`
+/// stands for anything; trailing spaces do not count). A block that
+/// `fails` must fail, and its lines are looked for in what it printed to
+/// stdout and stderr.
+pub fn run_block(dir: &Path, block: &Block, env: &[(&str, &OsStr)]) -> Result<()> {
+    let code = &block.code;
+    let first = code.lines().next().unwrap_or_default();
     eprintln!(
         "xtask:   $ {first}{}",
-        if block.lines().count() > 1 {
-            " …"
-        } else {
-            ""
-        }
+        if code.lines().count() > 1 { " …" } else { "" }
     );
     let output = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", block])
-        .current_dir(root)
+        .args(["-euo", "pipefail", "-c", code])
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .current_dir(dir)
         .output()
         .context("cannot run bash")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    ensure!(
-        output.status.success(),
-        "this block failed ({}):\n{block}\nits output:\n{stdout}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for expected in expected_lines(block) {
-        let found = stdout.lines().any(|line| match expected.split_once('…') {
-            Some((start, end)) => {
-                line.len() >= start.len() + end.len()
-                    && line.starts_with(start)
-                    && line.ends_with(end)
-            }
-            None => line == expected,
-        });
+    let mut printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if block.fails {
+        ensure!(
+            !output.status.success(),
+            "this block was to fail, but passed:\n{code}\nits output:\n{printed}{stderr}"
+        );
+        printed.push_str(&stderr);
+    } else {
+        ensure!(
+            output.status.success(),
+            "this block failed ({}):\n{code}\nits output:\n{printed}{stderr}",
+            output.status,
+        );
+    }
+    for expected in expected_lines(code) {
+        let expected = expected.trim_end();
+        let found = printed
+            .lines()
+            .map(str::trim_end)
+            .any(|line| match expected.split_once('…') {
+                Some((start, end)) => {
+                    line.len() >= start.len() + end.len()
+                        && line.starts_with(start)
+                        && line.ends_with(end)
+                }
+                None => line == expected,
+            });
         ensure!(
             found,
-            "this block did not print `{expected}`:\n{block}\nit printed:\n{stdout}"
+            "this block did not print `{expected}`:\n{code}\nit printed:\n{printed}"
         );
     }
     Ok(())
 }
 
 /// The `# …` comment lines that follow a command outside a here-document.
-fn expected_lines(block: &str) -> Vec<&str> {
+pub fn expected_lines(block: &str) -> Vec<&str> {
     let mut expected = Vec::new();
     let mut heredoc_end: Option<&str> = None;
     for line in block.lines() {
@@ -499,7 +535,18 @@ mod tests {
                       ## Next\n\n```sh\necho no\n```\n";
         assert_eq!(
             shell_blocks(readme, "## Steps").unwrap(),
-            vec!["echo one\n# one\n".to_string()]
+            vec![Block {
+                code: "echo one\n# one\n".to_string(),
+                fails: false
+            }]
+        );
+        let readme = "## Fails\n\n```sh fails\nfalse\n```\n\n```shell\nno\n```\n";
+        assert_eq!(
+            shell_blocks(readme, "## Fails").unwrap(),
+            vec![Block {
+                code: "false\n".to_string(),
+                fails: true
+            }]
         );
         assert_eq!(
             shell_blocks(readme, "## Missing").unwrap_err().to_string(),
@@ -515,11 +562,11 @@ mod tests {
 
     #[test]
     fn the_readme_walkthrough_has_blocks_and_expectations() {
-        let readme = std::fs::read_to_string(crate::project_root().join("README.md")).unwrap();
+        let readme = std::fs::read_to_string(crate::nanoproc_root().join("README.md")).unwrap();
         for walkthrough in WALKTHROUGHS {
             let blocks = shell_blocks(&readme, walkthrough.heading).unwrap();
             assert!(blocks.len() >= 5, "{blocks:?}");
-            assert!(blocks.iter().flat_map(|b| expected_lines(b)).count() >= 3);
+            assert!(blocks.iter().flat_map(|b| expected_lines(&b.code)).count() >= 3);
         }
     }
 }

@@ -17,9 +17,13 @@ pub struct Wit {
 
 impl Wit {
     /// Loads each package directory under `own_dir`, with the packages in
-    /// `deps_dir` (files or directories, one package each) available to them.
-    pub fn load(own_dir: &Path, deps_dir: &Path) -> Result<Self> {
-        let deps = read_packages(deps_dir)?;
+    /// each of `deps_dirs` (files or directories, one package each)
+    /// available to them.
+    pub fn load(own_dir: &Path, deps_dirs: &[PathBuf]) -> Result<Self> {
+        let mut deps = Vec::new();
+        for dir in deps_dirs {
+            deps.extend(read_packages(dir)?);
+        }
         let own = read_packages(own_dir)?;
         let own_names: Vec<_> = own.iter().map(|(_, g)| g.main.name.clone()).collect();
 
@@ -43,14 +47,17 @@ impl Wit {
                     .filter(|dep| !resolve.package_names.contains_key(*dep))
                     .map(|dep| format!("`{dep}`"))
                     .collect();
+                let dirs: Vec<String> = std::iter::once(own_dir)
+                    .chain(deps_dirs.iter().map(PathBuf::as_path))
+                    .map(|dir| dir.display().to_string())
+                    .collect();
                 bail!(
-                    "{}: package `{}` uses {}, which no package in {} or {} defines \
+                    "{}: package `{}` uses {}, which no package in {} defines \
                      (or the packages use each other in a cycle)",
                     path.display(),
                     group.main.name,
                     missing.join(", "),
-                    own_dir.display(),
-                    deps_dir.display()
+                    dirs.join(" or ")
                 );
             };
             let (path, group) = pending.remove(index);

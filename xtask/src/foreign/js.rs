@@ -108,7 +108,7 @@ impl Toolchain {
             );
         }
         // The toolchain is nanoproc's, also for another project's guests.
-        let package_dir = crate::project_root().join(PACKAGE_DIR);
+        let package_dir = crate::nanoproc_root().join(PACKAGE_DIR);
         let package = std::fs::read(package_dir.join("package.json"))
             .with_context(|| format!("cannot read {PACKAGE_DIR}/package.json"))?;
         let lock = std::fs::read(package_dir.join("package-lock.json"))

@@ -76,7 +76,7 @@ impl Toolchain {
         }
         let python = version_of(PYTHON, &["--version"]).unwrap_or_default();
         // The toolchain is nanoproc's, also for another project's guests.
-        let requirements_path = crate::project_root().join(REQUIREMENTS);
+        let requirements_path = crate::nanoproc_root().join(REQUIREMENTS);
         let requirements = std::fs::read(&requirements_path)
             .with_context(|| format!("cannot read {REQUIREMENTS}"))?;
         let version = pinned(&requirements, "componentize-py")?;
