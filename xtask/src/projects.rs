@@ -3,8 +3,9 @@
 //! temporary home folder outside this tree; then, in that project, the
 //! sections of its own README run as written: its two commands, and adding
 //! a crate in a nanoprocess, wiring it into the app, testing it and meeting
-//! a missing grant, and running one of nanoproc's library components by
-//! name. Nothing may be written into nanoproc's tree.
+//! a missing grant, running one of nanoproc's library components by name,
+//! and calling a component from a native program. Nothing may be written
+//! into nanoproc's tree.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -21,10 +22,11 @@ const START: &str = "## Start your own app";
 /// The folder, in the home folder, the section makes the project in.
 const PROJECT: &str = "greetings";
 /// The project's README sections that are run there, in order.
-const OWN_SECTIONS: [&str; 3] = [
+const OWN_SECTIONS: [&str; 4] = [
     "## The two commands",
     "## Put a dependency in a nanoprocess",
     "## Use nanoproc's components",
+    "## Call a component from a native program",
 ];
 
 /// Runs the check; the temporary home folder is removed afterwards unless
