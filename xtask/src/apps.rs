@@ -28,12 +28,12 @@ fn relative_to(root: &Path, mut error: ManifestError) -> ManifestError {
     error
 }
 
-/// The guests `manifest` names: the project's own, each checked to exist
-/// under `guests/`, and nanoproc's Rust guests it names that the project
-/// has none of (in a project other than nanoproc).
+/// The guests a manifest names, by where they are built from.
 #[derive(Default)]
 struct Named {
+    /// The project's own guests.
     own: BTreeSet<String>,
+    /// nanoproc's library guests, built from its checkout.
     library: BTreeSet<String>,
 }
 
@@ -54,6 +54,9 @@ fn is_guest(dir: &Path) -> bool {
     dir.join("Cargo.toml").is_file() || dir.join("guest.toml").is_file()
 }
 
+/// The guests `manifest` names: the project's own, each checked to exist
+/// under `guests/`, and nanoproc's Rust guests it names that the project
+/// has none of (in a project other than nanoproc).
 fn guests_of(root: &Path, manifest: &Manifest) -> Result<Named> {
     let mut named = Named::default();
     for (name, component) in manifest.components() {

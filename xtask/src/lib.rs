@@ -272,7 +272,8 @@ fn run(cli: Cli) -> Result<()> {
         None => nanoproc_root(),
     };
     match cli.command {
-        Cmd::Init(args) => init::run(&root, &args)?,
+        // A project of its own is made from nanoproc's checkout, whatever `--project` says.
+        Cmd::Init(args) => init::run(&nanoproc_root(), &args)?,
         Cmd::Authoring(command) => authoring(&root, command)?,
         Cmd::Demo { demo_args } => {
             guests::build(&root, guests::Generated::Write, &|_| true)?;
