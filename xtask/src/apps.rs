@@ -359,6 +359,45 @@ impl Snapshot {
 mod tests {
     use super::*;
 
+    /// The guests the manifest `text` names, in a project at `root`.
+    fn named(root: &Path, text: &str) -> Result<Named> {
+        let manifest = Manifest::parse(root.join("nanoproc.toml"), text)?;
+        guests_of(root, &manifest)
+    }
+
+    #[test]
+    fn a_project_takes_nanoprocs_rust_guests_it_has_none_of() {
+        let root = std::env::temp_dir().join(format!("xtask-named-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("guests/markdown")).unwrap();
+        let app = "[app]\nexport = [\"md\"]\n\n[components.md]\nguest = \"markdown\"\n";
+        // Its own `markdown` is not a guest yet: nanoproc's is taken.
+        let found = named(&root, app).unwrap();
+        assert!(found.own.is_empty());
+        assert_eq!(found.library, BTreeSet::from(["markdown".to_string()]));
+        // Once it has one, its own is taken.
+        std::fs::write(root.join("guests/markdown/Cargo.toml"), "").unwrap();
+        let found = named(&root, app).unwrap();
+        assert_eq!(found.own, BTreeSet::from(["markdown".to_string()]));
+        assert!(found.library.is_empty());
+
+        let c = "[app]\nexport = [\"fast\"]\n\n[components.fast]\nguest = \"lz4\"\n";
+        let err = named(&root, c).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "nanoproc.toml:4:1: component `fast` names nanoproc's guest `lz4`, which is not written in Rust: \
+             build it with `cargo xtask build` in nanoproc's checkout and name its component \
+             file with `path` instead"
+        );
+        let none = "[app]\nexport = [\"x\"]\n\n[components.x]\nguest = \"no-such\"\n";
+        let err = named(&root, none).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "nanoproc.toml:4:1: component `x` names the guest `no-such`, but there is no guests/no-such: create it \
+             with `cargo xtask new no-such --lib`, or name one of markdown"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn a_snapshot_sees_files_changed_added_and_removed() {
         let dir = std::env::temp_dir().join(format!("xtask-watch-{}", std::process::id()));
