@@ -367,21 +367,22 @@ mod tests {
 
     #[test]
     fn a_project_takes_nanoprocs_rust_guests_it_has_none_of() {
-        let root = std::env::temp_dir().join(format!("xtask-named-{}", std::process::id()));
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
         std::fs::create_dir_all(root.join("guests/markdown")).unwrap();
         let app = "[app]\nexport = [\"md\"]\n\n[components.md]\nguest = \"markdown\"\n";
         // Its own `markdown` is not a guest yet: nanoproc's is taken.
-        let found = named(&root, app).unwrap();
+        let found = named(root, app).unwrap();
         assert!(found.own.is_empty());
         assert_eq!(found.library, BTreeSet::from(["markdown".to_string()]));
         // Once it has one, its own is taken.
         std::fs::write(root.join("guests/markdown/Cargo.toml"), "").unwrap();
-        let found = named(&root, app).unwrap();
+        let found = named(root, app).unwrap();
         assert_eq!(found.own, BTreeSet::from(["markdown".to_string()]));
         assert!(found.library.is_empty());
 
         let c = "[app]\nexport = [\"fast\"]\n\n[components.fast]\nguest = \"lz4\"\n";
-        let err = named(&root, c).err().unwrap();
+        let err = named(root, c).err().unwrap();
         assert_eq!(
             err.to_string(),
             "nanoproc.toml:4:1: component `fast` names nanoproc's guest `lz4`, which is not written in Rust: \
@@ -389,13 +390,12 @@ mod tests {
              file with `path` instead"
         );
         let none = "[app]\nexport = [\"x\"]\n\n[components.x]\nguest = \"no-such\"\n";
-        let err = named(&root, none).err().unwrap();
+        let err = named(root, none).err().unwrap();
         assert_eq!(
             err.to_string(),
             "nanoproc.toml:4:1: component `x` names the guest `no-such`, but there is no guests/no-such: create it \
              with `cargo xtask new no-such --lib`, or name one of markdown"
         );
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -256,12 +256,6 @@ mod tests {
         run(&crate::nanoproc_root(), &args)
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("nanoproc-init-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join(name)
-    }
-
     #[test]
     fn a_project_inside_nanoprocs_checkout_is_refused_and_nothing_is_made() {
         let inside = crate::nanoproc_root().join("target/init-inside");
@@ -279,7 +273,8 @@ mod tests {
 
     #[test]
     fn a_folder_that_is_not_empty_is_refused_and_left_as_it_was() {
-        let dir = scratch("full");
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("full");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("notes.txt"), "mine").unwrap();
         let err = init(&dir, None).unwrap_err();
@@ -293,12 +288,12 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
         assert_eq!(left.len(), 1);
         assert_eq!(std::fs::read(dir.join("notes.txt")).unwrap(), b"mine");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_folder_whose_name_cannot_name_the_app_needs_a_name() {
-        let dir = scratch("My_App");
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("My_App");
         let err = init(&dir, None).unwrap_err();
         assert_eq!(
             err.to_string(),
