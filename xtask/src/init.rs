@@ -35,8 +35,10 @@ const XTASK_MAIN: &str = include_str!("init/xtask.rs");
 /// The project's CI script.
 const CI_RUN: &str = include_str!("init/ci-run");
 const GITIGNORE: &str = "/target\n";
+/// The `cargo xtask` alias; not `--quiet`, so that the first run, which
+/// compiles the xtask for a minute, shows its progress.
 const CARGO_CONFIG: &str = "# `cargo xtask`: this project's build, run and test commands.\n\
-                            [alias]\nxtask = \"run --quiet --package xtask --\"\n";
+                            [alias]\nxtask = \"run --package xtask --\"\n";
 
 /// Makes the project `args` asks for; `nanoproc` is the checkout it builds
 /// with.
@@ -94,11 +96,14 @@ pub fn run(nanoproc: &Path, args: &Args) -> Result<()> {
         )));
     }
     git_init(&dir);
+    let run = format!("cargo xtask run guests/{name}/nanoproc.toml");
     eprintln!(
-        "\nThe project `{name}` is ready. Its README says what is where. Next:\n  \
-         cd {}\n  cargo xtask run guests/{name}/nanoproc.toml   # run the app\n  \
-         cargo xtask test                                # test it",
-        dir.display()
+        "\nThe project `{name}` is ready; its README says what is where. Next:\n  \
+         cd {}\n  {run}   # run the app (the first run builds for 5 to 7 minutes)\n  \
+         {:width$}   # test it",
+        dir.display(),
+        "cargo xtask test",
+        width = run.len()
     );
     Ok(())
 }
