@@ -150,10 +150,11 @@ fn set_executable(path: &Path) -> Result<()> {
         .with_context(|| format!("cannot make {} executable", path.display()))
 }
 
-/// The project's `Cargo.toml`: nanoproc's workspace settings (the versions
-/// of the shared dependencies, the lints, the profiles guests are built
-/// with), its members `xtask` and the guests, and nanoproc's crates by path.
-pub fn workspace_manifest(nanoproc: &Path) -> Result<String> {
+/// nanoproc's `Cargo.toml` made the manifest of a workspace elsewhere with
+/// `members`: its settings (the versions of the shared dependencies, the
+/// lints, the profiles guests are built with), nanoproc's crates by absolute
+/// path, and no members of nanoproc's own.
+pub fn workspace_of(nanoproc: &Path, members: &[&str]) -> Result<toml::Table> {
     let text = std::fs::read_to_string(nanoproc.join("Cargo.toml"))
         .context("cannot read nanoproc's Cargo.toml")?;
     let mut manifest: toml::Table = text.parse().context("cannot parse nanoproc's Cargo.toml")?;
@@ -161,29 +162,44 @@ pub fn workspace_manifest(nanoproc: &Path) -> Result<String> {
         .get_mut("workspace")
         .and_then(|w| w.as_table_mut())
         .context("nanoproc's Cargo.toml has no [workspace]")?;
-    workspace.insert(
-        "members".into(),
-        // `new` adds the sandbox crates' pattern with the first of them.
-        toml::Value::from(vec!["xtask", "guests/*"]),
-    );
+    workspace.insert("members".into(), toml::Value::from(members.to_vec()));
     workspace.remove("default-members");
-    // The project's licence is its author's to choose.
-    if let Some(package) = workspace.get_mut("package").and_then(|p| p.as_table_mut()) {
-        package.remove("license");
-    }
     workspace.remove("exclude");
     let deps = workspace
         .get_mut("dependencies")
         .and_then(|d| d.as_table_mut())
         .context("nanoproc's Cargo.toml has no [workspace.dependencies]")?;
-    let mut xtask = toml::Table::new();
-    xtask.insert("path".into(), "xtask".into());
-    deps.insert("nanoproc-xtask".into(), xtask.into());
     for (_, dep) in deps.iter_mut() {
         if let Some(path) = dep.get_mut("path") {
             let absolute = nanoproc.join(path.as_str().unwrap_or_default());
             *path = toml::Value::from(absolute.to_string_lossy().into_owned());
         }
+    }
+    Ok(manifest)
+}
+
+/// The project's `Cargo.toml`: nanoproc's workspace settings, its members
+/// `xtask` and the guests, and nanoproc's crates (its xtask among them) by
+/// path.
+pub fn workspace_manifest(nanoproc: &Path) -> Result<String> {
+    // `new` adds the sandbox crates' pattern with the first of them.
+    let mut manifest = workspace_of(nanoproc, &["xtask", "guests/*"])?;
+    let workspace = manifest
+        .get_mut("workspace")
+        .and_then(|w| w.as_table_mut())
+        .context("nanoproc's Cargo.toml has no [workspace]")?;
+    // The project's licence is its author's to choose.
+    if let Some(package) = workspace.get_mut("package").and_then(|p| p.as_table_mut()) {
+        package.remove("license");
+    }
+    let mut xtask = toml::Table::new();
+    let path = nanoproc.join("xtask").to_string_lossy().into_owned();
+    xtask.insert("path".into(), path.into());
+    if let Some(deps) = workspace
+        .get_mut("dependencies")
+        .and_then(|d| d.as_table_mut())
+    {
+        deps.insert("nanoproc-xtask".into(), xtask.into());
     }
     Ok(format!(
         "# A component app built with nanoproc. nanoproc's crates come from its\n\

@@ -53,29 +53,7 @@ pub fn check(root: &Path) -> Result<()> {
 /// as path dependencies. Its `target` is nanoproc's, so nothing already
 /// built is built again.
 fn setup(root: &Path, scratch: &Path) -> Result<()> {
-    let text = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    let mut manifest: toml::Table = text.parse().context("cannot parse Cargo.toml")?;
-    let workspace = manifest
-        .get_mut("workspace")
-        .and_then(|w| w.as_table_mut())
-        .context("Cargo.toml has no [workspace]")?;
-    workspace.insert(
-        "members".into(),
-        toml::Value::from(vec!["guests/*", "guests/*/sandbox"]),
-    );
-    workspace.remove("default-members");
-    workspace.remove("exclude");
-    if let Some(deps) = workspace
-        .get_mut("dependencies")
-        .and_then(|d| d.as_table_mut())
-    {
-        for (_, dep) in deps.iter_mut() {
-            if let Some(path) = dep.get_mut("path") {
-                let absolute = root.join(path.as_str().unwrap_or_default());
-                *path = toml::Value::from(absolute.to_string_lossy().into_owned());
-            }
-        }
-    }
+    let manifest = crate::init::workspace_of(root, &["guests/*", "guests/*/sandbox"])?;
     std::fs::create_dir_all(scratch.join("guests"))?;
     std::fs::create_dir_all(scratch.join("wit"))?;
     std::fs::write(scratch.join("Cargo.toml"), toml::to_string(&manifest)?)?;
