@@ -332,27 +332,52 @@ fn external_kind(kind: ComponentExternalKind) -> ItemKind {
     }
 }
 
+/// What wit-component names the core module of an adapter it builds into a
+/// component: this prefix, then the adapter's name.
+const ADAPTER_MODULE_PREFIX: &str = "wit-component:adapter:";
+
 /// The name of the WASI preview1 adapter that wit-component built into the
-/// component, if any (the component's name section names the adapter's core
-/// module `wit-component:adapter:NAME`). A component that carries one
-/// imports whatever the adapter needs, used by its code or not.
+/// component, if any. A component that carries one imports whatever the
+/// adapter needs, used by its code or not.
+///
+/// The adapter is a core module named `wit-component:adapter:NAME`, and it
+/// is found wherever wit-component, or a tool nesting what it made, puts
+/// it: named so by a `component-name` section (as recent releases name
+/// it), or by the core module's own `name` section (as releases up to 0.226
+/// did), in the component itself or in a component nested in it at any
+/// depth, whose imports the outer component's feed.
+///
+/// One pass over the payloads; it stops at the first one that cannot be
+/// read (the framing is checked before, and validation reports the rest).
 pub(crate) fn adapter(bytes: &[u8]) -> Option<String> {
-    for payload in top_level_payloads(bytes) {
-        let Payload::CustomSection(section) = payload.ok()? else {
+    let adapter = |name: &str| name.strip_prefix(ADAPTER_MODULE_PREFIX).map(str::to_string);
+    for payload in Parser::new(0).parse_all(bytes).map_while(Result::ok) {
+        let Payload::CustomSection(section) = payload else {
             continue;
         };
-        let KnownCustom::ComponentName(names) = section.as_known() else {
-            continue;
-        };
-        for name in names.into_iter().flatten() {
-            let ComponentName::CoreModules(map) = name else {
-                continue;
-            };
-            for naming in map.into_iter().flatten() {
-                if let Some(adapter) = naming.name.strip_prefix("wit-component:adapter:") {
-                    return Some(adapter.to_string());
-                }
+        let found = match section.as_known() {
+            KnownCustom::ComponentName(names) => names
+                .into_iter()
+                .map_while(Result::ok)
+                .filter_map(|name| match name {
+                    ComponentName::CoreModules(map) => Some(map),
+                    _ => None,
+                })
+                .flat_map(|map| map.into_iter().map_while(Result::ok))
+                .find_map(|naming| adapter(naming.name)),
+            KnownCustom::Name(names) => {
+                names
+                    .into_iter()
+                    .map_while(Result::ok)
+                    .find_map(|name| match name {
+                        wasmparser::Name::Module { name, .. } => adapter(name),
+                        _ => None,
+                    })
             }
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
         }
     }
     None
@@ -496,6 +521,122 @@ mod tests {
             .filter(|payload| matches!(payload, Ok(Payload::End(_))))
             .count();
         assert_eq!(ends, 1);
+    }
+
+    /// A component of `sections`, each a core module (`1`) or a component
+    /// (`4`) given as its bytes, then a `component-name` section naming its
+    /// core modules `module_names` when there are any.
+    fn component(sections: &[(u8, &[u8])], module_names: &[&str]) -> Vec<u8> {
+        let mut component = wasm_encoder::Component::new();
+        for (id, data) in sections {
+            component.section(&wasm_encoder::RawSection { id: *id, data });
+        }
+        if !module_names.is_empty() {
+            let mut map = wasm_encoder::NameMap::new();
+            for (index, name) in (0..).zip(module_names) {
+                map.append(index, name);
+            }
+            let mut names = wasm_encoder::ComponentNameSection::new();
+            names.core_modules(&map);
+            component.section(&names);
+        }
+        component.finish()
+    }
+
+    /// A core module, named `name` by its own `name` section.
+    fn module(name: Option<&str>) -> Vec<u8> {
+        let name = name.map_or(String::new(), |name| format!("(@name \"{name}\")"));
+        wat::parse_str(format!("(module {name} (memory 1))")).unwrap()
+    }
+
+    const ADAPTER: &str = "wit-component:adapter:wasi_snapshot_preview1";
+
+    #[test]
+    fn the_adapter_is_found_by_the_component_name_section() {
+        let main = module(None);
+        let bytes = component(
+            &[(CORE_MODULE_SECTION, &main), (CORE_MODULE_SECTION, &main)],
+            &["main", ADAPTER],
+        );
+        assert_eq!(core_module_names(&bytes), Vec::<String>::new());
+        assert_eq!(adapter(&bytes).as_deref(), Some("wasi_snapshot_preview1"));
+    }
+
+    #[test]
+    fn the_adapter_is_found_by_its_own_name_section() {
+        let (main, adapter_module) = (module(Some("main")), module(Some(ADAPTER)));
+        let bytes = component(
+            &[
+                (CORE_MODULE_SECTION, &main),
+                (CORE_MODULE_SECTION, &adapter_module),
+            ],
+            &[],
+        );
+        assert_eq!(core_module_names(&bytes), ["main", ADAPTER]);
+        assert_eq!(adapter(&bytes).as_deref(), Some("wasi_snapshot_preview1"));
+        // As the text format writes it, named both ways.
+        let bytes = wat::parse_str(
+            r#"(component (core module $wit-component:adapter:wasi_snapshot_preview1))"#,
+        )
+        .unwrap();
+        assert_eq!(adapter(&bytes).as_deref(), Some("wasi_snapshot_preview1"));
+    }
+
+    #[test]
+    fn the_adapter_is_found_in_nested_components_at_any_depth() {
+        let (main, adapter_module) = (module(None), module(Some(ADAPTER)));
+        let by_own_name = component(&[(CORE_MODULE_SECTION, &adapter_module)], &[]);
+        let by_component_name = component(
+            &[(CORE_MODULE_SECTION, &main), (CORE_MODULE_SECTION, &main)],
+            &["main", "wit-component:adapter:other"],
+        );
+        for (inner, name) in [
+            (by_own_name, "wasi_snapshot_preview1"),
+            (by_component_name, "other"),
+        ] {
+            let mut nested = inner;
+            for depth in 1..=3 {
+                nested = component(
+                    &[(CORE_MODULE_SECTION, &main), (COMPONENT_SECTION, &nested)],
+                    &["main"],
+                );
+                framing(&nested, MAX_NESTING).unwrap();
+                assert_eq!(adapter(&nested).as_deref(), Some(name), "depth {depth}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_names_are_no_adapter() {
+        let shim = module(Some("wit-component:shim"));
+        let bytes = component(&[(CORE_MODULE_SECTION, &shim)], &["wit-component:fixups"]);
+        assert_eq!(adapter(&bytes), None);
+        // Only a core module is an adapter: not a component, a function or
+        // an instance of that name.
+        let bytes = wat::parse_str(
+            r#"(component
+                (component $wit-component:adapter:a)
+                (core module (func $wit-component:adapter:b))
+                (core instance $wit-component:adapter:c))"#,
+        )
+        .unwrap();
+        assert_eq!(adapter(&bytes), None);
+        assert_eq!(adapter(&wat::parse_str("(component)").unwrap()), None);
+    }
+
+    #[test]
+    fn the_adapter_is_looked_for_in_bad_bytes_without_a_panic() {
+        let inner = component(&[(CORE_MODULE_SECTION, &module(Some(ADAPTER)))], &[]);
+        let bytes = component(&[(COMPONENT_SECTION, &inner)], &[]);
+        for len in 0..bytes.len() {
+            let mut cut = bytes[..len].to_vec();
+            let _ = adapter(&cut);
+            // And with garbage where the rest was.
+            cut.resize(bytes.len(), 0xff);
+            let _ = adapter(&cut);
+        }
+        assert_eq!(adapter(b"not wasm at all"), None);
+        assert_eq!(adapter(&[]), None);
     }
 
     #[test]
