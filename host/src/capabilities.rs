@@ -40,11 +40,12 @@ pub use linking::add_to_linker;
 use crate::limits::Budget;
 use crate::refusal::{Answer, Refusal, Refusals, Reporter};
 
-/// The WASI 0.2 version wasmtime-wasi provides, as in the names it gives
-/// its interfaces in a linker. The interfaces the host shadows to report
-/// refusals must be named exactly so, or they would be defined beside
-/// wasmtime-wasi's instead of replacing them.
-const WASI_VERSION: &str = "0.2.12";
+// The WASI 0.2 version wasmtime-wasi provides, as in the names it gives
+// its interfaces in a linker, and as the linker checks imports against.
+// The interfaces the host shadows to report refusals must be named exactly
+// so, or they would be defined beside wasmtime-wasi's instead of replacing
+// them.
+use nanoproc_linker::WASI_VERSION;
 
 /// Where a granted stream goes, when it is granted.
 #[derive(Clone)]

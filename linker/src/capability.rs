@@ -4,6 +4,8 @@
 use std::fmt;
 
 use crate::manifest::Grants;
+use crate::names::InterfaceName;
+use crate::wasi::{PROVIDED, WASI_VERSION};
 
 /// The interface a component exports to answer HTTP requests, without its
 /// version: the server hands it each request, and the place for its
@@ -13,8 +15,42 @@ pub(crate) const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
 /// Whether a component whose exports are named `exports` serves HTTP: it
 /// exports [`INCOMING_HANDLER`], at any version.
 pub(crate) fn serves_http<'a>(exports: impl IntoIterator<Item = &'a str>) -> bool {
-    exports.into_iter().any(|name| {
-        crate::names::InterfaceName::parse(name).is_some_and(|name| name.base == INCOMING_HANDLER)
+    exports
+        .into_iter()
+        .any(|name| InterfaceName::parse(name).is_some_and(|name| name.base == INCOMING_HANDLER))
+}
+
+/// Why the host cannot provide the WASI import `name`, one of whose
+/// functions are `functions`; `None` when it can: the host provides the
+/// interfaces of WASI [`WASI_VERSION`] under any 0.2 version, each with the
+/// functions that release has (`wasi.rs`).
+pub(crate) fn unprovided<'a>(
+    name: &InterfaceName,
+    mut functions: impl Iterator<Item = &'a str>,
+) -> Option<String> {
+    let host = semver::Version::parse(WASI_VERSION).expect("WASI_VERSION is a version");
+    let provides = format!("the host provides WASI 0.2 (0.2.0 to {WASI_VERSION})");
+    let Some(version) = &name.version else {
+        return Some(format!("`{name}` names no WASI version; {provides}"));
+    };
+    if !crate::names::compatible(version, &host) {
+        let release = match version.major {
+            0 => format!("0.{}", version.minor),
+            major => major.to_string(),
+        };
+        return Some(format!("`{name}` is WASI {release}; {provides}"));
+    }
+    let Some((_, have)) = PROVIDED.iter().find(|(base, _)| *base == name.base) else {
+        return Some(format!(
+            "WASI {WASI_VERSION}, which the host provides, has no interface `{}`",
+            name.base
+        ));
+    };
+    functions.find(|f| !have.contains(f)).map(|missing| {
+        format!(
+            "the host's `{}@{WASI_VERSION}` has no function `{missing}`",
+            name.base
+        )
     })
 }
 

@@ -210,22 +210,30 @@ impl<'a> Resolver<'a> {
     ) -> Result<PlannedComponent, ComposeError> {
         let component = &self.decoded[ci];
         let entry = &self.manifest.components[&component.name];
+        self.check_provided(ci)?;
         let denied = missing_grants(self.manifest, component)?;
         let mut used = Used {
             wires: vec![false; entry.wire.len()],
             capabilities: Vec::new(),
         };
         let mut imports = Vec::new();
+        let mut unresolved = Vec::new();
         for (name, interface) in component.items(false) {
             let import = Import {
                 parsed: InterfaceName::parse(&name),
                 name,
                 interface,
             };
-            let satisfied = self.satisfy(ci, &import, &denied, &mut used)?;
+            let Some(satisfied) = self.satisfy(ci, &import, &denied, &mut used)? else {
+                unresolved.push(import);
+                continue;
+            };
             self.check_function(ci, &import, &satisfied)?;
             self.check_interface(ci, &import, &satisfied)?;
             imports.push((import.name, satisfied));
+        }
+        if !unresolved.is_empty() {
+            return Err(self.unresolved(ci, &unresolved));
         }
         warnings.extend(crate::warnings::unused_wires(
             self.manifest,
@@ -245,21 +253,79 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// Fails when the host does not provide a WASI import of the component
+    /// `ci` that no wire covers, naming every such import with the reason:
+    /// granted or denied, it would be accepted here and fail to load, or
+    /// be answered by a provider made for another release.
+    fn check_provided(&self, ci: usize) -> Result<(), ComposeError> {
+        let component = &self.decoded[ci];
+        let serves = component.serves_http();
+        let mut imports = Vec::new();
+        let mut reasons = Vec::new();
+        for (name, interface) in component.items(false) {
+            let Some(parsed) = InterfaceName::parse(&name) else {
+                continue;
+            };
+            if Capability::of_import(&parsed.base, serves).is_none() {
+                continue;
+            }
+            let import = Import {
+                parsed: Some(parsed.clone()),
+                name,
+                interface,
+            };
+            if self.explicit_wire(ci, &import).is_some() {
+                continue;
+            }
+            let functions = interface
+                .map(|id| &component.resolve.interfaces[id].functions)
+                .into_iter()
+                .flat_map(|functions| functions.keys().map(String::as_str));
+            if let Some(reason) = crate::capability::unprovided(&parsed, functions) {
+                imports.push(import.name);
+                reasons.push(reason);
+            }
+        }
+        if imports.is_empty() {
+            return Ok(());
+        }
+        let quoted: Vec<String> = imports.iter().map(|i| format!("`{i}`")).collect();
+        Err(ComposeError::new(
+            ErrorKind::Unprovided {
+                component: component.name.clone(),
+                imports: imports.clone(),
+            },
+            format!(
+                "component `{}` imports {}, which the host does not provide",
+                component.name,
+                quoted.join(", ")
+            ),
+        )
+        .caused_by(reasons)
+        .at(self.here(ci))
+        .help(format!(
+            "build the component for WASI 0.2 (0.2.0 to {}), or wire {} to a component that exports it",
+            crate::WASI_VERSION,
+            if imports.len() == 1 { "the import" } else { "each import" },
+        )))
+    }
+
     /// The rules, in order: an import denied for want of a grant, an
-    /// explicit wire, a grant, automatic wiring.
+    /// explicit wire, a grant, automatic wiring. `None` when nothing
+    /// provides the import.
     fn satisfy(
         &self,
         ci: usize,
         import: &Import,
         denied: &[(String, Capability)],
         used: &mut Used,
-    ) -> Result<Satisfied, ComposeError> {
+    ) -> Result<Option<Satisfied>, ComposeError> {
         if let Some((_, capability)) = denied.iter().find(|(name, _)| name == &import.name) {
-            return Ok(Satisfied::Denied(*capability));
+            return Ok(Some(Satisfied::Denied(*capability)));
         }
         if let Some((wi, key, provider)) = self.explicit_wire(ci, import) {
             used.wires[wi] = true;
-            return self.wired_explicitly(ci, import, key, provider);
+            return self.wired_explicitly(ci, import, key, provider).map(Some);
         }
         if let Some(capability) = import
             .parsed
@@ -267,7 +333,7 @@ impl<'a> Resolver<'a> {
             .and_then(|name| Capability::of_import(&name.base, self.decoded[ci].serves_http()))
         {
             used.capabilities.push(capability);
-            return Ok(Satisfied::Granted(capability));
+            return Ok(Some(Satisfied::Granted(capability)));
         }
         self.wired_automatically(ci, import)
     }
@@ -336,8 +402,13 @@ impl<'a> Resolver<'a> {
     }
 
     /// An import neither denied, wired nor granted, wired to the one other
-    /// component that exports it; an error when none or several do.
-    fn wired_automatically(&self, ci: usize, import: &Import) -> Result<Satisfied, ComposeError> {
+    /// component that exports it; `None` when none does, an error when
+    /// several do.
+    fn wired_automatically(
+        &self,
+        ci: usize,
+        import: &Import,
+    ) -> Result<Option<Satisfied>, ComposeError> {
         let providers = match &import.parsed {
             Some(want) => self.interface_exporters(ci, want),
             // A plain function is wired to the one function exported under
@@ -348,11 +419,11 @@ impl<'a> Resolver<'a> {
             None => Vec::new(),
         };
         match providers.as_slice() {
-            [(pi, export)] => Ok(Satisfied::Wired {
+            [(pi, export)] => Ok(Some(Satisfied::Wired {
                 component: self.decoded[*pi].name.clone(),
                 export: (*export).clone(),
-            }),
-            [] => Err(self.unresolved(ci, import)),
+            })),
+            [] => Ok(None),
             many => {
                 let names: Vec<&str> = many
                     .iter()
@@ -393,34 +464,55 @@ impl<'a> Resolver<'a> {
             .collect()
     }
 
-    /// The fix that wires `import` of the component `ci` to `provider`.
-    fn wire_hint(&self, ci: usize, import: &Import, provider: &str) -> String {
-        let key = import
-            .parsed
-            .as_ref()
-            .map_or(import.name.clone(), |n| n.base.clone());
+    /// The fix that wires `imports` of the component `ci` to `provider`,
+    /// each keyed by its interface without the version unless two of them
+    /// share that.
+    fn wire_hint(&self, ci: usize, imports: &[&Import], provider: &str) -> String {
+        let base = |import: &Import| {
+            import
+                .parsed
+                .as_ref()
+                .map_or(import.name.clone(), |n| n.base.clone())
+        };
+        let wires: Vec<String> = imports
+            .iter()
+            .map(|import| {
+                let key = base(import);
+                let shared = imports.iter().filter(|other| base(other) == key).count() > 1;
+                let key = if shared { import.name.clone() } else { key };
+                format!("\"{key}\" = \"{provider}\"")
+            })
+            .collect();
         format!(
-            "add `wire = {{ \"{key}\" = \"{provider}\" }}` under `[components.{}]`",
+            "add `wire = {{ {} }}` under `[components.{}]`",
+            wires.join(", "),
             self.decoded[ci].name
         )
     }
 
-    /// The error for an import that nothing provides.
-    fn unresolved(&self, ci: usize, import: &Import) -> ComposeError {
+    /// The error for the imports of the component `ci` that nothing
+    /// provides.
+    fn unresolved(&self, ci: usize, imports: &[Import]) -> ComposeError {
+        let quoted: Vec<String> = imports.iter().map(|i| format!("`{}`", i.name)).collect();
+        let one = imports.len() == 1;
         ComposeError::new(
             ErrorKind::Unresolved {
                 component: self.decoded[ci].name.clone(),
-                import: import.name.clone(),
+                imports: imports.iter().map(|i| i.name.clone()).collect(),
             },
             format!(
-                "component `{}` imports `{}`, which no component exports and no grant provides",
-                self.decoded[ci].name, import.name
+                "component `{}` imports {}, which no component exports and no grant provides",
+                self.decoded[ci].name,
+                quoted.join(", ")
             ),
         )
         .at(self.here(ci))
         .help(format!(
-            "add a component that exports it, or {}",
-            self.wire_hint(ci, import, "COMPONENT")
+            "add {} that {} {}, or {}",
+            if one { "a component" } else { "components" },
+            if one { "exports" } else { "export" },
+            if one { "it" } else { "them" },
+            self.wire_hint(ci, &imports.iter().collect::<Vec<_>>(), "COMPONENT")
         ))
     }
 
@@ -443,7 +535,7 @@ impl<'a> Resolver<'a> {
         .at(self.here(ci))
         .help(format!(
             "choose one: {}",
-            self.wire_hint(ci, import, names[0])
+            self.wire_hint(ci, &[import], names[0])
         ))
     }
 
@@ -911,7 +1003,7 @@ mod tests {
             *error.kind(),
             ErrorKind::Unresolved {
                 component: "lonely".into(),
-                import: "test:missing/thing@1.0.0".into(),
+                imports: vec!["test:missing/thing@1.0.0".into()],
             }
         );
         let location = error.location().unwrap();

@@ -143,12 +143,21 @@ pub enum ErrorKind {
         /// The imports no grant covers.
         imports: Vec<String>,
     },
-    /// An import that no component exports and no grant covers.
+    /// WASI imports of a component that the host does not provide (another
+    /// WASI release, or an interface or function its release lacks), which
+    /// no wiring covers.
+    Unprovided {
+        /// The component's name in the manifest.
+        component: String,
+        /// The imports the host does not provide.
+        imports: Vec<String>,
+    },
+    /// Imports that no component exports and no grant covers.
     Unresolved {
         /// The importing component.
         component: String,
-        /// The import.
-        import: String,
+        /// The imports, in the order the component lists them.
+        imports: Vec<String>,
     },
     /// An import that more than one component exports, with no explicit wiring.
     Ambiguous {
@@ -209,6 +218,7 @@ impl ErrorKind {
             ErrorKind::Manifest => "manifest",
             ErrorKind::Component { .. } => "component",
             ErrorKind::MissingGrant { .. } => "missing-grant",
+            ErrorKind::Unprovided { .. } => "unprovided",
             ErrorKind::Unresolved { .. } => "unresolved",
             ErrorKind::Ambiguous { .. } => "ambiguous",
             ErrorKind::NotExported { .. } => "not-exported",

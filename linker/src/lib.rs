@@ -41,6 +41,7 @@ mod support;
 mod typecheck;
 mod validate;
 mod warnings;
+mod wasi;
 
 pub use audit::{
     Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
@@ -63,3 +64,4 @@ pub use names::InterfaceName;
 pub use origin::Origin;
 pub use plan::{Composition, Plan, PlannedComponent, Satisfied};
 pub use support::{human_size, write_atomically};
+pub use wasi::WASI_VERSION;

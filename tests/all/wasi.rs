@@ -210,6 +210,63 @@ fn security_md_lists_the_denied_answer_of_every_wasi_function() {
     );
 }
 
+/// The linker's list of the WASI the host provides (`linker/src/wasi.rs`),
+/// as it is written from WASI's WIT.
+fn provided_table() -> String {
+    let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
+    let mut text = format!(
+        "//! The WASI the host provides: every interface of WASI {HOST_VERSION}, with its\n\
+         //! functions, as wasmtime-wasi and wasmtime-wasi-http ship its WIT. Written\n\
+         //! by `tests/all/wasi.rs` (`BLESS=1` rewrites it), which fails when it\n\
+         //! differs from that WIT; an app importing all of it instantiates in the host.\n\
+         \n\
+         /// The WASI 0.2 release the host provides, as its interfaces are named.\n\
+         pub const WASI_VERSION: &str = \"{HOST_VERSION}\";\n\
+         \n\
+         /// Each interface the host provides, without its version, with the\n\
+         /// names of its functions, sorted.\n\
+         #[rustfmt::skip]\n\
+         pub(crate) const PROVIDED: &[(&str, &[&str])] = &[\n"
+    );
+    let mut rows: Vec<(String, Vec<String>)> = interfaces
+        .iter()
+        .map(|id| {
+            let name = resolve.id_of(*id).unwrap();
+            let base = name.split('@').next().unwrap().to_string();
+            let mut functions: Vec<String> =
+                resolve.interfaces[*id].functions.keys().cloned().collect();
+            functions.sort();
+            (base, functions)
+        })
+        .collect();
+    rows.sort();
+    for (base, functions) in rows {
+        text.push_str(&format!("    (\n        \"{base}\",\n        &[\n"));
+        for function in functions {
+            text.push_str(&format!("            \"{function}\",\n"));
+        }
+        text.push_str("        ],\n    ),\n");
+    }
+    text.push_str("];\n");
+    text
+}
+
+#[test]
+fn the_linker_lists_the_wasi_the_host_provides() {
+    let path = project_root().join("linker/src/wasi.rs");
+    let table = provided_table();
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &table).unwrap();
+        return;
+    }
+    assert!(
+        written == table,
+        "linker/src/wasi.rs is out of date: run with BLESS=1 to rewrite it"
+    );
+    assert_eq!(nanoproc_linker::WASI_VERSION, HOST_VERSION);
+}
+
 #[test]
 fn a_denied_wasi_function_traps_only_where_no_answer_can_be_right() {
     let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
@@ -240,7 +297,9 @@ fn a_denied_wasi_function_traps_only_where_no_answer_can_be_right() {
 fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
     let everything = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"], http = [\"https://example.com\"] }";
     let count = wasi_world(HOST_VERSION).2.len();
-    for minor in 0..=12 {
+    // 0.2.13 stands for a release newer than the host's: the same
+    // interfaces, which the host provides under the names it knows.
+    for minor in 0..=13 {
         let version = format!("0.2.{minor}");
         // Denied: every import answered inside the app, which imports nothing.
         let denied = compose_every_wasi(&version, "{}");
