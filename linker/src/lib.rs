@@ -54,7 +54,7 @@ pub use features::HOST as HOST_FEATURES;
 pub use grants::{AppGrants, GrantsError, HolderImport, HolderInterface};
 pub use graph::Graph;
 pub use inspect::{ComponentInterface, Item, ItemKind, check_framing};
-pub use lock::{Change, Lock, LockError, LockedComponent, LockedItem, grant_lines};
+pub use lock::{Change, Described, Lock, LockError, LockedComponent, LockedItem, grant_lines};
 pub use manifest::{
     App, Component, DirGrant, DirMode, Grants, Limits, Manifest, ManifestError, Source,
     find_components_dir,

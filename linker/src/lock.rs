@@ -544,9 +544,36 @@ impl Change {
     }
 }
 
+/// A [`Change`] in words, with its two sides named (see [`Change::between`]).
+pub struct Described<'a> {
+    change: &'a Change,
+    old: &'a str,
+    new: &'a str,
+}
+
+impl Change {
+    /// The change in words, naming `old` and `new` the two sides where it
+    /// shows a value of each; the [`Display`](fmt::Display) form, for an
+    /// app against its lock, names them `locked` and `now`.
+    pub fn between<'a>(&'a self, old: &'a str, new: &'a str) -> Described<'a> {
+        Described {
+            change: self,
+            old,
+            new,
+        }
+    }
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        self.between("locked", "now").fmt(f)
+    }
+}
+
+impl fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (old, new) = (self.old, self.new);
+        match self.change {
             Change::Added {
                 component,
                 imports,
@@ -565,13 +592,13 @@ impl fmt::Display for Change {
             Change::Removed { component } => write!(f, "`{component}` is no longer in the app"),
             Change::Bytes { component, was, is } => write!(
                 f,
-                "`{component}` has other bytes (sha256 {} now, {} locked), with the same imports, \
+                "`{component}` has other bytes (sha256 {} {new}, {} {old}), with the same imports, \
                  exports and grants",
                 short(is),
                 short(was)
             ),
             Change::Source { component, was, is } => {
-                write!(f, "`{component}` now comes from {is} (locked: {was})")
+                write!(f, "`{component}` now comes from {is} ({old}: {was})")
             }
             Change::Item {
                 component,

@@ -179,7 +179,7 @@ fn compare(args: &DiffArgs) -> Result<ExitCode> {
                 .map(|change| ChangeReport {
                     change,
                     widens: change.widens(),
-                    text: change.to_string(),
+                    text: change.between("old", "new").to_string(),
                 })
                 .collect(),
         };
@@ -233,7 +233,11 @@ fn text(
     for (component, changes) in &by_component {
         out.push_str(&format!("\n{component}\n"));
         for change in changes {
-            out.push_str(&format!("  {} {change}\n", marker(change)));
+            out.push_str(&format!(
+                "  {} {}\n",
+                marker(change),
+                change.between("old", "new")
+            ));
         }
     }
     out.push('\n');
