@@ -315,9 +315,13 @@ struct Live {
 impl Instance {
     /// Calls the exported function `name` with `params`, typed.
     ///
-    /// `name` is `interface#function` (the version may be left out of the
+    /// `name` is `interface#function`, as the component model and
+    /// [`App::functions`] write it (the version may be left out of the
     /// interface), a function exported at the top, or just the function's
-    /// name when only one export has a function of that name.
+    /// name when only one export has a function of that name; a full name
+    /// always means the function it names in full. Functions of resources
+    /// are named as the component model names them, such as
+    /// `interface#[static]resource.function`.
     ///
     /// # Errors
     ///
@@ -353,19 +357,23 @@ impl Instance {
         Ok(results)
     }
 
-    /// Calls a function written as a WAVE call, `render("# hi")`, and
-    /// returns its results in WAVE: one value as itself, several as a
-    /// tuple, none as the empty string.
+    /// Calls a function written as a call with WAVE arguments,
+    /// `render("# hi")` or `docs:adder/add@0.1.0#add(1, 2)`, the function
+    /// named as [`Instance::call`] takes it, and returns its results in
+    /// WAVE: one value as itself, several as a tuple, none as the empty
+    /// string.
     ///
     /// # Errors
     ///
-    /// When the call does not parse or its arguments do not fit the
-    /// function's parameters, and as [`Instance::call`].
+    /// When the call does not parse, its arguments do not fit the
+    /// function's parameters, or the function needs a resource that an
+    /// earlier call would have to make (a method), and as
+    /// [`Instance::call`].
     pub fn call_wave(&mut self, call: &str) -> Result<String> {
-        let parsed = wasm_wave::untyped::UntypedFuncCall::parse(call)
-            .map_err(|e| anyhow::anyhow!("cannot parse the call `{call}`: {e}"))?;
-        let name = parsed.name().to_string();
-        let ty = self.app.function_type(&name)?;
+        let (name, parsed, shift) = parse_call(call)?;
+        let export = self.app.0.exports.find(name)?;
+        let (name, ty) = (export.name.clone(), export.ty.clone());
+        one_call_can_make_its_arguments(export)?;
         let param_types: Vec<_> = ty.params().map(|(_, t)| t).collect();
         let params: Vec<Val> = parsed.to_wasm_params(&param_types).map_err(|e| {
             let expected: Vec<String> = ty
@@ -373,8 +381,9 @@ impl Instance {
                 .map(|(n, t)| format!("{n}: {}", wasm_wave::wasm::DisplayType(&t)))
                 .collect();
             anyhow::anyhow!(
-                "the arguments of `{call}` do not fit `{name}({})`: {e}",
-                expected.join(", ")
+                "the arguments of `{call}` do not fit `{name}({})`: {}",
+                expected.join(", "),
+                wave_error(&e, shift)
             )
         })?;
         let results = self.call_values(&name, &params)?;
@@ -447,6 +456,73 @@ impl Instance {
     }
 }
 
+/// A call written `function(arguments)` split into the function's name, as
+/// the component model writes it (`interface#function`, which WAVE's own
+/// names cannot say, `[static]resource.function`, or a name alone), and its
+/// arguments, parsed as WAVE but not yet typed, with what to add to the
+/// places their errors give to make them places in `call`.
+fn parse_call(call: &str) -> Result<(&str, wasm_wave::untyped::UntypedFuncCall<'static>, usize)> {
+    // A name holds no `(`, so the arguments start at the first.
+    let Some(open) = call.find('(') else {
+        bail!(
+            "cannot parse the call `{call}`: it has no arguments in parentheses; \
+             write `function(arguments)`, such as `render(\"# hi\")` or `docs:adder/add#add(1, 2)`"
+        );
+    };
+    let name = call[..open].trim();
+    if name.is_empty() {
+        bail!("cannot parse the call `{call}`: it names no function before `(`");
+    }
+    // WAVE parses the arguments after a one-letter name standing in for it.
+    let source = format!("f{}", &call[open..]);
+    let shift = open - 1;
+    let parsed = wasm_wave::untyped::UntypedFuncCall::parse(&source).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot parse the arguments of `{call}`: {}",
+            wave_error(&e, shift)
+        )
+    })?;
+    Ok((name, parsed.into_owned(), shift))
+}
+
+/// WAVE's error `e`, its place moved by `shift` bytes.
+fn wave_error(e: &wasm_wave::parser::ParserError, shift: usize) -> String {
+    let span = e.span();
+    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    format!(
+        "{}{detail} at {}..{}",
+        e.kind(),
+        span.start + shift,
+        span.end + shift
+    )
+}
+
+/// Fails when one call cannot make the arguments `export` takes: a method,
+/// or any function taking a resource, needs a resource made by an earlier
+/// call (a constructor's), which a call written in WAVE cannot pass.
+fn one_call_can_make_its_arguments(export: &Export) -> Result<()> {
+    if let Some(method) = export.func.strip_prefix("[method]") {
+        let resource = method.split('.').next().unwrap_or(method);
+        bail!(
+            "`{}` is a method of the resource `{resource}`: it needs a `{resource}` made by an \
+             earlier call (its constructor's), which one call cannot make and pass on",
+            export.name
+        );
+    }
+    if let Some((param, _)) = export.ty.params().find(|(_, ty)| {
+        matches!(
+            ty,
+            wasmtime::component::types::Type::Own(_) | wasmtime::component::types::Type::Borrow(_)
+        )
+    }) {
+        bail!(
+            "`{}` takes a resource (`{param}`), which only an earlier call can make, and one call cannot make and pass on",
+            export.name
+        );
+    }
+    Ok(())
+}
+
 /// The functions an app exports.
 struct Exports {
     funcs: Vec<Export>,
@@ -470,6 +546,9 @@ impl Export {
         let Some(unversioned) = &self.unversioned else {
             return self.func == name;
         };
+        if name == self.func {
+            return true;
+        }
         let interface = &self.name[..self.name.len() - self.func.len() - 1];
         if let Some((wanted, func)) = name.rsplit_once('#') {
             return func == self.func && (wanted == interface || wanted == unversioned);
@@ -479,7 +558,7 @@ impl Export {
             None => (name, None),
         };
         let Some((wanted, func)) = path.rsplit_once('.') else {
-            return name == self.func;
+            return false;
         };
         let short = unversioned.rsplit('/').next().unwrap_or(unversioned);
         func == self.func
@@ -530,7 +609,12 @@ impl Exports {
         Self { funcs }
     }
 
+    /// The function `name` names: the one whose full name it is, else the
+    /// one it names in short.
     fn find(&self, name: &str) -> Result<&Export> {
+        if let Some(exact) = self.funcs.iter().find(|e| e.name == name) {
+            return Ok(exact);
+        }
         let found: Vec<&Export> = self.funcs.iter().filter(|e| e.is_named(name)).collect();
         match found.as_slice() {
             [one] => Ok(one),

@@ -223,9 +223,10 @@ fn wave_calls_take_and_give_wave() {
     assert_eq!(instance.call_wave("forward.step-there(3)").unwrap(), "3");
     let error = instance.call_wave("echo-there(42)").unwrap_err();
     assert!(
-        error
-            .to_string()
-            .starts_with("the arguments of `echo-there(42)` do not fit `echo-there(text: string)`"),
+        error.to_string().starts_with(
+            "the arguments of `echo-there(42)` do not fit \
+             `nanoproc:hostile/forward@0.1.0#echo-there(text: string)`"
+        ),
         "{error}"
     );
     let error = instance.call_wave("nothing()").unwrap_err();
@@ -235,6 +236,71 @@ fn wave_calls_take_and_give_wave() {
          nanoproc:hostile/forward@0.1.0#fail-there, nanoproc:hostile/forward@0.1.0#fail-here, \
          nanoproc:hostile/forward@0.1.0#echo-there, nanoproc:hostile/forward@0.1.0#spin-there, \
          nanoproc:hostile/forward@0.1.0#step-there, nanoproc:hostile/forward@0.1.0#step-here"
+    );
+}
+
+#[test]
+fn a_call_names_a_function_as_the_component_model_and_errors_write_it() {
+    let bytes =
+        wat::parse_file(nanoproc_tests::project_root().join("tests/apps/adder/adder.wat")).unwrap();
+    let app = runtime().load(&bytes, Options::default()).unwrap();
+    let mut instance = app.instantiate().unwrap();
+    let mut call = |call: &str| instance.call_wave(call).map_err(|e| e.to_string());
+    // A full name means the function it names, however many others share
+    // its last part.
+    assert_eq!(call("add(1, 2)"), Ok("3".into()));
+    assert_eq!(call("docs:adder/add@0.1.0#add(1, 2)"), Ok("103".into()));
+    assert_eq!(call("docs:adder/add#add(1, 2)"), Ok("103".into()));
+    assert_eq!(call("docs:adder/add.add@0.1.0(1, 2)"), Ok("103".into()));
+    assert_eq!(call(" add ( 1, 2 ) "), Ok("3".into()));
+    // Static functions of resources, in full or alone.
+    assert_eq!(
+        call("docs:adder/add@0.1.0#[static]scalars.get-a()"),
+        Ok("7".into())
+    );
+    assert_eq!(call("[static]scalars.get-a()"), Ok("7".into()));
+    // What one call cannot do, with the reason.
+    assert_eq!(
+        call("docs:adder/add@0.1.0#[method]scalars.get-b()"),
+        Err(
+            "`docs:adder/add@0.1.0#[method]scalars.get-b` is a method of the resource `scalars`: \
+             it needs a `scalars` made by an earlier call (its constructor's), which one call \
+             cannot make and pass on"
+                .into()
+        )
+    );
+    assert_eq!(
+        call("docs:adder/add#add(1, ])"),
+        Err(
+            "cannot parse the arguments of `docs:adder/add#add(1, ])`: unexpected token: BracketClose at 22..23"
+                .into()
+        )
+    );
+    assert_eq!(
+        call("docs:adder/add#add(1)"),
+        Err("the arguments of `docs:adder/add#add(1)` do not fit \
+             `docs:adder/add@0.1.0#add(a: u32, b: u32)`: invalid params: missing required param(s) \
+             at 20..21"
+            .into())
+    );
+    assert_eq!(
+        call("docs:adder/add#add"),
+        Err(
+            "cannot parse the call `docs:adder/add#add`: it has no arguments in parentheses; \
+             write `function(arguments)`, such as `render(\"# hi\")` or `docs:adder/add#add(1, 2)`"
+                .into()
+        )
+    );
+    assert_eq!(
+        call("(1)"),
+        Err("cannot parse the call `(1)`: it names no function before `(`".into())
+    );
+    assert_eq!(
+        call("sub(1, 2)"),
+        Err("the app exports no function `sub`; it exports: docs:adder/add@0.1.0#add, \
+             docs:adder/add@0.1.0#[constructor]scalars, docs:adder/add@0.1.0#[static]scalars.get-a, \
+             docs:adder/add@0.1.0#[method]scalars.get-b, add"
+            .into())
     );
 }
 
