@@ -146,11 +146,42 @@ impl fmt::Display for Fault {
             write!(f, " during the call to `{}`", self.call)?;
         }
         match &self.cause {
-            Cause::Memory(exceeded) => write!(f, ": {exceeded}"),
-            Cause::Trap(trap) => write!(f, ": {trap}"),
-            Cause::Other(message) => write!(f, ": {message}"),
-            Cause::Deadline(_) | Cause::StackOverflow | Cause::Exit(_) => Ok(()),
+            Cause::Memory(exceeded) => write!(f, ": {exceeded}")?,
+            Cause::Trap(trap) => write!(f, ": {trap}")?,
+            Cause::Other(message) => write!(f, ": {message}")?,
+            Cause::Deadline(_) | Cause::StackOverflow | Cause::Exit(_) => {}
         }
+        if let Some(grant) = self.grant_that_answers() {
+            write!(f, "; {grant}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Fault {
+    /// When the fault is a trap in a function the app denies its component
+    /// on purpose (the linker's deny providers trap only where no value can
+    /// answer, as for `wasi:random` and `wasi:cli/exit`), what says so and
+    /// names the grant that would answer it. The provider's functions are
+    /// named `denied INTERFACE#FUNCTION`.
+    fn grant_that_answers(&self) -> Option<String> {
+        let Cause::Trap(_) = self.cause else {
+            return None;
+        };
+        let denied = self
+            .innermost
+            .as_deref()
+            .or(self.function.as_deref())?
+            .strip_prefix("denied ")?;
+        let (interface, _) = denied.split_once('#')?;
+        let base = nanoproc_linker::InterfaceName::parse(interface)?.base;
+        let capability = nanoproc_linker::Capability::of_interface(&base)?;
+        let component = self.component.as_deref()?;
+        Some(format!(
+            "`{denied}` is denied to `{component}`, and no value can answer it; \
+             to grant it, add `{}` under `[components.{component}.grants]`",
+            capability.grant_line()
+        ))
     }
 }
 

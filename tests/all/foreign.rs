@@ -574,6 +574,14 @@ fn the_python_component_denied_random_traps_at_its_first_call_and_says_where() {
         Some("denied wasi:random/random@0.2.9#get-random-bytes"),
         "{fault}"
     );
+    assert!(
+        fault.to_string().ends_with(
+            ": wasm trap: wasm `unreachable` instruction executed; \
+             `wasi:random/random@0.2.9#get-random-bytes` is denied to `sql`, and no value can \
+             answer it; to grant it, add `random = true` under `[components.sql.grants]`"
+        ),
+        "{fault}"
+    );
     // `strict` refuses what the toolchain added instead of denying it.
     let strict = std::fs::read_to_string(nanoproc_tests::project_root().join(FINGERPRINT_APP))
         .unwrap()
