@@ -186,8 +186,10 @@ struct TestArgs {
 struct AppArgs {
     /// The app manifest (`nanoproc.toml`).
     manifest: PathBuf,
-    /// Call this function instead of running the app, as `name(args…)` in
-    /// WAVE, such as `--call 'greet("world")'`.
+    /// Call this function instead of running the app, as `name(args…)`
+    /// with the arguments in WAVE, such as `--call 'greet("world")'`; the
+    /// function is named as `nanoproc call` names it (`interface#function`,
+    /// or its last part alone when only one export has it).
     #[arg(long, value_name = "CALL")]
     call: Option<String>,
     /// Arguments for the app after `--` (it sees its name first).

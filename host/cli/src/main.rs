@@ -102,12 +102,18 @@ enum Cmd {
     /// Call one function an app exports, arguments and results written in
     /// WAVE, e.g. `nanoproc call app.wasm 'render("# hi")'`.
     ///
-    /// The function is named as `interface#function`, or by its name alone
-    /// when only one export has a function of that name.
+    /// The function is named as the component model and nanoproc's errors
+    /// write it: `interface#function` (the version may be left out), a
+    /// function the app exports at the top, or its last part alone when
+    /// only one export has a function of that name; a full name always
+    /// means the function it names. Functions of resources are named
+    /// `interface#[static]resource.function`; a method needs a resource an
+    /// earlier call made, so it cannot be called alone.
     Call {
         #[command(flatten)]
         app: AppArgs,
-        /// The call, as `function(arg, ...)` in WAVE.
+        /// The call, as `function(arg, ...)` with the arguments in WAVE, such
+        /// as `'docs:adder/add@0.1.0#add(1, 2)'`.
         call: String,
     },
     /// Serve an app that exports `wasi:http/incoming-handler` over HTTP: a
