@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per area.
 
+mod adapters;
 mod cache;
 mod compose;
 mod compress;
