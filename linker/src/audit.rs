@@ -28,6 +28,10 @@ pub struct Audit {
 pub struct ComponentAudit {
     /// The component's name.
     pub name: String,
+    /// When it was a core module: the preview1 adapter the linker made it a
+    /// component with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub core_module: Option<crate::adapt::Adapter>,
     /// Its imports.
     pub imports: Vec<ImportAudit>,
 }
@@ -126,6 +130,7 @@ impl Audit {
             .iter()
             .map(|c| ComponentAudit {
                 name: c.name.clone(),
+                core_module: c.core_module,
                 imports: c
                     .imports
                     .iter()
@@ -302,6 +307,16 @@ impl fmt::Display for Audit {
     /// The audit as tables for people.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "app `{}`", self.app)?;
+        for c in &self.components {
+            if let Some(adapter) = c.core_module {
+                writeln!(
+                    f,
+                    "`{}` is a core wasm module, {}",
+                    c.name,
+                    adapter.describe()
+                )?;
+            }
+        }
         let mut rows = vec![[
             "component".to_string(),
             "import".to_string(),

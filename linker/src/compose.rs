@@ -89,6 +89,8 @@ fn first_invalid(
 /// component, valid in full with the features the host enables. A component
 /// that is valid only with more features is refused naming the feature.
 fn check_in_full(name: &str, bytes: &[u8]) -> Result<(), ComposeError> {
+    let adapted = crate::decoded::adapted(name, bytes)?;
+    let bytes = adapted.as_ref().map_or(bytes, |(c, _)| c.as_slice());
     crate::inspect::framing(bytes, crate::inspect::MAX_NESTING).map_err(|e| invalid(name, &e))?;
     let Err(host_error) = crate::validate::validate(bytes, crate::features::HOST) else {
         return Ok(());
@@ -250,6 +252,7 @@ impl<'a> Resolver<'a> {
             imports,
             exports: self.exports[ci].iter().map(|(e, _)| e.clone()).collect(),
             grants: entry.grants.clone(),
+            core_module: component.core_module.as_ref().map(|(_, adapter)| *adapter),
         })
     }
 
@@ -936,6 +939,7 @@ mod tests {
                 imports: imports.into_iter().collect(),
                 exports: vec!["test:many/link".to_string()],
                 grants: Grants::default(),
+                core_module: None,
             });
         }
         let manifest = Manifest::parse("nanoproc.toml", text).unwrap();

@@ -14,9 +14,41 @@ pub(crate) struct Decoded {
     pub world: WorldId,
     /// The WASI preview1 adapter built into the component, if any.
     pub adapter: Option<String>,
+    /// When its bytes were a core module: the component the linker made of
+    /// it, and with which adapter.
+    pub core_module: Option<(Vec<u8>, crate::adapt::Adapter)>,
     /// The SHA-256 of its bytes, in hex, for the lock (taken here, where
     /// components are read in parallel).
     pub sha256: String,
+}
+
+/// When `bytes` are a core module, the component the linker makes of it
+/// and the adapter it took; an error naming the component `name` when it
+/// cannot be made one.
+pub(crate) fn adapted(
+    name: &str,
+    bytes: &[u8],
+) -> Result<Option<(Vec<u8>, crate::adapt::Adapter)>, ComposeError> {
+    if !wasmparser::Parser::is_core_wasm(bytes) {
+        return Ok(None);
+    }
+    crate::adapt::component(bytes).map(Some).map_err(|e| {
+        ComposeError::new(
+            ErrorKind::Component {
+                component: name.to_string(),
+            },
+            format!(
+                "component `{name}` is a core wasm module, which the linker cannot make a component with the WASI preview1 adapter"
+            ),
+        )
+        .caused_by(e.chain().map(|c| c.to_string()).collect())
+        .help(
+            "a core module must be built for WASI preview1 (`wasm32-wasip1`), importing only \
+             `wasi_snapshot_preview1` and what a WIT world embedded in it declares, and export \
+             `_start` (a command) or the functions of that world (a library); otherwise make it \
+             a component with its toolchain (`wasm-tools component new`)",
+        )
+    })
 }
 
 /// The error for a component whose bytes are not a valid component.
@@ -35,16 +67,23 @@ impl Decoded {
     /// component's structure but not the code of its functions: that is
     /// validated once, inside the composed component (see
     /// [`compose`](crate::compose())).
+    ///
+    /// Bytes that are a core module are first made a component with the
+    /// preview1 adapter ([`adapt`](crate::adapt)); the SHA-256 is still
+    /// that of the bytes given.
     pub(crate) fn read(name: &str, bytes: &[u8]) -> Result<Self, ComposeError> {
-        crate::inspect::framing(bytes, crate::inspect::MAX_NESTING)
+        let core_module = adapted(name, bytes)?;
+        let component = core_module.as_ref().map_or(bytes, |(c, _)| c.as_slice());
+        crate::inspect::framing(component, crate::inspect::MAX_NESTING)
             .map_err(|e| invalid(name, &e))?;
-        match crate::inspect::decode_world(bytes).map_err(|e| invalid(name, &e))? {
+        match crate::inspect::decode_world(component).map_err(|e| invalid(name, &e))? {
             DecodedWasm::Component(resolve, world) => Ok(Self {
                 name: name.to_string(),
                 resolve,
                 world,
-                adapter: crate::inspect::adapter(bytes),
+                adapter: crate::inspect::adapter(component),
                 sha256: crate::lock::sha256_hex(bytes),
+                core_module,
             }),
             DecodedWasm::WitPackage(..) => Err(ComposeError::new(
                 ErrorKind::Component {
@@ -53,6 +92,14 @@ impl Decoded {
                 format!("component `{name}` is a WIT package, not a component"),
             )),
         }
+    }
+
+    /// The component's bytes: those given, or the component the linker
+    /// made of a core module.
+    pub(crate) fn component_bytes<'a>(&'a self, given: &'a [u8]) -> &'a [u8] {
+        self.core_module
+            .as_ref()
+            .map_or(given, |(c, _)| c.as_slice())
     }
 
     /// The function the component imports or exports under the plain name

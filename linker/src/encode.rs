@@ -79,7 +79,11 @@ pub(crate) fn encode(
 
     let mut component_index = HashMap::new();
     for planned in &plan.components {
-        let named = crate::modules::name_core_modules(&bytes[&planned.name], &planned.name)
+        let given = &bytes[&planned.name];
+        let component = decoded_by_name
+            .get(planned.name.as_str())
+            .map_or(given.as_slice(), |d| d.component_bytes(given));
+        let named = crate::modules::name_core_modules(component, &planned.name)
             .map_err(|e| internal("naming its core modules", e))?;
         let idx = builder.component_raw(Some(&planned.name), &named);
         component_index.insert(planned.name.as_str(), idx);

@@ -56,14 +56,27 @@ pub enum ItemKind {
 }
 
 impl ComponentInterface {
-    /// Reads the imports, exports and world of the component in `bytes`.
+    /// Reads the imports, exports and world of the component in `bytes`;
+    /// of a WASI preview1 core module, those of the component the linker
+    /// makes of it with the preview1 adapter, as [`compose`](crate::compose())
+    /// does.
     ///
     /// # Errors
     ///
     /// When `bytes` is not a valid component: malformed or cut short (see
-    /// [`check_framing`]), a core module, or a component that fails
-    /// validation.
+    /// [`check_framing`]), a core module the adapter cannot make a
+    /// component, or a component that fails validation.
     pub fn read(bytes: &[u8]) -> Result<Self> {
+        let adapted = if Parser::is_core_wasm(bytes) {
+            Some(
+                crate::adapt::component(bytes)
+                    .context("this is a core wasm module, which cannot be made a component with the WASI preview1 adapter")?
+                    .0,
+            )
+        } else {
+            None
+        };
+        let bytes = adapted.as_deref().unwrap_or(bytes);
         check_framing(bytes)?;
         validate(bytes)?;
         let (imports, exports) = top_level_items(bytes)?;

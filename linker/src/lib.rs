@@ -19,6 +19,7 @@
 //! **Architecture invariant:** this crate never depends on wasmtime.
 #![deny(missing_docs)]
 
+mod adapt;
 mod audit;
 mod capability;
 mod compose;
@@ -43,6 +44,7 @@ mod validate;
 mod warnings;
 mod wasi;
 
+pub use adapt::Adapter;
 pub use audit::{
     Audit, CapabilityAudit, ComponentAudit, ExportAudit, Holder, ImportAudit, Reach, SatisfiedAudit,
 };

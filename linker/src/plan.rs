@@ -45,6 +45,9 @@ pub struct PlannedComponent {
     pub exports: Vec<String>,
     /// What the manifest grants it.
     pub grants: Grants,
+    /// When it was a core module: the preview1 adapter the linker made it a
+    /// component with.
+    pub core_module: Option<crate::adapt::Adapter>,
 }
 
 /// How one import is satisfied.
