@@ -4,6 +4,7 @@ mod adapters;
 mod cache;
 mod compose;
 mod compress;
+mod core_modules;
 mod demo;
 mod deny;
 mod foreign;

@@ -305,3 +305,40 @@ fn with_its_logger_in_javascript_granted_stderr_alone_the_app_logs_the_same_line
         );
     }
 }
+
+#[test]
+fn with_its_digests_from_a_zig_core_module_the_app_builds_the_pages_the_native_crates_build() {
+    let composition = compose_manifest("tests/apps/site-zighash/nanoproc.toml").unwrap();
+    let hash = composition
+        .plan
+        .components
+        .iter()
+        .find(|c| c.name == "hash")
+        .unwrap();
+    // A core module, made a component of its embedded world: it imports
+    // nothing of WASI, so it takes no adapter and reaches nothing.
+    assert_eq!(hash.core_module, Some(nanoproc_linker::Adapter::None));
+    assert!(hash.imports.is_empty(), "{:?}", hash.imports);
+    let audit = nanoproc_linker::Audit::new(&composition.plan).to_string();
+    assert!(
+        audit.contains(
+            "`hash` is a core wasm module, made a component of its embedded world \
+             (it imports no WASI, so it takes no adapter)\n"
+        ),
+        "{audit}"
+    );
+    let (native, zig) = (workspace(&[]), workspace(&[]));
+    let report =
+        nanoproc_tests::native::site(&native.path().join("sample"), &native.path().join("out"))
+            .unwrap();
+    let got = run_app(&composition.bytes, zig.path(), &[]);
+    assert_eq!(got.status, 0, "stderr: {}", got.stderr);
+    assert_eq!(got.stdout, report);
+    for name in listing(&native.path().join("out")) {
+        assert_eq!(
+            std::fs::read(zig.path().join("out").join(&name)).unwrap(),
+            std::fs::read(native.path().join("out").join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -1,12 +1,15 @@
-//! Building guests written in JavaScript (componentize-js) or Python
-//! (componentize-py) into components.
+//! Building guests written in JavaScript (componentize-js), Python
+//! (componentize-py), Zig or AssemblyScript. The first two make components;
+//! Zig and AssemblyScript make WASI preview1 core modules, which the linker
+//! makes components with the preview1 adapter, as it does any core module
+//! a manifest names.
 //!
 //! Such a guest is a directory `guests/NAME/` without a Cargo crate,
 //! declared by a [`GUEST_FILE`] as a C guest is:
 //!
 //! ```toml
 //! world = "nanoproc:semver/semver"  # the WIT world it implements
-//! language = "javascript"           # or "python"
+//! language = "javascript"           # or "python", "zig", "assemblyscript"
 //! source = "src/guest.js"           # the module whose exports are the world's
 //! wasi = []                         # WASI interfaces the toolchain may add
 //! features = []                     # JavaScript only: componentize-js features kept
@@ -42,8 +45,10 @@
 //! directory's files, the world's WIT, the toolchain's stamp and the build
 //! recipe is kept beside the last component built.
 
+mod asc;
 mod js;
 mod py;
+mod zig;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -81,6 +86,11 @@ pub enum Language {
     JavaScript,
     /// Python, built by componentize-py.
     Python,
+    /// Zig, built by the Zig compiler into a core module.
+    Zig,
+    /// AssemblyScript, built by its compiler into a command core module.
+    #[serde(rename = "assemblyscript")]
+    AssemblyScript,
 }
 
 impl Language {
@@ -90,6 +100,30 @@ impl Language {
             Self::C => "c",
             Self::JavaScript => "javascript",
             Self::Python => "python",
+            Self::Zig => "zig",
+            Self::AssemblyScript => "assemblyscript",
+        }
+    }
+
+    /// The language's name for people.
+    fn title(self) -> &'static str {
+        match self {
+            Self::C => "C",
+            Self::JavaScript => "JavaScript",
+            Self::Python => "Python",
+            Self::Zig => "Zig",
+            Self::AssemblyScript => "AssemblyScript",
+        }
+    }
+
+    /// What adds the imports beyond the guest's world, for the build's
+    /// output: the toolchain, or the preview1 adapter the linker gives a
+    /// core module.
+    fn adds_imports(self) -> &'static str {
+        match self {
+            Self::JavaScript => "componentize-js",
+            Self::Python => "componentize-py",
+            Self::C | Self::Zig | Self::AssemblyScript => "adapter",
         }
     }
 }
@@ -107,7 +141,7 @@ pub fn language(root: &Path, path: &Path) -> Result<Language> {
     Ok(head.language)
 }
 
-/// A JavaScript or Python guest's [`GUEST_FILE`].
+/// A JavaScript, Python, Zig or AssemblyScript guest's [`GUEST_FILE`].
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GuestFile {
@@ -125,7 +159,8 @@ struct GuestFile {
     features: Vec<String>,
 }
 
-/// A guest written in JavaScript or Python, its paths made absolute.
+/// A guest written in JavaScript, Python, Zig or AssemblyScript, its paths
+/// made absolute.
 struct Guest {
     name: String,
     dir: PathBuf,
@@ -142,6 +177,8 @@ struct Guest {
 enum Toolchain {
     JavaScript(js::Toolchain),
     Python(py::Toolchain),
+    Zig(zig::Toolchain),
+    AssemblyScript(asc::Toolchain),
 }
 
 impl Toolchain {
@@ -150,6 +187,10 @@ impl Toolchain {
         Ok(match language {
             Language::JavaScript => Self::JavaScript(js::Toolchain::find_or_install(root, &names)?),
             Language::Python => Self::Python(py::Toolchain::find_or_install(root, &names)?),
+            Language::Zig => Self::Zig(zig::Toolchain::find_or_install(root, &names)?),
+            Language::AssemblyScript => {
+                Self::AssemblyScript(asc::Toolchain::find_or_install(root, &names)?)
+            }
             Language::C => unreachable!("C guests are built by clang"),
         })
     }
@@ -159,6 +200,8 @@ impl Toolchain {
         match self {
             Self::JavaScript(t) => t.describe(),
             Self::Python(t) => t.describe(),
+            Self::Zig(t) => t.describe(),
+            Self::AssemblyScript(t) => t.describe(),
         }
     }
 
@@ -167,6 +210,8 @@ impl Toolchain {
         match self {
             Self::JavaScript(t) => &t.stamp,
             Self::Python(t) => &t.stamp,
+            Self::Zig(t) => &t.stamp,
+            Self::AssemblyScript(t) => &t.stamp,
         }
     }
 
@@ -176,11 +221,13 @@ impl Toolchain {
         match self {
             Self::JavaScript(_) => js::recipe(guest),
             Self::Python(_) => py::recipe(guest),
+            Self::Zig(_) => zig::recipe(guest),
+            Self::AssemblyScript(_) => asc::recipe(guest),
         }
     }
 
     /// Installs `guest`'s dependencies when it has any (under `work`, when
-    /// they changed) and builds its component to `output`.
+    /// they changed) and builds its component (or core module) to `output`.
     fn build(
         &self,
         root: &Path,
@@ -192,13 +239,16 @@ impl Toolchain {
         match self {
             Self::JavaScript(t) => t.build(root, guest, work, wit, output),
             Self::Python(t) => t.build(root, guest, work, wit, output),
+            Self::Zig(t) => t.build(guest, work, wit, output),
+            Self::AssemblyScript(t) => t.build(root, guest, work, output),
         }
     }
 }
 
-/// Builds the JavaScript and Python guests under `guests/` whose names
-/// `wanted` accepts, installing their toolchains when missing, and writes
-/// each component to [`guests::COMPONENTS_DIR`] when its bytes changed.
+/// Builds the JavaScript, Python, Zig and AssemblyScript guests under
+/// `guests/` whose names `wanted` accepts, installing their toolchains when
+/// missing, and writes each component (or core module) to
+/// [`guests::COMPONENTS_DIR`] when its bytes changed.
 /// Returns the names of the guests it built, in name order.
 pub fn build(root: &Path, wit: &Wit, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
     let guests: Vec<Guest> = find_guests(root)?
@@ -207,7 +257,12 @@ pub fn build(root: &Path, wit: &Wit, wanted: &dyn Fn(&str) -> bool) -> Result<Ve
         .collect();
     let width = guests.iter().map(|g| g.name.len()).max().unwrap_or(0);
     let mut built = Vec::new();
-    for language in [Language::JavaScript, Language::Python] {
+    for language in [
+        Language::JavaScript,
+        Language::Python,
+        Language::Zig,
+        Language::AssemblyScript,
+    ] {
         let members: Vec<&Guest> = guests.iter().filter(|g| g.language == language).collect();
         if members.is_empty() {
             continue;
@@ -226,10 +281,7 @@ pub fn build(root: &Path, wit: &Wit, wanted: &dyn Fn(&str) -> bool) -> Result<Ve
         eprintln!(
             "xtask: building {} {} guest{} with {}",
             members.len(),
-            match language {
-                Language::JavaScript => "JavaScript",
-                _ => "Python",
-            },
+            language.title(),
             if members.len() == 1 { "" } else { "s" },
             toolchain.describe()
         );
@@ -260,10 +312,7 @@ fn build_guest(
     let inputs = inputs_hash(guest, &world_wit, toolchain)?;
     let output = work.join(format!("{}.wasm", guest.name));
     let inputs_file = work.join(INPUTS_FILE);
-    let added_by = match guest.language {
-        Language::JavaScript => "componentize-js",
-        _ => "componentize-py",
-    };
+    let added_by = guest.language.adds_imports();
     // The inputs file holds the hash, then the imports the toolchain added,
     // one a line; it is written only once the component passed the check,
     // so that same inputs need neither a build nor a check.
@@ -326,7 +375,7 @@ fn build_guest(
 }
 
 /// The directories under `guests/` with a [`GUEST_FILE`] naming JavaScript
-/// or Python, in name order.
+/// another language than C, in name order.
 fn find_guests(root: &Path) -> Result<Vec<Guest>> {
     let guests_dir = root.join("guests");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&guests_dir)

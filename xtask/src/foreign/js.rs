@@ -66,10 +66,10 @@ fn disabled(guest: &Guest) -> Vec<&'static str> {
         .collect()
 }
 
-/// How to install Node.js and npm, for an error.
-fn instructions() -> String {
+/// How to install Node.js `major` or newer and npm, for an error.
+fn instructions(major: u32) -> String {
     format!(
-        "Install Node.js {NODE_MAJOR} or newer with npm, then run the command again:\n  \
+        "Install Node.js {major} or newer with npm, then run the command again:\n  \
          - on Debian 12 or newer, as root:  apt-get install -y nodejs npm\n  \
          - elsewhere: Node.js's own installer or your system's package manager"
     )
@@ -80,41 +80,22 @@ impl Toolchain {
     /// missing or was installed from another lock file. `guests` are the
     /// guests that need it, for messages.
     pub(super) fn find_or_install(root: &Path, guests: &[&str]) -> Result<Self> {
-        let missing: Vec<&str> = ["node", "npm"]
-            .into_iter()
-            .filter(|p| !on_path(p))
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "{} {} not installed: the JavaScript guests ({}) are built with \
-                 componentize-js, which is installed with npm\n{}",
-                missing.join(" and "),
-                if missing.len() == 1 { "is" } else { "are" },
-                guests.join(", "),
-                instructions()
-            );
-        }
-        let node = version_of("node", &["--version"]).unwrap_or_default();
-        let major = node
-            .trim_start_matches('v')
-            .split('.')
-            .next()
-            .and_then(|m| m.parse::<u32>().ok());
-        if major.is_none_or(|m| m < NODE_MAJOR) {
-            bail!(
-                "Node.js {node} is too old to build the JavaScript guests ({})\n{}",
-                guests.join(", "),
-                instructions()
-            );
-        }
+        let node = node_and_npm(
+            &format!(
+                "the JavaScript guests ({}) are built with componentize-js, which is \
+                 installed with npm",
+                guests.join(", ")
+            ),
+            NODE_MAJOR,
+        )?;
         // The toolchain is nanoproc's, also for another project's guests.
         let package_dir = crate::nanoproc_root().join(PACKAGE_DIR);
         let package = std::fs::read(package_dir.join("package.json"))
             .with_context(|| format!("cannot read {PACKAGE_DIR}/package.json"))?;
         let lock = std::fs::read(package_dir.join("package-lock.json"))
             .with_context(|| format!("cannot read {PACKAGE_DIR}/package-lock.json"))?;
-        let version = pinned(&package, "@bytecodealliance/componentize-js")?;
-        let esbuild = pinned(&package, "esbuild")?;
+        let version = pinned(&package, "@bytecodealliance/componentize-js", PACKAGE_DIR)?;
+        let esbuild = pinned(&package, "esbuild", PACKAGE_DIR)?;
         let stamp = stamp_of(&[&package, &lock, node.as_bytes()]);
         let dir = root.join(TOOLCHAINS_DIR).join("js");
         install(
@@ -151,35 +132,7 @@ impl Toolchain {
         wit: &Path,
         output: &Path,
     ) -> Result<()> {
-        let node_modules = work.join("deps/node_modules");
-        let package = guest.dir.join("package.json");
-        if package.is_file() {
-            let lock_path = guest.dir.join("package-lock.json");
-            let lock = std::fs::read(&lock_path).with_context(|| {
-                format!(
-                    "{} has no package-lock.json beside its package.json: run \
-                     `npm install --package-lock-only` in {} and commit it",
-                    guest.name,
-                    relative(root, &guest.dir).display()
-                )
-            })?;
-            let package = std::fs::read(&package)?;
-            install(
-                root,
-                &work.join("deps"),
-                &stamp_of(&[&package, &lock, self.stamp.as_bytes()]),
-                &format!("the npm packages of guest `{}` (npm ci)", guest.name),
-                |at| {
-                    std::fs::write(at.join("package.json"), &package)?;
-                    std::fs::write(at.join("package-lock.json"), &lock)?;
-                    run(
-                        &mut npm_ci(at),
-                        &format!("`npm ci` of guest `{}`'s packages", guest.name),
-                    )
-                },
-            )?;
-        }
-
+        let node_modules = install_packages(root, guest, work, &self.stamp)?;
         let bundle = work.join("bundle.js");
         let modules = self.dir.join("node_modules");
         run(
@@ -218,8 +171,49 @@ impl Toolchain {
     }
 }
 
+/// Installs the npm packages of `guest`'s `package.json`, pinned by its
+/// `package-lock.json`, into `work/deps` when they (or the toolchain, of
+/// stamp `toolchain`) changed. Returns their `node_modules` folder, which
+/// does not exist when the guest has no `package.json`.
+pub(super) fn install_packages(
+    root: &Path,
+    guest: &Guest,
+    work: &Path,
+    toolchain: &str,
+) -> Result<std::path::PathBuf> {
+    let node_modules = work.join("deps/node_modules");
+    let package = guest.dir.join("package.json");
+    if package.is_file() {
+        let lock_path = guest.dir.join("package-lock.json");
+        let lock = std::fs::read(&lock_path).with_context(|| {
+            format!(
+                "{} has no package-lock.json beside its package.json: run \
+                 `npm install --package-lock-only` in {} and commit it",
+                guest.name,
+                relative(root, &guest.dir).display()
+            )
+        })?;
+        let package = std::fs::read(&package)?;
+        install(
+            root,
+            &work.join("deps"),
+            &stamp_of(&[&package, &lock, toolchain.as_bytes()]),
+            &format!("the npm packages of guest `{}` (npm ci)", guest.name),
+            |at| {
+                std::fs::write(at.join("package.json"), &package)?;
+                std::fs::write(at.join("package-lock.json"), &lock)?;
+                run(
+                    &mut npm_ci(at),
+                    &format!("`npm ci` of guest `{}`'s packages", guest.name),
+                )
+            },
+        )?;
+    }
+    Ok(node_modules)
+}
+
 /// `npm ci` in `dir`, quietly, with no package's install scripts run.
-fn npm_ci(dir: &Path) -> Command {
+pub(super) fn npm_ci(dir: &Path) -> Command {
     let mut cmd = Command::new("npm");
     cmd.args([
         "ci",
@@ -232,15 +226,47 @@ fn npm_ci(dir: &Path) -> Command {
     cmd
 }
 
-/// The exact version `package` (a package.json) pins for the dependency `name`.
-fn pinned(package: &[u8], name: &str) -> Result<String> {
-    let json: serde_json::Value =
-        serde_json::from_slice(package).context("xtask/js/package.json is not JSON")?;
+/// The exact version `package` (the package.json in the folder `dir`)
+/// pins for the dependency `name`.
+pub(super) fn pinned(package: &[u8], name: &str, dir: &str) -> Result<String> {
+    let json: serde_json::Value = serde_json::from_slice(package)
+        .with_context(|| format!("{dir}/package.json is not JSON"))?;
     let version = json["dependencies"][name]
         .as_str()
-        .with_context(|| format!("xtask/js/package.json does not depend on {name}"))?;
+        .with_context(|| format!("{dir}/package.json does not depend on {name}"))?;
     if !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        bail!("xtask/js/package.json must pin {name} to one exact version, not `{version}`");
+        bail!("{dir}/package.json must pin {name} to one exact version, not `{version}`");
     }
     Ok(version.to_string())
+}
+
+/// Fails, saying how to install them, unless Node.js `at_least` or newer
+/// and npm are installed; `what` says what needs them. Returns Node.js's
+/// version.
+pub(super) fn node_and_npm(what: &str, at_least: u32) -> Result<String> {
+    let missing: Vec<&str> = ["node", "npm"]
+        .into_iter()
+        .filter(|p| !on_path(p))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} {} not installed: {what}\n{}",
+            missing.join(" and "),
+            if missing.len() == 1 { "is" } else { "are" },
+            instructions(at_least)
+        );
+    }
+    let node = version_of("node", &["--version"]).unwrap_or_default();
+    let major = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if major.is_none_or(|m| m < at_least) {
+        bail!(
+            "Node.js {node} is too old: {what}\n{}",
+            instructions(at_least)
+        );
+    }
+    Ok(node)
 }

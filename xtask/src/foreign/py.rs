@@ -45,7 +45,7 @@ fn instructions() -> String {
 }
 
 /// `python3 -m pip install` with the options every install here takes.
-fn pip_install(target: &Path) -> Command {
+pub(super) fn pip_install(target: &Path) -> Command {
     let mut cmd = Command::new(PYTHON);
     cmd.args([
         "-m",
@@ -79,7 +79,7 @@ impl Toolchain {
         let requirements_path = crate::nanoproc_root().join(REQUIREMENTS);
         let requirements = std::fs::read(&requirements_path)
             .with_context(|| format!("cannot read {REQUIREMENTS}"))?;
-        let version = pinned(&requirements, "componentize-py")?;
+        let version = pinned(&requirements, "componentize-py", REQUIREMENTS)?;
         let stamp = stamp_of(&[&requirements, python.as_bytes()]);
         let dir = root.join(TOOLCHAINS_DIR).join("py");
         install(
@@ -191,8 +191,9 @@ impl Toolchain {
     }
 }
 
-/// The exact version `requirements` pins for `name` (`name==VERSION`).
-fn pinned(requirements: &[u8], name: &str) -> Result<String> {
+/// The exact version `requirements` (the file `file`) pins for `name`
+/// (`name==VERSION`).
+pub(super) fn pinned(requirements: &[u8], name: &str, file: &str) -> Result<String> {
     let text = String::from_utf8_lossy(requirements);
     text.lines()
         .filter_map(|line| line.split('#').next())
@@ -206,5 +207,5 @@ fn pinned(requirements: &[u8], name: &str) -> Result<String> {
                     .to_string()
             })
         })
-        .with_context(|| format!("{REQUIREMENTS} must pin {name} as `{name}==VERSION`"))
+        .with_context(|| format!("{file} must pin {name} as `{name}==VERSION`"))
 }
