@@ -14,7 +14,9 @@
 // results (`"params"`, `"result"`: see `tests/src/peers.rs`), which
 // JavaScript values do not carry. A spec with `"shim_preopen_fix": false`
 // runs without the workaround below. A component jco cannot transpile, or
-// that cannot be instantiated, prints `refused: MESSAGE` and exits 2.
+// that cannot be instantiated, prints `refused: MESSAGE` and exits 2; a call
+// that traps prints `trapped: MESSAGE` after the answers before it and
+// exits 3.
 //
 // Only what the spec names is given to the app: the arguments, the
 // variables (the shim would otherwise hand out all of this process's) and
@@ -104,22 +106,33 @@ if (spec.run !== undefined) {
     const args = call.args.map((a, i) => lower(call.params[i], a));
     const ty = call.result ?? null;
     let result;
-    if (ty?.result) {
-      // jco returns the `ok` of a result a function returns, and throws
-      // its `err`.
-      const [ok, err] = ty.result;
-      try {
-        const value = f(...args);
-        result = { ok: ok === null ? null : lift(ok, value) };
-      } catch (e) {
-        if (e?.constructor?.name !== "ComponentError") throw e;
-        result = { err: err === null ? null : lift(err, e.payload) };
+    try {
+      if (ty?.result) {
+        // jco returns the `ok` of a result a function returns, and throws
+        // its `err`.
+        const [ok, err] = ty.result;
+        try {
+          const value = f(...args);
+          result = { ok: ok === null ? null : lift(ok, value) };
+        } catch (e) {
+          if (e?.constructor?.name !== "ComponentError") throw e;
+          result = { err: err === null ? null : lift(err, e.payload) };
+        }
+      } else {
+        result = lift(ty, f(...args));
       }
-    } else {
-      result = lift(ty, f(...args));
+    } catch (e) {
+      if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      trapped(e);
     }
     process.stdout.write(JSON.stringify(result) + "\n");
   }
+}
+
+/** A call that trapped (in the app's code or in jco's own glue) ends the run. */
+function trapped(e) {
+  process.stderr.write(`trapped: ${e.message}\n`);
+  process.exit(3);
 }
 
 function refuse(e) {

@@ -18,7 +18,8 @@ form `tests/src/peers.rs` writes nanoproc's results in (`{"ok": v}`,
 `{"err": v}`, `{"some": v}`, `null`, lists, strings, 64-bit integers as
 strings, bytes as hex). When the runtime refuses the app (it does not
 compile or its imports cannot be satisfied) the driver prints
-`refused: MESSAGE` to stderr and exits 2.
+`refused: MESSAGE` to stderr and exits 2; when a call traps, it prints
+`trapped: MESSAGE` after the answers before it and exits 3.
 
 Only what the spec names is given to the app: no variable, directory or
 socket of this process. A directory that is not writable is given
@@ -68,7 +69,14 @@ def main():
         f = func(instance, store, call["func"])
         ty = f.type(store)
         args = [lower(t, a) for (_, t), a in zip(ty.params, call["args"])]
-        result = f(store, *args)
+        try:
+            result = f(store, *args)
+        except wasmtime.WasmtimeError as e:
+            trap = [line.strip() for line in str(e).splitlines() if "wasm trap: " in line]
+            if not trap:
+                raise
+            sys.stderr.write(f"trapped: {trap[0].split('wasm trap: ', 1)[1]}\n")
+            sys.exit(3)
         print(json.dumps(lift(ty.result, result), ensure_ascii=False, separators=(",", ":")))
         sys.stdout.flush()
 

@@ -113,7 +113,8 @@ pub struct Peer {
 #[derive(Debug)]
 pub struct Output {
     /// The driver's exit status: the app's (0 or 1) for a run, 2 when the
-    /// runtime refused the app; -1 when killed by a signal.
+    /// runtime refused the app, 3 when a call trapped (stderr says
+    /// `trapped: MESSAGE`); -1 when killed by a signal.
     pub status: i32,
     /// Everything written to stdout.
     pub stdout: Vec<u8>,
