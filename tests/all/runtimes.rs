@@ -523,3 +523,47 @@ fn an_app_whose_denials_the_host_answers_fails_closed_in_other_runtimes() {
         );
     }
 }
+
+/// The smallest shape of a deny provider's stream (`tests/runtimes/jco-borrow/
+/// borrow-back.wat`): a provider makes a handle of the representation the
+/// caller asks for, and the caller borrows it back into the provider, which
+/// returns the `self` it received. The component model lets a
+/// representation be any `i32` and lowers a borrow passed to the
+/// resource's own component as the representation itself, so every runtime
+/// should return what it was given. jco 1.35 traps on representation 0
+/// (its resource tables take 0 for an empty slot), which is why deny
+/// providers make their handles with representation 1. When jco takes 0,
+/// this test fails, and the jco case becomes the others'.
+#[test]
+fn a_handle_borrowed_back_by_its_maker_arrives_as_its_representation_and_jco_traps_on_0() {
+    let test =
+        "a_handle_borrowed_back_by_its_maker_arrives_as_its_representation_and_jco_traps_on_0";
+    let wat = project_root().join("tests/runtimes/jco-borrow/borrow-back.wat");
+    let bytes = wat::parse_file(&wat).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("borrow-back.wasm");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let calls: Vec<(&str, Vec<Value>)> = [1, 7, 0]
+        .into_iter()
+        .map(|rep| ("run", vec![json!(rep)]))
+        .collect();
+    let loaded = runtime().load(&bytes, Options::default()).unwrap();
+    let ours = peers::calls_in_nanoproc(&loaded, &calls).unwrap();
+    assert_eq!(ours, [json!(1), json!(7), json!(0)]);
+
+    let spec = json!({ "calls": peers::calls_spec(&loaded, &calls) });
+    for peer in peers::available(test) {
+        let output = peer.run(&path, &spec, work.path());
+        let (status, stdout, stderr) = match peer.kind() {
+            Kind::WasmtimePy => (0, "1\n7\n0\n", ""),
+            Kind::Jco => (3, "1\n7\n", "trapped: unknown handle index 3\n"),
+        };
+        assert_eq!(
+            (output.status, output.stdout_text(), output.stderr.as_str()),
+            (status, stdout, stderr),
+            "{}",
+            peer.name()
+        );
+    }
+}

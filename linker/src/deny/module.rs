@@ -268,7 +268,7 @@ fn code(body: &Body, heap_base: i32, resource_new: &HashMap<TypeId, u32>) -> Fun
         Body::Area(area, layout) => {
             for &(at, ty) in &layout.handles {
                 f.instruction(&Instruction::I32Const(at as i32));
-                f.instruction(&Instruction::I32Const(0));
+                f.instruction(&Instruction::I32Const(REP));
                 f.instruction(&Instruction::Call(resource_new[&ty]));
                 f.instruction(&Instruction::I32Store(MemArg {
                     offset: 0,
@@ -280,7 +280,7 @@ fn code(body: &Body, heap_base: i32, resource_new: &HashMap<TypeId, u32>) -> Fun
         }
         Body::Flat(flat, layout) => {
             if let Some(&(_, ty)) = layout.handles.first() {
-                f.instruction(&Instruction::I32Const(0));
+                f.instruction(&Instruction::I32Const(REP));
                 f.instruction(&Instruction::Call(resource_new[&ty]));
             } else {
                 f.instruction(&flat_value(*flat, layout));
@@ -307,6 +307,17 @@ fn flat_value(flat: WasmType, layout: &Layout) -> Instruction<'static> {
 
 /// The global that holds the bump allocator's next free address.
 const BUMP: u32 = 0;
+
+/// The representation of every handle the provider makes: the provider
+/// never reads it (its methods ignore `self`, its resources have no
+/// destructor), so all its handles share one. The component model lets a
+/// representation be any `i32`, and wasmtime takes 0; jco (1.35) keeps
+/// representations in 30 bits and takes 0 for "no resource", so a handle of
+/// representation 0 is created there but traps (`unknown handle index`)
+/// when borrowed, as every call to a method of a denied stream borrows it.
+/// 1 is read as itself everywhere. (`tests/runtimes/jco-borrow/` is the
+/// smallest component showing it.)
+const REP: i32 = 1;
 
 /// The memory: enough pages for the static data up to `heap_base`, at
 /// least one.
@@ -404,5 +415,74 @@ fn val_type(t: WasmType) -> ValType {
         WasmType::I64 | WasmType::PointerOrI64 => ValType::I64,
         WasmType::F32 => ValType::F32,
         WasmType::F64 => ValType::F64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmparser::{Operator, Parser, Payload};
+    use wit_parser::Resolve;
+
+    use super::CoreModule;
+
+    /// Every `[resource-new]` call of the provider of an interface whose
+    /// functions return its own resource flat (`open`) and in a result area
+    /// (`pair`): the representation each passes, in code order.
+    fn representations() -> Vec<i32> {
+        let wit = "package test:deny;
+            interface streams {
+                resource output-stream {
+                    write: func(bytes: list<u8>) -> result;
+                }
+                open: func() -> output-stream;
+                pair: func() -> tuple<u32, output-stream>;
+            }";
+        let mut resolve = Resolve::default();
+        let package = resolve.push_str("streams.wit", wit).unwrap();
+        let iface = resolve.packages[package].interfaces["streams"];
+        let module = CoreModule::new(&resolve, std::slice::from_ref(&iface))
+            .encode()
+            .unwrap();
+
+        let mut imported = 0;
+        let mut reps = Vec::new();
+        for payload in Parser::new(0).parse_all(&module) {
+            match payload.unwrap() {
+                Payload::ImportSection(section) => {
+                    for import in section.into_imports() {
+                        assert!(import.unwrap().name.starts_with("[resource-new]"));
+                        imported += 1;
+                    }
+                }
+                Payload::CodeSectionEntry(body) => {
+                    let mut previous = None;
+                    for op in body.get_operators_reader().unwrap() {
+                        let op = op.unwrap();
+                        if let Operator::Call { function_index } = op
+                            && function_index < imported
+                        {
+                            match previous {
+                                Some(Operator::I32Const { value }) => reps.push(value),
+                                other => panic!("`[resource-new]` called after {other:?}"),
+                            }
+                        }
+                        previous = Some(op);
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(imported, 1, "one resource, one `[resource-new]`");
+        reps
+    }
+
+    /// A handle of representation 0 traps in jco when it is borrowed (see
+    /// `REP`).
+    #[test]
+    fn every_handle_the_provider_makes_has_a_representation_other_than_zero() {
+        // `open` returns the handle itself, `pair` stores it in its area.
+        let reps = representations();
+        assert_eq!(reps.len(), 2, "{reps:?}");
+        assert!(reps.iter().all(|&rep| rep != 0), "{reps:?}");
     }
 }
