@@ -567,3 +567,59 @@ fn a_handle_borrowed_back_by_its_maker_arrives_as_its_representation_and_jco_tra
         );
     }
 }
+
+/// The snoop granted nothing (`tests/apps/snoop/no-grants.toml`): its
+/// standard streams, and the `wasi:io` they are made of, come from its deny
+/// provider, so the composed app imports nothing. What it prints goes to the
+/// provider's inert streams, borrowed back into the provider on every
+/// write: accepted and dropped in every runtime, nothing reaching the
+/// runtime's own stdout or stderr, and its stdin is empty.
+#[test]
+fn a_component_denied_its_standard_streams_writes_to_inert_streams_in_every_runtime() {
+    let test = "a_component_denied_its_standard_streams_writes_to_inert_streams_in_every_runtime";
+    let app = compose("tests/apps/snoop/no-grants.toml");
+    assert_eq!(top_level(&app.bytes).0, Vec::<String>::new());
+
+    let snoop = |f: &str| format!("nanoproc:hostile/snooping@0.1.0#{f}");
+    // More than one `check-write` allows, so the adapter writes it in parts.
+    let long = "a line printed to a stream that was denied\n".repeat(300);
+    let calls: Vec<(String, Vec<Value>)> = vec![
+        (snoop("print"), vec![json!("to a denied stdout\n")]),
+        (snoop("print"), vec![json!(long)]),
+        (snoop("eprint"), vec![json!("to a denied stderr\n")]),
+        (snoop("read-stdin"), vec![]),
+        (snoop("print"), vec![json!("and once more\n")]),
+    ];
+    let calls: Vec<(&str, Vec<Value>)> =
+        calls.iter().map(|(f, a)| (f.as_str(), a.clone())).collect();
+
+    let base = tempfile::tempdir().unwrap();
+    let (loaded, [stdout, stderr]) = app.load(base.path(), &[]);
+    let ours = peers::calls_in_nanoproc(&loaded, &calls).unwrap();
+    let ok = json!({ "ok": null });
+    assert_eq!(
+        ours,
+        [
+            ok.clone(),
+            ok.clone(),
+            ok.clone(),
+            json!({ "ok": "" }),
+            ok.clone()
+        ]
+    );
+    assert_eq!(stdout.contents().len() + stderr.contents().len(), 0);
+
+    let answers: String = ours.iter().map(|answer| format!("{answer}\n")).collect();
+    let mut spec = peers::spec_for(&app.manifest, base.path(), &[]);
+    spec["calls"] = peers::calls_spec(&loaded, &calls);
+    for peer in peers::available(test) {
+        let output = app.run_in(peer, &spec);
+        // The driver's stdout holds its answers and nothing the app wrote.
+        assert_eq!(
+            (output.status, output.stdout_text(), output.stderr.as_str()),
+            (0, answers.as_str(), ""),
+            "{}",
+            peer.name()
+        );
+    }
+}
