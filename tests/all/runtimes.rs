@@ -8,7 +8,7 @@
 //! test shows exactly what it does instead, and `SECURITY.md` ("Running an
 //! app in other runtimes") says what that means. A runtime that cannot be
 //! installed here is skipped with a `skipped: …` line saying how to install
-//! it.
+//! it, or, under CI, fails the test.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

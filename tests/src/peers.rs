@@ -8,7 +8,8 @@
 //! versions below, into a folder of its own under `target/peers/`, and
 //! driven as a process by a script in `tests/runtimes/`. A runtime that
 //! cannot be installed (no `python3` or `npm`, no network) is skipped with a
-//! `skipped: …` line on stderr that says how to install it.
+//! `skipped: …` line on stderr that says how to install it; under CI (`CI`
+//! set) it fails the test instead.
 //!
 //! The drivers take a *spec*, a JSON object: the app's arguments,
 //! variables and directories, then either `"run"` (the full name of its
@@ -268,7 +269,15 @@ pub fn available(test: &str) -> Vec<&'static Peer> {
 
 /// Prints that the test `test` skips something, and why, where the test
 /// harness does not capture it.
+///
+/// # Panics
+///
+/// Under CI (`CI` set), where every runtime must be had: a check that
+/// passes by skipping would prove nothing there.
 fn skip(test: &str, why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: {why} (CI is set, so a runtime that cannot be had fails the test)");
+    }
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {why}");
 }
 
