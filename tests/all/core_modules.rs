@@ -89,7 +89,9 @@ fn the_zig_hasher_resource_digests_input_in_pieces_and_starts_again() {
         .unwrap();
     }
     let finish = format!("{iface}#[method]hasher.finish");
-    let digest = hash.call_values(&finish, &[resource.clone()]).unwrap();
+    let digest = hash
+        .call_values(&finish, std::slice::from_ref(&resource))
+        .unwrap();
     assert_eq!(digest[0], bytes(&sha2::Sha256::digest(b"hello, world")));
     // Finishing starts it again, empty.
     let digest = hash.call_values(&finish, &[resource]).unwrap();
