@@ -213,8 +213,20 @@ fn bad_components() -> Vec<(Vec<u8>, String)> {
             ),
         ),
         (
-            wat("(module (func (export \"f\")))"),
-            format!("{invalid}this is a core wasm module, not a component\n"),
+            // A core module is made a component, unless it imports what no
+            // adapter provides.
+            wat("(module (import \"env\" \"f\" (func)) (func (export \"_start\") call 0))"),
+            "  × component `c` is a core wasm module, which the linker cannot make a component \
+             with the WASI preview1 adapter\n  \
+             ├─▶ failed to decode world from module\n  \
+             ├─▶ module was not valid\n  \
+             ├─▶ failed to resolve import `env::f`\n  \
+             ╰─▶ module requires an import interface named `env`\n  \
+             help: a core module must be built for WASI preview1 (`wasm32-wasip1`), importing \
+             only `wasi_snapshot_preview1` and what a WIT world embedded in it declares, and \
+             export `_start` (a command) or the functions of that world (a library); otherwise \
+             make it a component with its toolchain (`wasm-tools component new`)\n"
+                .to_string(),
         ),
         (
             b"(component)".to_vec(),
