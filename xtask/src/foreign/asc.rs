@@ -12,10 +12,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
-use super::js::{install_packages, node_and_npm, npm_ci, pinned};
-use super::{Guest, TOOLCHAINS_DIR, install, run, stamp_of};
+use super::js::{NpmToolchain, install_packages, node_and_npm};
+use super::{Guest, run};
 
 /// Where the toolchain's package files are kept, relative to nanoproc's root.
 const PACKAGE_DIR: &str = "xtask/as";
@@ -54,30 +54,19 @@ impl Toolchain {
             ),
             NODE_MAJOR,
         )?;
-        let package_dir = crate::nanoproc_root().join(PACKAGE_DIR);
-        let package = std::fs::read(package_dir.join("package.json"))
-            .with_context(|| format!("cannot read {PACKAGE_DIR}/package.json"))?;
-        let lock = std::fs::read(package_dir.join("package-lock.json"))
-            .with_context(|| format!("cannot read {PACKAGE_DIR}/package-lock.json"))?;
-        let version = pinned(&package, "assemblyscript", PACKAGE_DIR)?;
-        let shim = pinned(&package, "@assemblyscript/wasi-shim", PACKAGE_DIR)?;
-        let stamp = stamp_of(&[&package, &lock, node.as_bytes()]);
-        let dir = root.join(TOOLCHAINS_DIR).join("as");
-        install(
+        let packages = NpmToolchain::read(PACKAGE_DIR, &node)?;
+        let version = packages.pinned("assemblyscript")?;
+        let shim = packages.pinned("@assemblyscript/wasi-shim")?;
+        let dir = packages.install(
             root,
-            &dir,
-            &stamp,
+            "as",
             &format!("AssemblyScript {version} and its WASI shim {shim} (npm ci, Node.js {node})"),
-            |at| {
-                std::fs::write(at.join("package.json"), &package)?;
-                std::fs::write(at.join("package-lock.json"), &lock)?;
-                run(&mut npm_ci(at), "`npm ci` of the AssemblyScript toolchain")
-            },
+            "the AssemblyScript toolchain",
         )?;
         Ok(Self {
             dir,
             version,
-            stamp,
+            stamp: packages.stamp,
         })
     }
 

@@ -88,31 +88,19 @@ impl Toolchain {
             ),
             NODE_MAJOR,
         )?;
-        // The toolchain is nanoproc's, also for another project's guests.
-        let package_dir = crate::nanoproc_root().join(PACKAGE_DIR);
-        let package = std::fs::read(package_dir.join("package.json"))
-            .with_context(|| format!("cannot read {PACKAGE_DIR}/package.json"))?;
-        let lock = std::fs::read(package_dir.join("package-lock.json"))
-            .with_context(|| format!("cannot read {PACKAGE_DIR}/package-lock.json"))?;
-        let version = pinned(&package, "@bytecodealliance/componentize-js", PACKAGE_DIR)?;
-        let esbuild = pinned(&package, "esbuild", PACKAGE_DIR)?;
-        let stamp = stamp_of(&[&package, &lock, node.as_bytes()]);
-        let dir = root.join(TOOLCHAINS_DIR).join("js");
-        install(
+        let packages = NpmToolchain::read(PACKAGE_DIR, &node)?;
+        let version = packages.pinned("@bytecodealliance/componentize-js")?;
+        let esbuild = packages.pinned("esbuild")?;
+        let dir = packages.install(
             root,
-            &dir,
-            &stamp,
+            "js",
             &format!("componentize-js {version} and esbuild {esbuild} (npm ci, Node.js {node})"),
-            |at| {
-                std::fs::write(at.join("package.json"), &package)?;
-                std::fs::write(at.join("package-lock.json"), &lock)?;
-                run(&mut npm_ci(at), "`npm ci` of the JavaScript toolchain")
-            },
+            "the JavaScript toolchain",
         )?;
         Ok(Self {
             dir,
             version,
-            stamp,
+            stamp: packages.stamp,
         })
     }
 
@@ -171,6 +159,62 @@ impl Toolchain {
     }
 }
 
+/// A toolchain of nanoproc's from npm: the package file and lock in one of
+/// its folders (`xtask/js/`, `xtask/as/`), the same for another project's
+/// guests.
+pub(super) struct NpmToolchain {
+    /// That folder, relative to nanoproc's root, for messages.
+    package_dir: &'static str,
+    package: Vec<u8>,
+    lock: Vec<u8>,
+    /// What it is installed from: the package file, its lock and Node.js's
+    /// version.
+    pub(super) stamp: String,
+}
+
+impl NpmToolchain {
+    /// Reads the package file and lock in `package_dir`, to be installed
+    /// with Node.js `node`.
+    pub(super) fn read(package_dir: &'static str, node: &str) -> Result<Self> {
+        let dir = crate::nanoproc_root().join(package_dir);
+        let package = std::fs::read(dir.join("package.json"))
+            .with_context(|| format!("cannot read {package_dir}/package.json"))?;
+        let lock = std::fs::read(dir.join("package-lock.json"))
+            .with_context(|| format!("cannot read {package_dir}/package-lock.json"))?;
+        let stamp = stamp_of(&[&package, &lock, node.as_bytes()]);
+        Ok(Self {
+            package_dir,
+            package,
+            lock,
+            stamp,
+        })
+    }
+
+    /// The exact version its package file pins for the dependency `name`.
+    pub(super) fn pinned(&self, name: &str) -> Result<String> {
+        pinned(&self.package, name, self.package_dir)
+    }
+
+    /// Installs it with `npm ci` into `target/toolchains/FOLDER` when it is
+    /// missing or was installed from other files; `what` says what it
+    /// installs, `label` names it when `npm ci` fails. Returns the folder.
+    pub(super) fn install(
+        &self,
+        root: &Path,
+        folder: &str,
+        what: &str,
+        label: &str,
+    ) -> Result<std::path::PathBuf> {
+        let dir = root.join(TOOLCHAINS_DIR).join(folder);
+        install(root, &dir, &self.stamp, what, |at| {
+            std::fs::write(at.join("package.json"), &self.package)?;
+            std::fs::write(at.join("package-lock.json"), &self.lock)?;
+            run(&mut npm_ci(at), &format!("`npm ci` of {label}"))
+        })?;
+        Ok(dir)
+    }
+}
+
 /// Installs the npm packages of `guest`'s `package.json`, pinned by its
 /// `package-lock.json`, into `work/deps` when they (or the toolchain, of
 /// stamp `toolchain`) changed. Returns their `node_modules` folder, which
@@ -213,7 +257,7 @@ pub(super) fn install_packages(
 }
 
 /// `npm ci` in `dir`, quietly, with no package's install scripts run.
-pub(super) fn npm_ci(dir: &Path) -> Command {
+fn npm_ci(dir: &Path) -> Command {
     let mut cmd = Command::new("npm");
     cmd.args([
         "ci",
@@ -228,7 +272,7 @@ pub(super) fn npm_ci(dir: &Path) -> Command {
 
 /// The exact version `package` (the package.json in the folder `dir`)
 /// pins for the dependency `name`.
-pub(super) fn pinned(package: &[u8], name: &str, dir: &str) -> Result<String> {
+fn pinned(package: &[u8], name: &str, dir: &str) -> Result<String> {
     let json: serde_json::Value = serde_json::from_slice(package)
         .with_context(|| format!("{dir}/package.json is not JSON"))?;
     let version = json["dependencies"][name]
