@@ -204,7 +204,7 @@ pub fn load_wit(root: &Path) -> Result<Wit> {
 /// project other than nanoproc, nanoproc's own packages too, for using the
 /// library components nanoproc has.
 fn wit_of(root: &Path, metadata: &Value) -> Result<Wit> {
-    let mut deps = vec![wasi_wit(metadata)?];
+    let mut deps = wasi_wit(metadata)?;
     let nanoproc = crate::nanoproc_root();
     if root != nanoproc {
         deps.push(nanoproc.join("wit"));
@@ -463,19 +463,22 @@ fn target_list() -> String {
         .join(" or ")
 }
 
-/// WASI's WIT packages: those of the project's own `wasmtime-wasi` (in a
-/// project that runs its components), else those of nanoproc's host.
-fn wasi_wit(metadata: &Value) -> Result<PathBuf> {
-    wasi_wit_dir(metadata).or_else(|e| {
+/// WASI's WIT packages, 0.2 and 0.3 side by side: those of the project's
+/// own `wasmtime-wasi` (in a project that runs its components), else those
+/// of nanoproc's host.
+fn wasi_wit(metadata: &Value) -> Result<Vec<PathBuf>> {
+    wasi_wit_dirs(metadata).or_else(|e| {
         let tools = crate::nanoproc_root();
-        wasi_wit_dir(&cargo_metadata(&tools)?).map_err(|_| e)
+        wasi_wit_dirs(&cargo_metadata(&tools)?).map_err(|_| e)
     })
 }
 
 /// WASI's WIT packages, as shipped inside the crates the host uses:
 /// `wasmtime-wasi-http`'s, which hold `wasi:http` beside the rest of WASI,
-/// else `wasmtime-wasi`'s.
-fn wasi_wit_dir(metadata: &Value) -> Result<PathBuf> {
+/// else `wasmtime-wasi`'s. Two directories: WASI 0.2's packages, then WASI
+/// 0.3's (`wasi:cli@0.3.0` and the rest, on the async component model);
+/// their package names carry their versions, so a world may import both.
+fn wasi_wit_dirs(metadata: &Value) -> Result<Vec<PathBuf>> {
     let crate_dir = |name: &str| {
         metadata["packages"]
             .as_array()
@@ -485,28 +488,36 @@ fn wasi_wit_dir(metadata: &Value) -> Result<PathBuf> {
             .and_then(|p| p["manifest_path"].as_str())
             .and_then(|m| Path::new(m).parent().map(Path::to_path_buf))
     };
-    let dirs = [
-        crate_dir("wasmtime-wasi-http").map(|d| d.join("wit/deps")),
-        crate_dir("wasmtime-wasi").map(|d| d.join("src/p2/wit/deps")),
-    ];
-    if dirs.iter().all(Option::is_none) {
+    let http = crate_dir("wasmtime-wasi-http");
+    let wasi = crate_dir("wasmtime-wasi");
+    if http.is_none() && wasi.is_none() {
         bail!(
             "neither `wasmtime-wasi-http` nor `wasmtime-wasi` is in the dependency graph: they ship WASI's WIT"
         );
     }
-    dirs.iter()
-        .flatten()
-        .find(|dir| dir.is_dir())
-        .cloned()
-        .with_context(|| {
-            format!(
-                "{} is missing: this version keeps WASI's WIT elsewhere",
-                dirs.iter()
-                    .flatten()
-                    .next()
-                    .map_or(String::new(), |d| d.display().to_string())
-            )
-        })
+    let release = |http_dir: &str, wasi_dir: &str| {
+        let dirs = [
+            http.as_ref().map(|d| d.join(http_dir)),
+            wasi.as_ref().map(|d| d.join(wasi_dir)),
+        ];
+        dirs.iter()
+            .flatten()
+            .find(|dir| dir.is_dir())
+            .cloned()
+            .with_context(|| {
+                format!(
+                    "{} is missing: this version keeps WASI's WIT elsewhere",
+                    dirs.iter()
+                        .flatten()
+                        .next()
+                        .map_or(String::new(), |d| d.display().to_string())
+                )
+            })
+    };
+    Ok(vec![
+        release("wit/deps", "src/p2/wit/deps")?,
+        release("src/p3/wit/deps", "src/p3/wit/deps")?,
+    ])
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -539,6 +550,28 @@ mod tests {
 
     fn guests(nanoproc: Value) -> Result<Vec<Guest>> {
         find_guests(Path::new("/project"), &metadata(nanoproc))
+    }
+
+    #[test]
+    fn wasi_0_2_and_0_3_are_available_side_by_side() {
+        let wit = load_wit(&crate::nanoproc_root()).unwrap();
+        let names: Vec<String> = wit
+            .resolve
+            .package_names
+            .keys()
+            .map(ToString::to_string)
+            .collect();
+        for package in [
+            "wasi:cli@0.2.12",
+            "wasi:io@0.2.12",
+            "wasi:cli@0.3.0",
+            "wasi:http@0.3.0",
+        ] {
+            assert!(
+                names.iter().any(|n| n == package),
+                "{package} missing from {names:?}"
+            );
+        }
     }
 
     #[test]

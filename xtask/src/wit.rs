@@ -1,6 +1,7 @@
 //! Loading the project's WIT packages, with WASI's WIT taken from the
-//! `wasmtime-wasi` crate that the host is built on (the repository keeps no
-//! copy of third-party WIT).
+//! `wasmtime-wasi` crates that the host is built on (the repository keeps no
+//! copy of third-party WIT): WASI 0.2's packages and WASI 0.3's, whose names
+//! carry their versions, so that one world may import both.
 
 use std::path::{Path, PathBuf};
 
