@@ -34,7 +34,7 @@ use nanoproc_host::capabilities::{Capabilities, Options, Stdio, add_to_linker};
 use nanoproc_linker::{
     AppGrants, Audit, Composition, Graph, Lock, Manifest, Source, report, report_any,
 };
-use nanoproc_tests::{components_dir, engine, store};
+use nanoproc_tests::{components_dir, engine_for, store_on};
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -245,12 +245,13 @@ fn instantiate(dir: &Path, bytes: &[u8]) -> Result<(), String> {
     wasmparser::Validator::new()
         .validate_all(bytes)
         .map_err(|e| format!("the composition does not validate: {e}"))?;
-    let component = Component::new(engine(), bytes)
+    let engine = engine_for(bytes);
+    let component = Component::new(engine, bytes)
         .map_err(|e| format!("wasmtime cannot compile the composition: {e:?}"))?;
     let grants = AppGrants::read(bytes)
         .map_err(|e| format!("the app's grants cannot be read: {e}"))?
         .unwrap_or_default();
-    let mut linker = Linker::new(engine());
+    let mut linker = Linker::new(engine);
     add_to_linker(&mut linker, &component)
         .map_err(|e| format!("the host cannot provide the app's imports: {e:?}"))?;
     let options = Options {
@@ -261,10 +262,13 @@ fn instantiate(dir: &Path, bytes: &[u8]) -> Result<(), String> {
     let state = Capabilities::new(&component, grants, options)
         .state()
         .map_err(|e| format!("the host cannot grant what the app asks: {e:?}"))?;
-    let mut store = store(state);
-    linker
-        .instantiate(&mut store, &component)
-        .map_err(|e| format!("wasmtime cannot instantiate the composition: {e:?}"))?;
+    let mut store = store_on(engine, state);
+    if nanoproc_linker::uses_async(bytes) {
+        wasmtime_wasi::runtime::in_tokio(linker.instantiate_async(&mut store, &component))
+    } else {
+        linker.instantiate(&mut store, &component)
+    }
+    .map_err(|e| format!("wasmtime cannot instantiate the composition: {e:?}"))?;
     Ok(())
 }
 

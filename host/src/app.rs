@@ -3,7 +3,7 @@
 //! instantiate), and each [`Instance`] of it lives in a store of its own
 //! with the app's limits.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -29,6 +29,11 @@ const CLI_RUN: &str = "wasi:cli/run";
 /// epoch for deadlines and the cache of compiled apps.
 pub struct Runtime {
     engine: Engine,
+    /// The engine for apps using the async component model, made from
+    /// `engine`'s configuration when the first such app is loaded.
+    async_engine: OnceLock<Engine>,
+    /// Whether a thread advances the engines' epochs.
+    deadlines: bool,
     cache: Option<Cache>,
 }
 
@@ -53,6 +58,8 @@ impl Runtime {
     pub fn without_deadlines() -> Result<Self> {
         Ok(Self {
             engine: crate::engine_without_deadlines()?,
+            async_engine: OnceLock::new(),
+            deadlines: false,
             cache: Some(Cache::user()),
         })
     }
@@ -66,38 +73,42 @@ impl Runtime {
     ///
     /// When the thread cannot be started.
     pub fn with_engine(engine: Engine) -> Result<Self> {
-        static TICKING: Mutex<Vec<EngineWeak>> = Mutex::new(Vec::new());
-        let mut ticking = TICKING.lock().unwrap_or_else(|e| e.into_inner());
-        // Engines that are gone drop out; their threads have ended.
-        ticking.retain(|weak| weak.upgrade().is_some());
-        let ticks = |weak: &EngineWeak| weak.upgrade().is_some_and(|e| Engine::same(&e, &engine));
-        if !ticking.iter().any(ticks) {
-            let weak = engine.weak();
-            std::thread::Builder::new()
-                .name("nanoproc-epoch".into())
-                .spawn(move || {
-                    while let Some(engine) = weak.upgrade() {
-                        engine.increment_epoch();
-                        drop(engine);
-                        std::thread::sleep(EPOCH_TICK);
-                    }
-                })
-                .context("cannot start the thread that enforces deadlines")?;
-            ticking.push(engine.weak());
-        }
+        tick(&engine)?;
         Ok(Self {
             engine,
+            async_engine: OnceLock::new(),
+            deadlines: true,
             cache: None,
         })
+    }
+
+    /// The engine to compile `bytes` for: the runtime's own, or for an app
+    /// using the async component model, its engine with concurrency
+    /// support ([`crate::with_async`]).
+    fn engine_for(&self, bytes: &[u8]) -> Result<&Engine> {
+        if !nanoproc_linker::uses_async(bytes) {
+            return Ok(&self.engine);
+        }
+        if let Some(engine) = self.async_engine.get() {
+            return Ok(engine);
+        }
+        let engine = crate::with_async(&self.engine)?;
+        if self.deadlines {
+            tick(&engine)?;
+        }
+        Ok(self.async_engine.get_or_init(|| engine))
     }
 
     /// Whether [`Runtime::load`] would find `bytes` compiled in the cache
     /// (an entry is there; it is still checked when loaded), so that a
     /// caller can say when a compilation is coming.
     pub fn is_cached(&self, bytes: &[u8]) -> bool {
+        let Ok(engine) = self.engine_for(bytes) else {
+            return false;
+        };
         self.cache
             .as_ref()
-            .is_some_and(|cache| cache.entry_path(&self.engine, bytes).is_file())
+            .is_some_and(|cache| cache.entry_path(engine, bytes).is_file())
     }
 
     /// The same runtime with compiled apps kept in `cache` (none: compile
@@ -108,7 +119,8 @@ impl Runtime {
         self
     }
 
-    /// The engine apps are compiled for.
+    /// The engine apps are compiled for, but for those using the async
+    /// component model.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -127,12 +139,11 @@ impl Runtime {
     /// provide.
     pub fn load(&self, bytes: &[u8], options: Options) -> Result<App, LoadError> {
         nanoproc_linker::check_framing(bytes).map_err(LoadError::NotAComponent)?;
+        let engine = self.engine_for(bytes).map_err(LoadError::Compile)?;
         let (component, outcome) = match &self.cache {
-            Some(cache) => cache
-                .component(&self.engine, bytes)
-                .map_err(LoadError::Compile)?,
+            Some(cache) => cache.component(engine, bytes).map_err(LoadError::Compile)?,
             None => (
-                Component::new(&self.engine, bytes).map_err(|e| {
+                Component::new(engine, bytes).map_err(|e| {
                     LoadError::Compile(anyhow::anyhow!("cannot compile the app: {e:?}"))
                 })?,
                 Outcome::Compiled,
@@ -142,19 +153,45 @@ impl Runtime {
             .map_err(LoadError::Grants)?
             .unwrap_or_default();
         let capabilities = Capabilities::new(&component, grants, options);
-        let mut linker = Linker::new(&self.engine);
+        let mut linker = Linker::new(engine);
         add_to_linker(&mut linker, &component).map_err(LoadError::Link)?;
         let pre = linker.instantiate_pre(&component).map_err(|e| {
             LoadError::Link(anyhow::anyhow!("cannot link the app to this host: {e:#}"))
         })?;
         let exports = Exports::of(&component);
         Ok(App(Arc::new(Loaded {
+            is_async: !Engine::same(engine, &self.engine),
             pre,
             capabilities,
             exports,
             outcome,
         })))
     }
+}
+
+/// Starts, unless one runs already, a thread that advances `engine`'s
+/// epoch every [`EPOCH_TICK`] for as long as the engine lives.
+fn tick(engine: &Engine) -> Result<()> {
+    static TICKING: Mutex<Vec<EngineWeak>> = Mutex::new(Vec::new());
+    let mut ticking = TICKING.lock().unwrap_or_else(|e| e.into_inner());
+    // Engines that are gone drop out; their threads have ended.
+    ticking.retain(|weak| weak.upgrade().is_some());
+    let ticks = |weak: &EngineWeak| weak.upgrade().is_some_and(|e| Engine::same(&e, engine));
+    if !ticking.iter().any(ticks) {
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("nanoproc-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .context("cannot start the thread that enforces deadlines")?;
+        ticking.push(engine.weak());
+    }
+    Ok(())
 }
 
 /// Why [`Runtime::load`] could not load an app.
@@ -197,6 +234,11 @@ impl std::error::Error for LoadError {
 pub struct App(Arc<Loaded>);
 
 struct Loaded {
+    /// Whether the app uses the async component model: its engine has
+    /// concurrency support, and it is instantiated and called through
+    /// wasmtime's async entry points, each call run to its end on the
+    /// caller's thread.
+    is_async: bool,
     pre: InstancePre<HostState>,
     capabilities: Capabilities,
     exports: Exports,
@@ -221,11 +263,12 @@ impl App {
 
     fn live(&self) -> Result<Live> {
         let mut store = self.store()?;
-        let instance = self
-            .0
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| Fault::new("instantiation", &e, self.timeout()))?;
+        let instance = if self.0.is_async {
+            wasmtime_wasi::runtime::in_tokio(self.0.pre.instantiate_async(&mut store))
+        } else {
+            self.0.pre.instantiate(&mut store)
+        }
+        .map_err(|e| Fault::new("instantiation", &e, self.timeout()))?;
         Ok(Live { store, instance })
     }
 
@@ -331,14 +374,19 @@ impl Instance {
     pub fn call<P, R>(&mut self, name: &str, params: P) -> Result<R>
     where
         P: ComponentNamedList + Lower + Send + Sync,
-        R: ComponentNamedList + Lift + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let (func, export) = self.func(name)?;
+        let is_async = self.app.0.is_async;
         let live = self.live.as_mut().context("the instance is live")?;
         let typed = func
             .typed::<P, R>(&live.store)
             .map_err(|e| anyhow::anyhow!("`{export}` has another type: {e}"))?;
-        let result = typed.call(&mut live.store, params);
+        let result = if is_async {
+            wasmtime_wasi::runtime::in_tokio(typed.call_async(&mut live.store, params))
+        } else {
+            typed.call(&mut live.store, params)
+        };
         self.settle(&export, result)
     }
 
@@ -352,7 +400,11 @@ impl Instance {
         let (func, export) = self.func(name)?;
         let live = self.live.as_mut().context("the instance is live")?;
         let mut results = vec![Val::Bool(false); func.ty(&live.store).results().len()];
-        let result = func.call(&mut live.store, params, &mut results);
+        let result = if self.app.0.is_async {
+            wasmtime_wasi::runtime::in_tokio(func.call_async(&mut live.store, params, &mut results))
+        } else {
+            func.call(&mut live.store, params, &mut results)
+        };
         self.settle(&export, result)?;
         Ok(results)
     }

@@ -111,12 +111,37 @@ pub fn engine_without_deadlines() -> Result<Engine> {
 }
 
 /// What every engine of the host has: the component model, Cranelift
-/// optimising for speed, copy-on-write memory images.
+/// optimising for speed, copy-on-write memory images, and no concurrency
+/// support, so that the adapters between components keep no task state:
+/// an app using the async component model runs on [`with_async`] of
+/// the engine instead.
 fn config() -> Config {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
+        .concurrency_support(false)
         .cranelift_opt_level(wasmtime::OptLevel::Speed)
         .memory_init_cow(true);
     config
+}
+
+/// The engine for apps using the async component model
+/// ([`nanoproc_linker::uses_async`]): `engine`'s configuration with
+/// concurrency support and the features of
+/// [`nanoproc_linker::ASYNC_FEATURES`] on (async functions, `stream`,
+/// `future`, `error-context`, the further async built-ins, stackful
+/// lifts), which WASI 0.3 is built on.
+///
+/// # Errors
+///
+/// When wasmtime rejects the configuration on this machine.
+pub fn with_async(engine: &Engine) -> Result<Engine> {
+    let mut config = engine.config().clone();
+    config
+        .concurrency_support(true)
+        .wasm_component_model_async(true)
+        .wasm_component_model_more_async_builtins(true)
+        .wasm_component_model_async_stackful(true)
+        .wasm_component_model_error_context(true);
+    Ok(Engine::new(&config)?)
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::manifest::Grants;
 use crate::names::InterfaceName;
-use crate::wasi::{PROVIDED, WASI_VERSION};
+use crate::wasi::{PROVIDED, PROVIDED_P3, WASI_P3_VERSION, WASI_VERSION};
 
 /// The interface a component exports to answer HTTP requests, without its
 /// version: the server hands it each request, and the place for its
@@ -22,33 +22,41 @@ pub(crate) fn serves_http<'a>(exports: impl IntoIterator<Item = &'a str>) -> boo
 
 /// Why the host cannot provide the WASI import `name`, one of whose
 /// functions are `functions`; `None` when it can: the host provides the
-/// interfaces of WASI [`WASI_VERSION`] under any 0.2 version, each with the
-/// functions that release has (`wasi.rs`).
+/// interfaces of WASI [`WASI_VERSION`] under any 0.2 version and those of
+/// WASI [`WASI_P3_VERSION`] under any 0.3 version, each with the functions
+/// that release has (`wasi.rs`).
 pub(crate) fn unprovided<'a>(
     name: &InterfaceName,
     mut functions: impl Iterator<Item = &'a str>,
 ) -> Option<String> {
-    let host = semver::Version::parse(WASI_VERSION).expect("WASI_VERSION is a version");
-    let provides = format!("the host provides WASI 0.2 (0.2.0 to {WASI_VERSION})");
+    let provides = format!(
+        "the host provides WASI 0.2 (0.2.0 to {WASI_VERSION}) and WASI 0.3 ({WASI_P3_VERSION})"
+    );
     let Some(version) = &name.version else {
         return Some(format!("`{name}` names no WASI version; {provides}"));
     };
-    if !crate::names::compatible(version, &host) {
+    let release = [(WASI_VERSION, PROVIDED), (WASI_P3_VERSION, PROVIDED_P3)]
+        .into_iter()
+        .find(|(host, _)| {
+            let host = semver::Version::parse(host).expect("a WASI release is a version");
+            crate::names::compatible(version, &host)
+        });
+    let Some((host, provided)) = release else {
         let release = match version.major {
             0 => format!("0.{}", version.minor),
             major => major.to_string(),
         };
         return Some(format!("`{name}` is WASI {release}; {provides}"));
-    }
-    let Some((_, have)) = PROVIDED.iter().find(|(base, _)| *base == name.base) else {
+    };
+    let Some((_, have)) = provided.iter().find(|(base, _)| *base == name.base) else {
         return Some(format!(
-            "WASI {WASI_VERSION}, which the host provides, has no interface `{}`",
+            "WASI {host}, which the host provides, has no interface `{}`",
             name.base
         ));
     };
     functions.find(|f| !have.contains(f)).map(|missing| {
         format!(
-            "the host's `{}@{WASI_VERSION}` has no function `{missing}`",
+            "the host's `{}@{host}` has no function `{missing}`",
             name.base
         )
     })
@@ -111,12 +119,15 @@ impl Capability {
             ("wasi:cli", "environment") => Self::Env,
             ("wasi:cli", "exit") => Self::Exit,
             ("wasi:cli", "terminal-input" | "terminal-output") => Self::Io,
+            // WASI 0.3: the error codes of the streams' futures.
+            ("wasi:cli", "types") => Self::Io,
             ("wasi:io", _) => Self::Io,
             ("wasi:clocks", _) => Self::Clocks,
             ("wasi:random", _) => Self::Random,
             ("wasi:filesystem", _) => Self::Dirs,
             ("wasi:sockets", _) => Self::Network,
-            ("wasi:http", "types" | "outgoing-handler") => Self::Http,
+            // `client` is WASI 0.3's `outgoing-handler`.
+            ("wasi:http", "types" | "outgoing-handler" | "client") => Self::Http,
             _ => return None,
         })
     }

@@ -307,8 +307,9 @@ impl<'a> Resolver<'a> {
         .caused_by(reasons)
         .at(self.here(ci))
         .help(format!(
-            "build the component for WASI 0.2 (0.2.0 to {}), or wire {} to a component that exports it",
+            "build the component for WASI 0.2 (0.2.0 to {}) or WASI 0.3 ({}), or wire {} to a component that exports it",
             crate::WASI_VERSION,
+            crate::WASI_P3_VERSION,
             if imports.len() == 1 { "the import" } else { "each import" },
         )))
     }

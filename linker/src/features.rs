@@ -2,26 +2,79 @@
 //! uses beyond them.
 //!
 //! The linker never depends on wasmtime, so the host engine's features are
-//! written down here: wasmtime's defaults as the host builds it (no `gc`,
-//! `threads` or `component-model-async` crate feature), which are the
-//! WebAssembly 3.0 set of wasmparser without the proposals those crate
-//! features carry, and without multiple memories, which the engine
-//! validates but its pooling allocator refuses (one memory per module). A
-//! test compiles a component using each feature in the host's engine and
+//! written down here: wasmtime's defaults as the host builds it (no `gc` or
+//! `threads` crate feature), which are the WebAssembly 3.0 set of
+//! wasmparser without the proposals those crate features carry, and
+//! without multiple memories, which the engine validates but its pooling
+//! allocator refuses (one memory per module); and the async component
+//! model ([`ASYNC`]), which the host runs on an engine of its own. A test
+//! compiles a component using each feature in the host's engines and
 //! composes it here, and fails when the two disagree.
 
-use wasmparser::WasmFeatures;
+use wasmparser::{Parser, Payload, Validator, WasmFeatures};
 
-/// The features the host's engine enables: components are validated with
+/// The features of the async component model that the host enables:
+/// async functions, `stream`, `future`, `error-context`, the further async
+/// built-ins and stackful lifts. Component-model threads stay off. The host
+/// runs an app using any of them (see [`uses_async`]) on its engine with
+/// concurrency support, and every other app on an engine without it, whose
+/// calls between components do less.
+pub const ASYNC: WasmFeatures = WasmFeatures::CM_ASYNC
+    .union(WasmFeatures::CM_MORE_ASYNC_BUILTINS)
+    .union(WasmFeatures::CM_ASYNC_STACKFUL)
+    .union(WasmFeatures::CM_ERROR_CONTEXT);
+
+/// The features the host's engines enable: components are validated with
 /// these and no more, so that what composes also compiles. Public as
 /// [`HOST_FEATURES`](crate::HOST_FEATURES), for those that check a composed
 /// app as the host will.
 pub const HOST: WasmFeatures = WasmFeatures::WASM3
     .union(WasmFeatures::COMPONENT_MODEL)
+    .union(ASYNC)
     .difference(WasmFeatures::GC_TYPES)
     .difference(WasmFeatures::EXCEPTIONS)
     .difference(WasmFeatures::THREADS)
     .difference(WasmFeatures::MULTI_MEMORY);
+
+/// Whether the component `bytes` uses the async component model: a feature
+/// of [`ASYNC`] (an async function, a `stream`, a `future`, an
+/// `error-context`, an async built-in), or an import of WASI 0.3, whose
+/// host functions are async. Only the structure is read, not the code of
+/// functions, which cannot use these features but through the component's
+/// own canonical functions. Bytes that are not valid without [`ASYNC`] for
+/// any other reason count as using it: the engine that has it reports what
+/// is wrong.
+pub fn uses_async(bytes: &[u8]) -> bool {
+    let mut validator = Validator::new_with_features(HOST.difference(ASYNC));
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else {
+            return true;
+        };
+        match &payload {
+            Payload::ComponentImportSection(imports) if depth == 0 => {
+                let wasi_0_3 = imports.clone().into_iter().any(|import| {
+                    import.is_ok_and(|import| {
+                        crate::names::InterfaceName::parse(import.name.name).is_some_and(|name| {
+                            name.base.starts_with("wasi:")
+                                && name.version.is_some_and(|v| v.major == 0 && v.minor == 3)
+                        })
+                    })
+                });
+                if wasi_0_3 {
+                    return true;
+                }
+            }
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if validator.payload(&payload).is_err() {
+            return true;
+        }
+    }
+    false
+}
 
 /// A feature outside [`HOST`] that `bytes` cannot be validated without, by
 /// its name for people and a hint on building without it; `None` when the
@@ -70,12 +123,7 @@ fn describe(flag: &str) -> (&'static str, &'static str) {
         "WIDE_ARITHMETIC" => ("wide arithmetic", REBUILD),
         "CUSTOM_DESCRIPTORS" => ("custom descriptors", REBUILD),
         "COMPACT_IMPORTS" => ("compact imports", REBUILD),
-        "CM_ASYNC" | "CM_ASYNC_STACKFUL" | "CM_MORE_ASYNC_BUILTINS" => (
-            "component-model async (async functions, streams and futures)",
-            REBUILD,
-        ),
         "CM_THREADING" => ("component-model threads", REBUILD),
-        "CM_ERROR_CONTEXT" => ("component-model `error-context`", REBUILD),
         "CM_FIXED_LENGTH_LISTS" => ("fixed-length lists", REBUILD),
         "CM_VALUES" => ("component-model values", REBUILD),
         "CM_NESTED_NAMES" => ("nested names", REBUILD),

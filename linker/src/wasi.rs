@@ -1,12 +1,16 @@
-//! The WASI the host provides: every interface of WASI 0.2.12, with its
-//! functions, as wasmtime-wasi and wasmtime-wasi-http ship its WIT. Written
-//! by `tests/all/wasi.rs` (`BLESS=1` rewrites it), which fails when it
-//! differs from that WIT; an app importing all of it instantiates in the host.
+//! The WASI the host provides: every interface of WASI 0.2.12 and of WASI
+//! 0.3.0, with its functions, as wasmtime-wasi and wasmtime-wasi-http ship
+//! their WIT. Written by `tests/all/wasi.rs` (`BLESS=1` rewrites it), which
+//! fails when it differs from that WIT; an app importing all of it
+//! instantiates in the host.
 
 /// The WASI 0.2 release the host provides, as its interfaces are named.
 pub const WASI_VERSION: &str = "0.2.12";
 
-/// Each interface the host provides, without its version, with the
+/// The WASI 0.3 release the host provides, as its interfaces are named.
+pub const WASI_P3_VERSION: &str = "0.3.0";
+
+/// Each WASI 0.2 interface the host provides, without its version, with the
 /// names of its functions, sorted.
 #[rustfmt::skip]
 pub(crate) const PROVIDED: &[(&str, &[&str])] = &[
@@ -328,6 +332,206 @@ pub(crate) const PROVIDED: &[(&str, &[&str])] = &[
         "wasi:sockets/udp-create-socket",
         &[
             "create-udp-socket",
+        ],
+    ),
+];
+
+/// Each WASI 0.3 interface the host provides, without its version, with the
+/// names of its functions, sorted.
+#[rustfmt::skip]
+pub(crate) const PROVIDED_P3: &[(&str, &[&str])] = &[
+    (
+        "wasi:cli/environment",
+        &[
+            "get-arguments",
+            "get-environment",
+            "get-initial-cwd",
+        ],
+    ),
+    (
+        "wasi:cli/exit",
+        &[
+            "exit",
+            "exit-with-code",
+        ],
+    ),
+    (
+        "wasi:cli/stderr",
+        &[
+            "write-via-stream",
+        ],
+    ),
+    (
+        "wasi:cli/stdin",
+        &[
+            "read-via-stream",
+        ],
+    ),
+    (
+        "wasi:cli/stdout",
+        &[
+            "write-via-stream",
+        ],
+    ),
+    (
+        "wasi:cli/terminal-input",
+        &[
+        ],
+    ),
+    (
+        "wasi:cli/terminal-output",
+        &[
+        ],
+    ),
+    (
+        "wasi:cli/terminal-stderr",
+        &[
+            "get-terminal-stderr",
+        ],
+    ),
+    (
+        "wasi:cli/terminal-stdin",
+        &[
+            "get-terminal-stdin",
+        ],
+    ),
+    (
+        "wasi:cli/terminal-stdout",
+        &[
+            "get-terminal-stdout",
+        ],
+    ),
+    (
+        "wasi:cli/types",
+        &[
+        ],
+    ),
+    (
+        "wasi:clocks/monotonic-clock",
+        &[
+            "get-resolution",
+            "now",
+            "wait-for",
+            "wait-until",
+        ],
+    ),
+    (
+        "wasi:clocks/system-clock",
+        &[
+            "get-resolution",
+            "now",
+        ],
+    ),
+    (
+        "wasi:clocks/types",
+        &[
+        ],
+    ),
+    (
+        "wasi:filesystem/preopens",
+        &[
+            "get-directories",
+        ],
+    ),
+    (
+        "wasi:filesystem/types",
+        &[
+            "[method]descriptor.advise",
+            "[method]descriptor.append-via-stream",
+            "[method]descriptor.create-directory-at",
+            "[method]descriptor.get-flags",
+            "[method]descriptor.get-type",
+            "[method]descriptor.is-same-object",
+            "[method]descriptor.link-at",
+            "[method]descriptor.metadata-hash",
+            "[method]descriptor.metadata-hash-at",
+            "[method]descriptor.open-at",
+            "[method]descriptor.read-directory",
+            "[method]descriptor.read-via-stream",
+            "[method]descriptor.readlink-at",
+            "[method]descriptor.remove-directory-at",
+            "[method]descriptor.rename-at",
+            "[method]descriptor.set-size",
+            "[method]descriptor.set-times",
+            "[method]descriptor.set-times-at",
+            "[method]descriptor.stat",
+            "[method]descriptor.stat-at",
+            "[method]descriptor.symlink-at",
+            "[method]descriptor.sync",
+            "[method]descriptor.sync-data",
+            "[method]descriptor.unlink-file-at",
+            "[method]descriptor.write-via-stream",
+        ],
+    ),
+    (
+        "wasi:random/insecure",
+        &[
+            "get-insecure-random-bytes",
+            "get-insecure-random-u64",
+        ],
+    ),
+    (
+        "wasi:random/insecure-seed",
+        &[
+            "get-insecure-seed",
+        ],
+    ),
+    (
+        "wasi:random/random",
+        &[
+            "get-random-bytes",
+            "get-random-u64",
+        ],
+    ),
+    (
+        "wasi:sockets/ip-name-lookup",
+        &[
+            "resolve-addresses",
+        ],
+    ),
+    (
+        "wasi:sockets/types",
+        &[
+            "[method]tcp-socket.bind",
+            "[method]tcp-socket.connect",
+            "[method]tcp-socket.get-address-family",
+            "[method]tcp-socket.get-hop-limit",
+            "[method]tcp-socket.get-is-listening",
+            "[method]tcp-socket.get-keep-alive-count",
+            "[method]tcp-socket.get-keep-alive-enabled",
+            "[method]tcp-socket.get-keep-alive-idle-time",
+            "[method]tcp-socket.get-keep-alive-interval",
+            "[method]tcp-socket.get-local-address",
+            "[method]tcp-socket.get-receive-buffer-size",
+            "[method]tcp-socket.get-remote-address",
+            "[method]tcp-socket.get-send-buffer-size",
+            "[method]tcp-socket.listen",
+            "[method]tcp-socket.receive",
+            "[method]tcp-socket.send",
+            "[method]tcp-socket.set-hop-limit",
+            "[method]tcp-socket.set-keep-alive-count",
+            "[method]tcp-socket.set-keep-alive-enabled",
+            "[method]tcp-socket.set-keep-alive-idle-time",
+            "[method]tcp-socket.set-keep-alive-interval",
+            "[method]tcp-socket.set-listen-backlog-size",
+            "[method]tcp-socket.set-receive-buffer-size",
+            "[method]tcp-socket.set-send-buffer-size",
+            "[method]udp-socket.bind",
+            "[method]udp-socket.connect",
+            "[method]udp-socket.disconnect",
+            "[method]udp-socket.get-address-family",
+            "[method]udp-socket.get-local-address",
+            "[method]udp-socket.get-receive-buffer-size",
+            "[method]udp-socket.get-remote-address",
+            "[method]udp-socket.get-send-buffer-size",
+            "[method]udp-socket.get-unicast-hop-limit",
+            "[method]udp-socket.receive",
+            "[method]udp-socket.send",
+            "[method]udp-socket.set-receive-buffer-size",
+            "[method]udp-socket.set-send-buffer-size",
+            "[method]udp-socket.set-unicast-hop-limit",
+            "[static]tcp-socket.create",
+            "[static]udp-socket.create",
         ],
     ),
 ];

@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 use nanoproc_linker::{ComponentInterface, Manifest};
-use nanoproc_tests::{WasiHost, compose_manifest, engine, store};
+use nanoproc_tests::{WasiHost, compose_manifest, engine, engine_for, store};
 use wasmtime::component::{Component, Linker, Val};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -300,6 +300,16 @@ const FEATURES: &[(&str, &str, &str)] = &[
     ),
     ("component-model async", "", "(type (stream u8))"),
     (
+        "stackful async lifts",
+        "",
+        "(type $af (func async)) (core module $s (func (export \"g\"))) (core instance $si (instantiate $s)) (func (type $af) (canon lift (core func $si \"g\") async))",
+    ),
+    (
+        "more async built-ins",
+        "",
+        "(core func (canon subtask.cancel async))",
+    ),
+    (
         "error-context",
         "",
         "(type (func (param \"e\" error-context)))",
@@ -326,11 +336,12 @@ fn the_linker_accepts_exactly_the_features_the_engine_compiles() {
                 (export "test:features/api@1.0.0" (instance $api)))"#
         ))
         .unwrap_or_else(|e| panic!("{feature}: {e}"));
-        let compiles = Component::new(engine(), &bytes).map(drop);
+        let engine = engine_for(&bytes);
+        let compiles = Component::new(engine, &bytes).map(drop);
         let inputs = IndexMap::from([("c".to_string(), bytes)]);
         match (nanoproc_linker::compose(&manifest, &inputs), compiles) {
             (Ok(composition), Ok(())) => {
-                if let Err(e) = Component::new(engine(), &composition.bytes) {
+                if let Err(e) = Component::new(engine_for(&composition.bytes), &composition.bytes) {
                     disagreements.push(format!("{feature}: the app does not compile: {e:#}"));
                 }
             }

@@ -11,19 +11,22 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use indexmap::IndexMap;
-use nanoproc_linker::{Manifest, Satisfied, compose, denied_answers};
+use nanoproc_linker::{Capability, Manifest, Satisfied, compose, denied_answers};
 use nanoproc_tests::{project_root, runtime};
 use wit_parser::{InterfaceId, Resolve, Stability, World, WorldId, WorldItem, WorldKey};
 
 /// The WASI version the host provides.
 const HOST_VERSION: &str = "0.2.12";
+/// The WASI 0.3 version the host provides.
+const HOST_P3_VERSION: &str = "0.3.0";
 /// Where SECURITY.md's table of denied answers starts and ends.
 const TABLE_START: &str = "<!-- denied answers: start -->";
 const TABLE_END: &str = "<!-- denied answers: end -->";
 
-/// The directory of WASI's WIT packages that wasmtime-wasi-http ships
-/// (all of WASI 0.2, `wasi:http` included).
-fn wasi_wit_dir() -> &'static Path {
+/// The directory of wasmtime-wasi-http's crate, which ships WASI's WIT
+/// packages: WASI 0.2 (`wasi:http` included) in `wit/deps`, WASI 0.3 in
+/// `src/p3/wit/deps`.
+fn wasi_http_crate() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let output = std::process::Command::new(env!("CARGO"))
@@ -40,8 +43,13 @@ fn wasi_wit_dir() -> &'static Path {
             .find(|p| p["name"] == "wasmtime-wasi-http")
             .and_then(|p| p["manifest_path"].as_str())
             .expect("wasmtime-wasi-http is a dependency");
-        Path::new(manifest).parent().unwrap().join("wit/deps")
+        Path::new(manifest).parent().unwrap().to_path_buf()
     })
+}
+
+/// The directory of WASI 0.2's WIT packages.
+fn wasi_wit_dir() -> PathBuf {
+    wasi_http_crate().join("wit/deps")
 }
 
 /// WASI's packages under `version`, and a world importing every interface
@@ -78,12 +86,40 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
     }
     // Every interface a component may import: `wasi:cli/run` and
     // `wasi:http/incoming-handler` are exported.
+    let (world, interfaces) = every_import(&mut resolve, &["run", "incoming-handler"]);
+    (resolve, world, interfaces)
+}
+
+/// WASI 0.3's packages as wasmtime-wasi-http ships them, and a world
+/// importing every interface of them the host provides: all but
+/// `wasi:http`, whose requests the host does not yet check against a
+/// component's `http` grant.
+fn wasi_p3_world() -> (Resolve, WorldId, Vec<InterfaceId>) {
+    let mut resolve = Resolve::default();
+    push_p3(&mut resolve);
+    // `wasi:cli/run` and `wasi:http/handler` are exported (a middleware's
+    // import of the next handler is another component's export).
+    let (world, interfaces) = every_import(&mut resolve, &["run", "handler"]);
+    (resolve, world, interfaces)
+}
+
+/// WASI 0.3's packages the host provides, added to `resolve`.
+fn push_p3(resolve: &mut Resolve) {
+    for package in ["clocks", "random", "filesystem", "sockets", "cli"] {
+        let path = wasi_http_crate().join(format!("src/p3/wit/deps/{package}.wit"));
+        resolve
+            .push_file(&path)
+            .unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    }
+}
+
+/// A world in `resolve` importing every interface it has but those named
+/// `exported`.
+fn every_import(resolve: &mut Resolve, exported: &[&str]) -> (WorldId, Vec<InterfaceId>) {
     let interfaces: Vec<InterfaceId> = resolve
         .interfaces
         .iter()
-        .filter(|(_, i)| {
-            i.name.is_some() && !matches!(i.name.as_deref(), Some("run" | "incoming-handler"))
-        })
+        .filter(|(_, i)| i.name.as_deref().is_some_and(|n| !exported.contains(&n)))
         .map(|(id, _)| id)
         .collect();
     let item = |id: InterfaceId| {
@@ -119,7 +155,7 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
         worlds: [("every-wasi-interface".to_string(), world)].into(),
     });
     resolve.worlds[world].package = Some(package);
-    (resolve, world, interfaces)
+    (world, interfaces)
 }
 
 /// A component importing every WASI interface at `version`, whose core
@@ -127,14 +163,20 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
 /// linker treats its imports as a toolchain's: denied unless granted.
 fn every_wasi_component(version: &str) -> Vec<u8> {
     let (resolve, world, _) = wasi_world(version);
+    component_of_world(&resolve, world)
+}
+
+/// A component of `world`, whose core module is named as the preview1
+/// adapter names its own.
+fn component_of_world(resolve: &Resolve, world: WorldId) -> Vec<u8> {
     let mut module = wit_component::dummy_module(
-        &resolve,
+        resolve,
         world,
         wit_parser::ManglingAndAbi::Legacy(wit_parser::LiftLowerAbi::Sync),
     );
     wit_component::embed_component_metadata(
         &mut module,
-        &resolve,
+        resolve,
         world,
         wit_component::StringEncoding::UTF8,
     )
@@ -158,6 +200,16 @@ fn every_wasi_component(version: &str) -> Vec<u8> {
 /// Composes the component of [`every_wasi_component`] at `version` alone,
 /// granted what `grants` (a TOML inline table) says.
 fn compose_every_wasi(version: &str, grants: &str) -> nanoproc_linker::Composition {
+    compose_alone(every_wasi_component(version), grants)
+        .unwrap_or_else(|e| panic!("WASI {version}: {e}"))
+}
+
+/// Composes `component` alone, granted what `grants` (a TOML inline
+/// table) says.
+fn compose_alone(
+    component: Vec<u8>,
+    grants: &str,
+) -> Result<nanoproc_linker::Composition, nanoproc_linker::ComposeError> {
     let manifest = Manifest::parse(
         "nanoproc.toml",
         format!(
@@ -165,8 +217,8 @@ fn compose_every_wasi(version: &str, grants: &str) -> nanoproc_linker::Compositi
         ),
     )
     .unwrap();
-    let bytes = IndexMap::from([("all".to_string(), every_wasi_component(version))]);
-    compose(&manifest, &bytes).unwrap_or_else(|e| panic!("WASI {version}: {e}"))
+    let bytes = IndexMap::from([("all".to_string(), component)]);
+    compose(&manifest, &bytes)
 }
 
 /// SECURITY.md's table of how each denied function answers, as the
@@ -213,20 +265,46 @@ fn security_md_lists_the_denied_answer_of_every_wasi_function() {
 /// The linker's list of the WASI the host provides (`linker/src/wasi.rs`),
 /// as it is written from WASI's WIT.
 fn provided_table() -> String {
-    let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
     let mut text = format!(
-        "//! The WASI the host provides: every interface of WASI {HOST_VERSION}, with its\n\
-         //! functions, as wasmtime-wasi and wasmtime-wasi-http ship its WIT. Written\n\
-         //! by `tests/all/wasi.rs` (`BLESS=1` rewrites it), which fails when it\n\
-         //! differs from that WIT; an app importing all of it instantiates in the host.\n\
+        "//! The WASI the host provides: every interface of WASI {HOST_VERSION} and of WASI\n\
+         //! {HOST_P3_VERSION}, with its functions, as wasmtime-wasi and wasmtime-wasi-http ship\n\
+         //! their WIT. Written by `tests/all/wasi.rs` (`BLESS=1` rewrites it), which\n\
+         //! fails when it differs from that WIT; an app importing all of it\n\
+         //! instantiates in the host.\n\
          \n\
          /// The WASI 0.2 release the host provides, as its interfaces are named.\n\
          pub const WASI_VERSION: &str = \"{HOST_VERSION}\";\n\
          \n\
-         /// Each interface the host provides, without its version, with the\n\
+         /// The WASI 0.3 release the host provides, as its interfaces are named.\n\
+         pub const WASI_P3_VERSION: &str = \"{HOST_P3_VERSION}\";\n\
+         \n"
+    );
+    let (resolve, _, interfaces) = wasi_world(HOST_VERSION);
+    text.push_str(&functions_table(
+        "Each WASI 0.2 interface the host provides",
+        "PROVIDED",
+        &resolve,
+        &interfaces,
+    ));
+    text.push('\n');
+    let (resolve, _, interfaces) = wasi_p3_world();
+    text.push_str(&functions_table(
+        "Each WASI 0.3 interface the host provides",
+        "PROVIDED_P3",
+        &resolve,
+        &interfaces,
+    ));
+    text
+}
+
+/// A `const` named `name` listing each of `interfaces` without its
+/// version, with the names of its functions, sorted.
+fn functions_table(doc: &str, name: &str, resolve: &Resolve, interfaces: &[InterfaceId]) -> String {
+    let mut text = format!(
+        "/// {doc}, without its version, with the\n\
          /// names of its functions, sorted.\n\
          #[rustfmt::skip]\n\
-         pub(crate) const PROVIDED: &[(&str, &[&str])] = &[\n"
+         pub(crate) const {name}: &[(&str, &[&str])] = &[\n"
     );
     let mut rows: Vec<(String, Vec<String>)> = interfaces
         .iter()
@@ -265,6 +343,7 @@ fn the_linker_lists_the_wasi_the_host_provides() {
         "linker/src/wasi.rs is out of date: run with BLESS=1 to rewrite it"
     );
     assert_eq!(nanoproc_linker::WASI_VERSION, HOST_VERSION);
+    assert_eq!(nanoproc_linker::WASI_P3_VERSION, HOST_P3_VERSION);
 }
 
 #[test]
@@ -295,7 +374,6 @@ fn a_denied_wasi_function_traps_only_where_no_answer_can_be_right() {
 
 #[test]
 fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
-    let everything = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"], http = [\"https://example.com\"] }";
     let count = wasi_world(HOST_VERSION).2.len();
     // 0.2.13 stands for a release newer than the host's: the same
     // interfaces, which the host provides under the names it knows.
@@ -332,7 +410,7 @@ fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
 
         // Granted: every import the host's, under the standard names at
         // the version the component asked for.
-        let granted = compose_every_wasi(&version, everything);
+        let granted = compose_every_wasi(&version, EVERYTHING);
         let imports = &granted.plan.components[0].imports;
         assert!(
             imports
@@ -359,4 +437,83 @@ fn every_wasi_0_2_version_is_denied_granted_and_audited_alike() {
             .instantiate()
             .unwrap_or_else(|e| panic!("WASI {version} granted: {e:#}"));
     }
+}
+
+/// Every grant a manifest can give, as a TOML inline table.
+const EVERYTHING: &str = "{ stdin = true, stdout = true, stderr = true, env = [\"HOME\"], args = true, exit = true, clocks = true, random = true, dirs = [{ host = \".\", mode = \"read-only\" }], network = [\"127.0.0.1:1\"], http = [\"https://example.com\"] }";
+
+#[test]
+fn every_wasi_0_3_function_is_granted_and_instantiated_in_the_host() {
+    let (resolve, world, interfaces) = wasi_p3_world();
+    let granted = compose_alone(component_of_world(&resolve, world), EVERYTHING)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let imports = &granted.plan.components[0].imports;
+    assert_eq!(imports.len(), interfaces.len());
+    assert!(
+        imports
+            .iter()
+            .all(|(_, s)| matches!(s, Satisfied::Granted(_))),
+        "{imports:?}"
+    );
+    let app = nanoproc_linker::ComponentInterface::read(&granted.bytes).unwrap();
+    assert!(
+        app.imports.iter().all(|i| i.name.ends_with("@0.3.0")),
+        "{:?}",
+        app.imports
+    );
+    assert!(nanoproc_linker::uses_async(&granted.bytes));
+    instantiate(&granted.bytes);
+}
+
+#[test]
+fn a_component_importing_wasi_0_2_and_0_3_side_by_side_holds_one_grant_for_both() {
+    // As Rust's toolchains emit them: WASI 0.3 beside WASI 0.2.
+    let (mut resolve, _, _) = wasi_world(HOST_VERSION);
+    push_p3(&mut resolve);
+    let (world, interfaces) = every_import(&mut resolve, &["run", "incoming-handler", "handler"]);
+    let component = component_of_world(&resolve, world);
+    let granted = compose_alone(component.clone(), EVERYTHING).unwrap_or_else(|e| panic!("{e}"));
+    let imports = &granted.plan.components[0].imports;
+    assert_eq!(imports.len(), interfaces.len());
+    for version in ["@0.2.12", "@0.3.0"] {
+        assert!(imports.iter().any(|(i, _)| i.ends_with(version)));
+    }
+    assert!(
+        imports
+            .iter()
+            .all(|(_, s)| matches!(s, Satisfied::Granted(_))),
+        "{imports:?}"
+    );
+    instantiate(&granted.bytes);
+    // One grant line covers an interface at both versions: without
+    // `dirs`, both filesystems are denied (the component counts as a
+    // toolchain's, whose ungranted imports are denied).
+    let without_dirs = EVERYTHING.replace(", dirs = [{ host = \".\", mode = \"read-only\" }]", "");
+    let denied = compose_alone(component, &without_dirs).unwrap_or_else(|e| panic!("{e}"));
+    let filesystem: Vec<_> = denied.plan.components[0]
+        .imports
+        .iter()
+        .filter(|(i, _)| i.starts_with("wasi:filesystem/"))
+        .collect();
+    assert_eq!(filesystem.len(), 4, "{filesystem:?}");
+    assert!(
+        filesystem
+            .iter()
+            .all(|(_, s)| matches!(s, Satisfied::Denied(Capability::Dirs))),
+        "{filesystem:?}"
+    );
+    instantiate(&denied.bytes);
+}
+
+/// Loads a composed app in the host and instantiates it.
+fn instantiate(bytes: &[u8]) {
+    let options = nanoproc_host::Options {
+        base_dir: project_root().to_path_buf(),
+        ..Default::default()
+    };
+    runtime()
+        .load(bytes, options)
+        .unwrap_or_else(|e| panic!("{e:#}"))
+        .instantiate()
+        .unwrap_or_else(|e| panic!("{e:#}"));
 }

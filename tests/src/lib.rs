@@ -102,10 +102,32 @@ pub fn engine() -> &'static Engine {
     runtime().engine()
 }
 
+/// The engine the host runs apps using the async component model on
+/// ([`nanoproc_host::with_async`] of [`engine`]).
+pub fn async_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| nanoproc_host::with_async(engine()).expect("the host's async engine"))
+}
+
+/// The engine the host runs the component `bytes` on: [`async_engine`]
+/// when it uses the async component model, else [`engine`].
+pub fn engine_for(bytes: &[u8]) -> &'static Engine {
+    if nanoproc_linker::uses_async(bytes) {
+        async_engine()
+    } else {
+        engine()
+    }
+}
+
 /// A store on [`engine`] with no deadline, for tests that drive wasmtime
 /// themselves.
 pub fn store<T: 'static>(data: T) -> wasmtime::Store<T> {
-    let mut store = wasmtime::Store::new(engine(), data);
+    store_on(engine(), data)
+}
+
+/// A store on `engine` with no deadline.
+pub fn store_on<T: 'static>(engine: &Engine, data: T) -> wasmtime::Store<T> {
+    let mut store = wasmtime::Store::new(engine, data);
     store.set_epoch_deadline(u64::MAX / 2);
     store
 }

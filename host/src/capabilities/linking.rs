@@ -39,6 +39,15 @@ use super::{HostState, Label, WASI_VERSION, http, inert};
 pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     let engine = component.engine().clone();
+    // WASI 0.3's host functions are async: only an engine with concurrency
+    // support takes them, and only an app importing WASI 0.3 is given one.
+    let uses_p3 = component
+        .component_type()
+        .imports(&engine)
+        .any(|(name, _)| is_p3(name));
+    if uses_p3 {
+        wasmtime_wasi::p3::add_to_linker(linker)?;
+    }
     let uses_http = component
         .component_type()
         .imports(&engine)
@@ -62,6 +71,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
             continue;
         }
         let holder = import.holder.clone();
+        if is_p3(&import.interface) {
+            add_p3_holder(&mut instance, &import)?;
+            continue;
+        }
         match import.kind {
             HolderInterface::Environment => {
                 let h = holder.clone();
@@ -130,6 +143,63 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                 import.interface
             ),
         }
+    }
+    Ok(())
+}
+
+/// Whether the import `name` is of WASI 0.3 (a `wasi:` interface, or a
+/// per-component copy of one, at a 0.3 version).
+fn is_p3(name: &str) -> bool {
+    name.split_once('@')
+        .is_some_and(|(_, version)| version.starts_with("0.3."))
+}
+
+/// Binds the per-component import `import` of a WASI 0.3 interface to its
+/// holder's own context.
+fn add_p3_holder(
+    instance: &mut LinkerInstance<'_, HostState>,
+    import: &HolderImport,
+) -> Result<()> {
+    use wasmtime_wasi::p3::bindings::cli::environment::Host as Environment;
+    use wasmtime_wasi::p3::bindings::filesystem::preopens::Host as Preopens;
+    let holder = import.holder.clone();
+    match import.kind {
+        HolderInterface::Environment => {
+            let h = holder.clone();
+            let label: Label = Arc::from([holder.clone()]);
+            instance.func_wrap("get-environment", move |mut store, (): ()| {
+                let state = store.data_mut();
+                let (ctx, table) = state.holder(&h)?;
+                let environment = Environment::get_environment(&mut cli(ctx, table))?;
+                state.environment_read(&environment, &label);
+                Ok((environment,))
+            })?;
+            let h = holder.clone();
+            instance.func_wrap("get-arguments", move |mut store, (): ()| {
+                let (ctx, table) = store.data_mut().holder(&h)?;
+                Ok((Environment::get_arguments(&mut cli(ctx, table))?,))
+            })?;
+            instance.func_wrap("get-initial-cwd", move |mut store, (): ()| {
+                let (ctx, table) = store.data_mut().holder(&holder)?;
+                Ok((Environment::get_initial_cwd(&mut cli(ctx, table))?,))
+            })?;
+        }
+        HolderInterface::Preopens => {
+            instance.func_wrap("get-directories", move |mut store, (): ()| {
+                let (ctx, table) = store.data_mut().holder(&holder)?;
+                let dirs: Vec<(Resource<Descriptor>, String)> =
+                    Preopens::get_directories(&mut WasiFilesystemCtxView {
+                        ctx: ctx.filesystem(),
+                        table,
+                    })?;
+                Ok((dirs,))
+            })?;
+        }
+        _ => bail!(
+            "the app imports `{}` for `{}` alone, which this host does not bind for WASI 0.3",
+            import.interface,
+            import.holder
+        ),
     }
     Ok(())
 }
