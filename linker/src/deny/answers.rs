@@ -81,6 +81,10 @@ const ANSWERS: &[(&str, &str, Answer)] = &[
         Answer::Ok(0),
     ),
     ("wasi:io/poll", "poll", Answer::FirstIndex),
+    // WASI 0.3: a denied stdout or stderr closes the stream it is handed
+    // (writes to it end at once) and reports success.
+    ("wasi:cli/stdout", "write-via-stream", Answer::Ok(0)),
+    ("wasi:cli/stderr", "write-via-stream", Answer::Ok(0)),
 ];
 const STREAMS: &str = "wasi:io/streams";
 const HTTP: &str = "wasi:http/types";
@@ -125,7 +129,30 @@ impl CoreModule<'_> {
 
     /// The answer of the function `func` of the interface `name`, in words.
     pub(super) fn describe_function(&self, name: &str, func: &WitFunction) -> String {
+        let answer = self.describe_result(name, func);
+        let handed: Vec<String> = self
+            .handed_over(func)
+            .iter()
+            .map(|(_, _, name)| format!("`{name}`"))
+            .collect();
+        if handed.is_empty() || answer.starts_with("traps") {
+            return answer;
+        }
+        format!(
+            "closes {} at once (the writer sees it closed); {answer}",
+            handed.join(" and ")
+        )
+    }
+
+    /// The answer of `func`'s result, in words.
+    fn describe_result(&self, name: &str, func: &WitFunction) -> String {
+        let future = func
+            .result
+            .as_ref()
+            .and_then(|ty| self.stream_or_future(ty))
+            .is_some_and(|id| matches!(self.resolve.types[id].kind, TypeDefKind::Future(_)));
         match (&func.result, self.special(name, func)) {
+            (Some(_), Some(Special::Answer(Answer::Ok(0)))) if future => "a future of ok".into(),
             (_, Some(Special::Trap(why))) => format!("traps: {why}"),
             (None, _) => "returns".to_string(),
             (Some(_), Some(Special::Answer(Answer::Ok(0)))) if name.starts_with(STREAMS) => {
@@ -233,6 +260,11 @@ impl CoreModule<'_> {
                     .unwrap_or_default();
                 format!("a new `{name}` of its own, whose methods answer in turn")
             }
+            TypeDefKind::Stream(_) => "a stream that has ended".into(),
+            TypeDefKind::Future(payload) => match payload {
+                Some(payload) => format!("a future of {}", self.describe(payload, error)),
+                None => "a future that has resolved".into(),
+            },
             _ => "(none)".into(),
         }
     }

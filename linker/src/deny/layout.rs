@@ -9,13 +9,26 @@ use super::answers::{Answer, preferred};
 use super::module::CoreModule;
 
 /// A value laid out in linear memory: the bytes that are not zero, and the
-/// places where a fresh handle to a resource the provider owns goes.
+/// places where a handle made at call time goes.
 #[derive(Default, Clone)]
 pub(super) struct Layout {
     /// `(offset, value, width in bytes)`, little-endian.
     pub(super) bytes: Vec<(usize, u64, usize)>,
-    /// `(offset, resource)`: a fresh handle to `resource` goes at `offset`.
-    pub(super) handles: Vec<(usize, TypeId)>,
+    /// `(offset, what)`: a handle to what is made goes at `offset`.
+    pub(super) handles: Vec<(usize, Fresh)>,
+}
+
+/// What a deny provider makes at call time for a handle in its answer.
+#[derive(Clone)]
+pub(super) enum Fresh {
+    /// A handle to this resource, which the provider exports.
+    Resource(TypeId),
+    /// The readable end of a new stream of this type whose writable end is
+    /// dropped at once: a stream that has ended.
+    Stream(TypeId),
+    /// The readable end of a new future of this type, into which the
+    /// provider writes this value (laid out from offset 0, with no handles).
+    Future(TypeId, Layout),
 }
 
 impl CoreModule<'_> {
@@ -110,13 +123,25 @@ impl CoreModule<'_> {
                 let (resource, owner) = self.resource(*resource)?;
                 self.exported.contains(&owner).then(|| Layout {
                     bytes: Vec::new(),
-                    handles: vec![(at, resource)],
+                    handles: vec![(at, Fresh::Resource(resource))],
+                })
+            }
+            TypeDefKind::Stream(_) => Some(Layout {
+                bytes: Vec::new(),
+                handles: vec![(at, Fresh::Stream(*id))],
+            }),
+            TypeDefKind::Future(payload) => {
+                let value = match payload {
+                    Some(payload) => self.deny(payload, 0, error)?,
+                    None => Layout::default(),
+                };
+                value.handles.is_empty().then(|| Layout {
+                    bytes: Vec::new(),
+                    handles: vec![(at, Fresh::Future(*id, value))],
                 })
             }
             TypeDefKind::Handle(Handle::Borrow(_))
             | TypeDefKind::Resource
-            | TypeDefKind::Future(_)
-            | TypeDefKind::Stream(_)
             | TypeDefKind::Unknown => None,
         }
     }
@@ -137,6 +162,19 @@ impl CoreModule<'_> {
     /// The value of `ty` that `answer` gives, laid out from offset 0, with
     /// any list it points to added to the static `data`.
     pub(super) fn answer(&self, ty: &Type, answer: Answer, data: &mut Vec<u8>) -> Layout {
+        // A future answers with the value it resolves to.
+        if let Type::Id(id) = ty
+            && let TypeDefKind::Future(payload) = &self.resolve.types[*id].kind
+        {
+            let value = match payload {
+                Some(payload) => self.answer(payload, answer, data),
+                None => Layout::default(),
+            };
+            return Layout {
+                bytes: Vec::new(),
+                handles: vec![(0, Fresh::Future(*id, value))],
+            };
+        }
         let mut layout = Layout::default();
         match answer {
             Answer::True => push_int(&mut layout, 0, 1, Int::U8),
@@ -249,7 +287,7 @@ mod tests {
         let Body::Area(16, layout) = body else {
             panic!("`f` does not return a result area at 16");
         };
-        assert!(layout.handles.is_empty());
+        assert!(layout.is_empty());
         data[16..].to_vec()
     }
 
@@ -335,9 +373,9 @@ mod tests {
         let Body::Area(16, layout) = body else {
             panic!("`f` does not return a result area at 16");
         };
-        assert_eq!(layout.bytes, []);
-        assert_eq!(layout.handles.len(), 1);
-        assert_eq!(layout.handles[0].0, 20);
+
+        assert_eq!(layout.len(), 1);
+        assert_eq!(layout[0].0, 20);
         assert_eq!(data[16..], [0; 8]);
     }
 
