@@ -59,6 +59,16 @@ pub enum Stdio {
     Discard,
 }
 
+/// Where a granted stdin reads from.
+#[derive(Clone, Default)]
+pub enum Stdin {
+    /// The host process's own stdin.
+    #[default]
+    Inherit,
+    /// These bytes, then the end (for embedding and tests).
+    Bytes(bytes::Bytes),
+}
+
 /// How the host sets up the capabilities an app is granted.
 #[derive(Clone)]
 pub struct Options {
@@ -67,6 +77,8 @@ pub struct Options {
     /// Arguments seen through `wasi:cli/environment` by the components
     /// granted an environment.
     pub args: Vec<String>,
+    /// Where a granted stdin reads from.
+    pub stdin: Stdin,
     /// Where a granted stdout goes.
     pub stdout: Stdio,
     /// Where a granted stderr goes.
@@ -88,6 +100,7 @@ impl Default for Options {
         Self {
             base_dir: ".".into(),
             args: Vec::new(),
+            stdin: Stdin::Inherit,
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
             limits: Limits::default(),

@@ -40,7 +40,7 @@ pub mod serve;
 #[doc(hidden)]
 pub use anyhow;
 pub use app::{App, Instance, LoadError, Runtime};
-pub use capabilities::{Options, Stdio};
+pub use capabilities::{Options, Stdin, Stdio};
 pub use fault::{Cause, Fault};
 pub use nanoproc_macro::sandbox;
 pub use refusal::{Answer, Refusal, Refusals};

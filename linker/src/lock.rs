@@ -78,7 +78,8 @@ pub struct LockedComponent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum LockedItem {
-    /// A plain function: `PARAMS -> RESULT`, each a digest.
+    /// A plain function: `PARAMS -> RESULT`, each a digest (after `async `
+    /// for an async function).
     Function(String),
     /// An interface: its functions by name, each `PARAMS -> RESULT`.
     Interface(BTreeMap<String, String>),
@@ -504,6 +505,8 @@ pub enum Change {
         params: bool,
         /// Whether its result changed.
         result: bool,
+        /// Whether it became async (`Some(true)`) or sync (`Some(false)`).
+        became_async: Option<bool>,
     },
     /// A grant that appeared (`added`) or went.
     Grant {
@@ -618,14 +621,25 @@ impl fmt::Display for Described<'_> {
                 function,
                 params,
                 result,
+                became_async,
             } => {
+                let side = if *export { "exported" } else { "imported" };
+                write!(f, "`{component}`'s {side} `{function}` ")?;
+                match became_async {
+                    Some(true) => f.write_str("became async")?,
+                    Some(false) => f.write_str("is no longer async")?,
+                    None => {}
+                }
                 let what = match (params, result) {
                     (true, true) => "its parameter and result types",
                     (true, false) => "a parameter type",
-                    _ => "its result type",
+                    (false, true) => "its result type",
+                    (false, false) => return Ok(()),
                 };
-                let side = if *export { "exported" } else { "imported" };
-                write!(f, "`{component}`'s {side} `{function}` changed {what}")
+                if became_async.is_some() {
+                    f.write_str(" and ")?;
+                }
+                write!(f, "changed {what}")
             }
             Change::Grant {
                 component,
@@ -714,13 +728,14 @@ fn compare_items(
         added,
     };
     let signature = |function: String, was: &str, is: &str| {
-        let ((wp, wr), (ip, ir)) = (split_signature(was), split_signature(is));
+        let ((wa, wp, wr), (ia, ip, ir)) = (split_signature(was), split_signature(is));
         Change::Signature {
             component: component.to_string(),
             export,
             function,
             params: wp != ip,
             result: wr != ir,
+            became_async: (wa != ia).then_some(ia),
         }
     };
     for (name, is_item) in is {
@@ -759,8 +774,13 @@ fn compare_items(
 }
 
 /// The digests of a signature's parameters and result.
-fn split_signature(signature: &str) -> (&str, &str) {
-    signature.split_once(" -> ").unwrap_or((signature, ""))
+fn split_signature(signature: &str) -> (bool, &str, &str) {
+    let (is_async, signature) = match signature.strip_prefix("async ") {
+        Some(rest) => (true, rest),
+        None => (false, signature),
+    };
+    let (params, result) = signature.split_once(" -> ").unwrap_or((signature, ""));
+    (is_async, params, result)
 }
 
 /// What `grants` grants, one line per grant, sorted: `stdout`, `env HOME`,
@@ -827,7 +847,8 @@ fn items(component: &Decoded, exports: bool) -> BTreeMap<String, LockedItem> {
         .collect()
 }
 
-/// `PARAMS -> RESULT` of `function`, each the digest of its canonical text.
+/// `PARAMS -> RESULT` of `function`, each the digest of its canonical text,
+/// after `async ` for an async function.
 fn signature(resolve: &Resolve, function: &Function) -> String {
     let params: Vec<String> = function
         .params
@@ -839,7 +860,12 @@ fn signature(resolve: &Resolve, function: &Function) -> String {
         .as_ref()
         .map_or_else(|| "_".to_string(), |t| canonical(resolve, t));
     format!(
-        "{} -> {}",
+        "{}{} -> {}",
+        if function.kind.is_async() {
+            "async "
+        } else {
+            ""
+        },
         digest(&format!("({})", params.join(", "))),
         digest(&result)
     )

@@ -36,14 +36,30 @@ pub fn check_interface(import: Side<'_>, export: Side<'_>) -> Result<(), Vec<Str
     Ok(())
 }
 
-/// Checks that the function `b` can stand where `a` is expected: the same
-/// parameters, names and types, and the same result.
+/// Checks that the function `b` can stand where `a` is expected: both
+/// async or both not (the component model's types say so, whatever either
+/// side's code does), the same parameters, names and types, and the same
+/// result.
 pub fn check_function(
     ra: &Resolve,
     a: &Function,
     rb: &Resolve,
     b: &Function,
 ) -> Result<(), Vec<String>> {
+    if a.kind.is_async() != b.kind.is_async() {
+        let kind = |f: &Function| {
+            if f.kind.is_async() {
+                "an async"
+            } else {
+                "a sync"
+            }
+        };
+        return Err(vec![format!(
+            "expected {} function, found {} function",
+            kind(a),
+            kind(b)
+        )]);
+    }
     if a.params.len() != b.params.len() {
         let count = |n: usize| match n {
             1 => "1 parameter".to_string(),
@@ -197,6 +213,19 @@ fn check_type_id(ra: &Resolve, a: TypeId, rb: &Resolve, b: TypeId) -> Result<(),
                 _ => Err(here()),
             }
         }
+        (TypeDefKind::Stream(x), TypeDefKind::Stream(y))
+        | (TypeDefKind::Future(x), TypeDefKind::Future(y)) => match (x, y) {
+            (None, None) => Ok(()),
+            (Some(ta), Some(tb)) => check_type(ra, ta, rb, tb).map_err(|mut chain| {
+                let what = match ka {
+                    TypeDefKind::Stream(_) => "stream",
+                    _ => "future",
+                };
+                chain.insert(0, format!("in the {what}'s element type"));
+                chain
+            }),
+            _ => Err(here()),
+        },
         (TypeDefKind::Resource, TypeDefKind::Resource) => {
             if qualified_name(ra, a) == qualified_name(rb, b) {
                 Ok(())
@@ -270,6 +299,16 @@ pub fn describe(resolve: &Resolve, ty: &Type) -> String {
                 }
                 TypeDefKind::Handle(wit_parser::Handle::Borrow(t)) => {
                     format!("borrow<{}>", describe(resolve, &Type::Id(*t)))
+                }
+                TypeDefKind::Stream(t) | TypeDefKind::Future(t) => {
+                    let kind = match def.kind {
+                        TypeDefKind::Stream(_) => "stream",
+                        _ => "future",
+                    };
+                    match t {
+                        Some(t) => format!("{kind}<{}>", describe(resolve, t)),
+                        None => kind.into(),
+                    }
                 }
                 _ => "a type".into(),
             }

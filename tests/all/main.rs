@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per area.
 
 mod adapters;
+mod async_components;
 mod cache;
 mod compose;
 mod compress;

@@ -11,7 +11,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use crate::refusal::{Answer, Refusal, Reporter};
 
-use super::{Endpoints, Label, Options, Stdio, inert};
+use super::{Endpoints, Label, Options, Stdin, Stdio, inert};
 
 /// The WASI context of one set of grants, held by the components `label`,
 /// its network endpoints looked up in `endpoints`, reporting refused
@@ -50,7 +50,12 @@ pub(super) fn build(
         builder.stderr(refused(Capability::Stderr, "stderr"));
     }
     if grants.stdin {
-        builder.inherit_stdin();
+        match &options.stdin {
+            Stdin::Inherit => builder.inherit_stdin(),
+            Stdin::Bytes(bytes) => {
+                builder.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(bytes.clone()))
+            }
+        };
     }
     if !grants.env.is_empty() || grants.args {
         for var in &grants.env {

@@ -46,6 +46,17 @@ pub(super) enum Body {
     Area(usize, Vec<(usize, Made)>),
 }
 
+impl Body {
+    /// Whether it makes a handle that `what` is true of.
+    fn makes(&self, what: impl Fn(&Made) -> bool) -> bool {
+        match self {
+            Body::FlatMade(made) => what(made),
+            Body::Area(_, made) => made.iter().any(|(_, m)| what(m)),
+            _ => false,
+        }
+    }
+}
+
 /// A handle a function makes when called (a [`Fresh`] placed).
 pub(super) enum Made {
     /// A handle to this resource of the provider's.
@@ -162,7 +173,12 @@ impl<'a> CoreModule<'a> {
         let mut data: Vec<u8> = vec![0; 16];
         let exports = self.exports(&mut types, &mut data);
         let event = align(data.len(), 4);
-        data.resize(event + 8, 0);
+        if exports
+            .iter()
+            .any(|e| e.body.makes(|m| matches!(m, Made::Future(..))))
+        {
+            data.resize(event + 8, 0);
+        }
         let heap_base = align(data.len(), 8) as i32;
         let mut code = Code {
             types: &mut types,
@@ -408,7 +424,14 @@ impl Code<'_> {
         use Instruction as I;
         let params = self.types_of(export).0.len() as u32;
         let (pair, end) = (params + PAIR, params + END);
-        let mut f = Function::new([(1, ValType::I64), (1, ValType::I32)]);
+        let ends = export
+            .body
+            .makes(|m| matches!(m, Made::Stream(_) | Made::Future(..)));
+        let mut f = if ends {
+            Function::new([(1, ValType::I64), (1, ValType::I32)])
+        } else {
+            Function::new([])
+        };
         f.instruction(&I::I32Const(self.heap_base));
         f.instruction(&I::GlobalSet(BUMP));
         for &(flat, ty) in &export.dropped {

@@ -1,0 +1,8 @@
+(component
+  (core module $m
+    (func (export "hello") (param i32) (result i32) local.get 0 i32.const 1 i32.add))
+  (core instance $i (instantiate $m))
+  (type $hello (func async (param "x" u32) (result u32)))
+  (func $hello (type $hello) (canon lift (core func $i "hello")))
+  (export "hello" (func $hello))
+)
