@@ -72,6 +72,7 @@ use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::sync::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 use crate::app::App;
 use crate::capabilities::HostState;
@@ -79,6 +80,20 @@ use crate::fault::{Cause, Fault};
 
 /// The interface an app serves HTTP through, without its version.
 pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
+
+/// WASI 0.3's interface an app serves HTTP through, without its version.
+pub const HANDLER: &str = "wasi:http/handler";
+
+/// The app's handler, as wasmtime-wasi-http calls it.
+#[derive(Clone)]
+enum Handler {
+    /// WASI 0.2's `wasi:http/incoming-handler`, called on a blocking thread
+    /// with the response sent through an outparam.
+    P2(ProxyPre<HostState>),
+    /// WASI 0.3's `wasi:http/handler`, an async function returning the
+    /// response, whose body the instance goes on writing after it returns.
+    P3(ServicePre<HostState>),
+}
 
 /// The largest request body the app is given unless [`Server::max_body`]
 /// says otherwise: 1 MiB.
@@ -103,7 +118,7 @@ fn outer_deadline(limit: Duration) -> Duration {
 /// grace period of a shutdown, where requests are logged.
 pub struct Server {
     app: App,
-    pre: ProxyPre<HostState>,
+    pre: Handler,
     handle: String,
     max_body: u64,
     grace: Duration,
@@ -119,33 +134,47 @@ pub fn default_calls() -> usize {
 
 impl Server {
     /// A server of `app`, which must export `wasi:http/incoming-handler`
-    /// (any 0.2 version), with the defaults: bodies up to
+    /// (any 0.2 version) or `wasi:http/handler` (WASI 0.3), with the
+    /// defaults: bodies up to
     /// [`DEFAULT_MAX_BODY`], a grace period of [`DEFAULT_GRACE`], logging
     /// to stderr.
     ///
     /// # Errors
     ///
-    /// When the app does not export the handler (the message lists what it
-    /// does export), exports it with a type other than WASI 0.2's, or holds
+    /// When the app does not export a handler (the message lists what it
+    /// does export), exports it with a type other than WASI's, or holds
     /// a grant the host cannot give (a granted directory that cannot be
     /// opened).
     pub fn new(app: &App) -> Result<Self> {
-        let handle = app
-            .export_name(&format!("{INCOMING_HANDLER}#handle"))
-            .map_err(|_| {
-                let exports: Vec<&str> = app.functions().collect();
-                anyhow::anyhow!(
-                    "the app exports no `{INCOMING_HANDLER}`, so it cannot serve HTTP; it exports: {}",
-                    if exports.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        exports.join(", ")
-                    }
-                )
-            })?;
-        let pre = ProxyPre::new(app.instance_pre().clone()).map_err(|e| {
-            anyhow::anyhow!("the app's `{handle}` is not the one of WASI 0.2's `wasi:http`: {e:#}")
-        })?;
+        let (handle, pre) = match app.export_name(&format!("{INCOMING_HANDLER}#handle")) {
+            Ok(handle) => {
+                let pre = ProxyPre::new(app.instance_pre().clone()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "the app's `{handle}` is not the one of WASI 0.2's `wasi:http`: {e:#}"
+                    )
+                })?;
+                (handle, Handler::P2(pre))
+            }
+            Err(_) => {
+                let handle = app.export_name(&format!("{HANDLER}#handle")).map_err(|_| {
+                    let exports: Vec<&str> = app.functions().collect();
+                    anyhow::anyhow!(
+                        "the app exports no `{INCOMING_HANDLER}` (WASI 0.2) or `{HANDLER}` (WASI 0.3), so it cannot serve HTTP; it exports: {}",
+                        if exports.is_empty() {
+                            "nothing".to_string()
+                        } else {
+                            exports.join(", ")
+                        }
+                    )
+                })?;
+                let pre = ServicePre::new(app.instance_pre().clone()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "the app's `{handle}` is not the one of WASI 0.3's `wasi:http`: {e:#}"
+                    )
+                })?;
+                (handle, Handler::P3(pre))
+            }
+        };
         // What each request's instance is given is made once now, so that a
         // grant the host cannot honour (a granted directory that is not
         // there) stops the server before it listens, rather than failing
@@ -452,7 +481,7 @@ impl fmt::Display for Failed {
 /// What a bound server shares among its connections.
 struct Service {
     app: App,
-    pre: ProxyPre<HostState>,
+    pre: Handler,
     /// The full name of the `handle` export, for faults.
     handle: String,
     max_body: u64,
@@ -642,23 +671,80 @@ impl Service {
         let timeout = self.app.timeout();
         let mut store = self.app.store()?;
         let _ = start.send(());
+        let pre = match &self.pre {
+            Handler::P2(pre) => pre,
+            Handler::P3(pre) => return self.call_p3(pre, store, request, reply),
+        };
         let mut http = store.data_mut().http();
         let request = http
             .new_incoming_request(Scheme::Http, request)
             .map_err(|e| anyhow::anyhow!("cannot hand the request to the app: {e:#}"))?;
         let response = http.new_response_outparam(reply)?;
-        let proxy =
-            self.pre.instantiate(&mut store).map_err(|e| match e
-                .is::<wasmtime::PoolConcurrencyLimitError>()
-            {
-                true => anyhow::Error::new(Busy(e)),
-                false => Fault::new("instantiation", &e, timeout).into(),
-            })?;
+        let proxy = pre
+            .instantiate(&mut store)
+            .map_err(|e| instantiation_failed(e, timeout))?;
         proxy
             .wasi_http_incoming_handler()
             .call_handle(&mut store, request, response)
             .map_err(|e| Fault::new(&self.handle, &e, timeout))?;
         Ok(())
+    }
+
+    /// As [`Service::try_call`], for a WASI 0.3 handler: the instance is
+    /// driven on this thread until the response's body is over, each of its
+    /// frames handed to the connection through a channel (at most a few in
+    /// flight, so a slow client slows the instance down rather than filling
+    /// memory).
+    fn call_p3(
+        &self,
+        pre: &ServicePre<HostState>,
+        mut store: wasmtime::Store<HostState>,
+        request: Request<Full<Bytes>>,
+        reply: oneshot::Sender<Reply>,
+    ) -> Result<()> {
+        use wasmtime_wasi_http::p3::Request as Request3;
+        let timeout = self.app.timeout();
+        wasmtime_wasi::runtime::in_tokio(async move {
+            let service: wasmtime_wasi_http::p3::bindings::Service = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| instantiation_failed(e, timeout))?;
+            let (request, _consumed) =
+                Request3::from_http(wasmtime_wasi_http::default_hooks(), request);
+            store
+                .run_concurrent(async |accessor| -> wasmtime::Result<()> {
+                    let response = match service.handle(accessor, request).await? {
+                        Ok(response) => response,
+                        Err(code) => {
+                            let code = ErrorCode::InternalError(Some(format!("{code:?}")));
+                            let _ = reply.send(Err(code));
+                            return Ok(());
+                        }
+                    };
+                    let response =
+                        accessor.with(|store| response.into_http(store, async { Ok(()) }))?;
+                    let (parts, mut body) = response.into_parts();
+                    let (frames, receiver) = tokio::sync::mpsc::channel(4);
+                    let relayed = Frames(receiver).boxed_unsync();
+                    if reply
+                        .send(Ok(Response::from_parts(parts, relayed)))
+                        .is_err()
+                    {
+                        return Ok(());
+                    }
+                    while let Some(frame) = body.frame().await {
+                        let last = frame.is_err();
+                        // The connection is gone: nobody reads the rest.
+                        if frames.send(frame).await.is_err() || last {
+                            break;
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+                .and_then(|called| called)
+                .map_err(|e| Fault::new(&self.handle, &e, timeout).into())
+        })
     }
 
     fn failed(&self, target: &str, message: String) {
@@ -734,6 +820,32 @@ impl Body for Logged {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// Why an instance could not be made: the pool is full ([`Busy`]), or a
+/// fault.
+fn instantiation_failed(e: wasmtime::Error, timeout: Option<Duration>) -> anyhow::Error {
+    if e.is::<wasmtime::PoolConcurrencyLimitError>() {
+        anyhow::Error::new(Busy(e))
+    } else {
+        Fault::new("instantiation", &e, timeout).into()
+    }
+}
+
+/// A response body whose frames come through a channel, from the thread
+/// driving a WASI 0.3 handler's instance.
+struct Frames(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, wasmtime_wasi_http::Error>>);
+
+impl Body for Frames {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.0.poll_recv(cx)
     }
 }
 

@@ -12,12 +12,17 @@ use crate::wasi::{PROVIDED, PROVIDED_P3, WASI_P3_VERSION, WASI_VERSION};
 /// response, as resources of `wasi:http/types`.
 pub(crate) const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
 
+/// WASI 0.3's [`INCOMING_HANDLER`]: it takes a request and returns a
+/// response, both of `wasi:http/types`.
+pub(crate) const HANDLER: &str = "wasi:http/handler";
+
 /// Whether a component whose exports are named `exports` serves HTTP: it
-/// exports [`INCOMING_HANDLER`], at any version.
+/// exports [`INCOMING_HANDLER`] or [`HANDLER`], at any version.
 pub(crate) fn serves_http<'a>(exports: impl IntoIterator<Item = &'a str>) -> bool {
-    exports
-        .into_iter()
-        .any(|name| InterfaceName::parse(name).is_some_and(|name| name.base == INCOMING_HANDLER))
+    exports.into_iter().any(|name| {
+        InterfaceName::parse(name)
+            .is_some_and(|name| name.base == INCOMING_HANDLER || name.base == HANDLER)
+    })
 }
 
 /// Why the host cannot provide the WASI import `name`, one of whose

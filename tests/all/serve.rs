@@ -255,7 +255,7 @@ fn an_app_without_the_incoming_handler_cannot_be_served() {
     assert_eq!(
         error.to_string(),
         format!(
-            "the app exports no `wasi:http/incoming-handler`, so it cannot serve HTTP; it exports: {}",
+            "the app exports no `wasi:http/incoming-handler` (WASI 0.2) or `wasi:http/handler` (WASI 0.3), so it cannot serve HTTP; it exports: {}",
             app.functions().collect::<Vec<_>>().join(", ")
         )
     );

@@ -95,20 +95,21 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
 
 /// WASI 0.3's packages as wasmtime-wasi-http ships them, and a world
 /// importing every interface of them the host provides: all but
-/// `wasi:http`, whose requests the host does not yet check against a
-/// component's `http` grant.
+/// `wasi:http/client`, whose requests the host does not yet check against
+/// a component's `http` grant (`wasi:http/types` it provides, for handlers
+/// to read their requests and write their responses).
 fn wasi_p3_world() -> (Resolve, WorldId, Vec<InterfaceId>) {
     let mut resolve = Resolve::default();
     push_p3(&mut resolve);
     // `wasi:cli/run` and `wasi:http/handler` are exported (a middleware's
     // import of the next handler is another component's export).
-    let (world, interfaces) = every_import(&mut resolve, &["run", "handler"]);
+    let (world, interfaces) = every_import(&mut resolve, &["run", "handler", "client"]);
     (resolve, world, interfaces)
 }
 
 /// WASI 0.3's packages the host provides, added to `resolve`.
 fn push_p3(resolve: &mut Resolve) {
-    for package in ["clocks", "random", "filesystem", "sockets", "cli"] {
+    for package in ["clocks", "random", "filesystem", "sockets", "cli", "http"] {
         let path = wasi_http_crate().join(format!("src/p3/wit/deps/{package}.wit"));
         resolve
             .push_file(&path)
@@ -483,7 +484,10 @@ fn a_component_importing_wasi_0_2_and_0_3_side_by_side_holds_one_grant_for_both(
     // As Rust's toolchains emit them: WASI 0.3 beside WASI 0.2.
     let (mut resolve, _, _) = wasi_world(HOST_VERSION);
     push_p3(&mut resolve);
-    let (world, interfaces) = every_import(&mut resolve, &["run", "incoming-handler", "handler"]);
+    let (world, interfaces) = every_import(
+        &mut resolve,
+        &["run", "incoming-handler", "handler", "client"],
+    );
     let component = component_of_world(&resolve, world);
     let granted = compose_alone(component.clone(), EVERYTHING).unwrap_or_else(|e| panic!("{e}"));
     let imports = &granted.plan.components[0].imports;

@@ -116,8 +116,9 @@ enum Cmd {
         /// as `'docs:adder/add@0.1.0#add(1, 2)'`.
         call: String,
     },
-    /// Serve an app that exports `wasi:http/incoming-handler` over HTTP: a
-    /// fresh instance per request, with the grants and limits it carries.
+    /// Serve an app that exports `wasi:http/incoming-handler` (WASI 0.2)
+    /// or `wasi:http/handler` (WASI 0.3) over HTTP: a fresh instance per
+    /// request, with the grants and limits it carries.
     ///
     /// Prints `listening on http://ADDRESS` once it accepts connections,
     /// and one line per request on stderr. SIGINT or SIGTERM stops it once

@@ -211,7 +211,7 @@ fn an_app_that_serves_no_http_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "cannot serve `relay`: the app exports no `wasi:http/incoming-handler`, so it cannot serve HTTP; it exports: "
+            "cannot serve `relay`: the app exports no `wasi:http/incoming-handler` (WASI 0.2) or `wasi:http/handler` (WASI 0.3), so it cannot serve HTTP; it exports: "
         ),
         "{stderr}"
     );
