@@ -722,3 +722,67 @@ fn a_denied_wasi_0_3_function_traps_only_for_randomness_and_exit() {
         ]
     );
 }
+
+#[test]
+fn two_components_with_their_own_wasi_0_3_directories_and_environments_each_get_their_own() {
+    let (resolve, world, _) = wasi_p3_world();
+    let component = component_of_world(&resolve, world);
+    let grants = |dir: &str, var: &str| {
+        EVERYTHING
+            .replace("host = \".\"", &format!("host = \"{dir}\""))
+            .replace("HOME", var)
+    };
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        format!(
+            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {}\n[components.b]\npath = \"b.wasm\"\ngrants = {}\n",
+            grants("linker", "PATH"),
+            grants("host", "HOME"),
+        ),
+    )
+    .unwrap();
+    let bytes = IndexMap::from([
+        ("a".to_string(), component.clone()),
+        ("b".to_string(), component),
+    ]);
+    let composed = compose(&manifest, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    let engine = nanoproc_tests::engine_for(&composed.bytes);
+    let app = wasmtime::component::Component::new(engine, &composed.bytes).unwrap();
+    let ty = app.component_type();
+    let names: Vec<&str> = ty.imports(engine).map(|(name, _)| name).collect();
+    for holder in ["a", "b"] {
+        for interface in ["preopens", "environment"] {
+            let name = format!("nanoproc-grant:{holder}/{interface}@0.3.0");
+            assert!(names.contains(&name.as_str()), "{name} in {names:?}");
+        }
+    }
+    instantiate(&composed.bytes);
+}
+
+#[test]
+fn different_network_grants_through_wasi_0_3_sockets_are_refused_not_shared() {
+    let (resolve, world, _) = wasi_p3_world();
+    let component = component_of_world(&resolve, world);
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        format!(
+            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {}\n[components.b]\npath = \"b.wasm\"\ngrants = {}\n",
+            EVERYTHING,
+            EVERYTHING.replace("127.0.0.1:1", "127.0.0.1:2"),
+        ),
+    )
+    .unwrap();
+    let bytes = IndexMap::from([
+        ("a".to_string(), component.clone()),
+        ("b".to_string(), component),
+    ]);
+    let error = compose(&manifest, &bytes).map(drop).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "component `a` imports `wasi:sockets/types@0.3.0`, and its `network` grant differs from that of `b`: the host cannot yet give each component its own `network` grant through WASI 0.3's sockets"
+    );
+    assert!(matches!(
+        error.kind(),
+        nanoproc_linker::ErrorKind::SharedNarrowing { .. }
+    ));
+}

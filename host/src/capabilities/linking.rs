@@ -75,6 +75,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
     if uses_http {
         http::shadow(linker)?;
     }
+    if uses_p3 {
+        shadow_p3(linker)?;
+    }
     linker.allow_shadowing(false);
     for (name, _) in component.component_type().imports(&engine) {
         let Some(import) = HolderImport::parse(name) else {
@@ -162,6 +165,36 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
     Ok(())
 }
 
+/// As [`shadow`], for WASI 0.3's environment (whose reads report the
+/// variables left out) and preopened directories (whose descriptors are
+/// remembered as the shared grant's). Its filesystem functions taking a
+/// path are wasmtime-wasi's own: a refused path gets its error code, but is
+/// not reported.
+fn shadow_p3(linker: &mut Linker<HostState>) -> Result<()> {
+    use wasmtime_wasi::p3::bindings::cli::environment::Host as Environment;
+    use wasmtime_wasi::p3::bindings::filesystem::preopens::Host as Preopens;
+    let version = nanoproc_linker::WASI_P3_VERSION;
+    let mut environment = linker.instance(&format!("wasi:cli/environment@{version}"))?;
+    environment.func_wrap("get-environment", |mut store, (): ()| {
+        let state = store.data_mut();
+        let environment =
+            Environment::get_environment(&mut cli(&mut state.shared, &mut state.table))?;
+        let label = state.attribution.shared_env.clone();
+        state.environment_read(&environment, &label);
+        Ok((environment,))
+    })?;
+    let mut preopens = linker.instance(&format!("wasi:filesystem/preopens@{version}"))?;
+    preopens.func_wrap("get-directories", |mut store, (): ()| {
+        let state = store.data_mut();
+        let dirs: Vec<(Resource<Descriptor>, String)> =
+            Preopens::get_directories(&mut state.filesystem())?;
+        let label = state.attribution.shared_dirs.clone();
+        state.preopened(&dirs, &label);
+        Ok((dirs,))
+    })?;
+    Ok(())
+}
+
 /// Whether the import `name` is of WASI 0.3 (a `wasi:` interface, or a
 /// per-component copy of one, at a 0.3 version).
 fn is_p3(name: &str) -> bool {
@@ -200,13 +233,16 @@ fn add_p3_holder(
             })?;
         }
         HolderInterface::Preopens => {
+            let label: Label = Arc::from([holder.clone()]);
             instance.func_wrap("get-directories", move |mut store, (): ()| {
-                let (ctx, table) = store.data_mut().holder(&holder)?;
+                let state = store.data_mut();
+                let (ctx, table) = state.holder(&holder)?;
                 let dirs: Vec<(Resource<Descriptor>, String)> =
                     Preopens::get_directories(&mut WasiFilesystemCtxView {
                         ctx: ctx.filesystem(),
                         table,
                     })?;
+                state.preopened(&dirs, &label);
                 Ok((dirs,))
             })?;
         }
