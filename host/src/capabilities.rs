@@ -125,6 +125,9 @@ pub struct HostState {
     descriptors: HashMap<u32, Label>,
     /// The state of `wasi:http`.
     http: wasmtime_wasi_http::WasiHttpCtx,
+    /// What WASI 0.3's `wasi:http/client` sends requests through: only to
+    /// the origins of the shared `http` grant.
+    origins: http::Origins,
 }
 
 /// The components a refusal is attributed to: those a context serves.
@@ -288,6 +291,7 @@ impl Capabilities {
             attribution: attribution.clone(),
             descriptors: HashMap::new(),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
+            origins: http::Origins(attribution.clone()),
         })
     }
 }

@@ -73,22 +73,26 @@ pub fn compose(
 }
 
 /// Refuses a plan in which components hold different narrowings of the
-/// network and one of them imports WASI 0.3's sockets: WASI 0.3 makes a
-/// socket in `wasi:sockets/types` itself, which also holds every socket's
-/// methods, so the app cannot import the part that hands sockets out once
-/// per holder, as it does WASI 0.2's `tcp-create-socket`; a shared import
-/// would give each holder the union of their endpoints.
+/// network or of `http`, and one of them imports WASI 0.3's sockets or
+/// `wasi:http/client`: WASI 0.3 makes a socket in `wasi:sockets/types`
+/// itself, which also holds every socket's methods, so the app cannot
+/// import the part that hands sockets out once per holder, as it does WASI
+/// 0.2's `tcp-create-socket`; and the host checks WASI 0.3's requests
+/// against the shared grant only. A shared import would give each holder
+/// the union of their grants.
 fn narrowed_per_holder(manifest: &Manifest, plan: &Plan) -> Result<(), ComposeError> {
     let split = crate::grants::split_per_holder(plan);
     for (capability, holders) in split {
-        if capability != Capability::Network {
+        if !matches!(capability, Capability::Network | Capability::Http) {
             continue;
         }
         for component in plan.components.iter().filter(|c| holders.contains(&c.name)) {
             let shared = component.imports.iter().find(|(import, satisfied)| {
                 *satisfied == Satisfied::Granted(capability)
                     && InterfaceName::parse(import).is_some_and(|name| {
-                        crate::grants::narrowed_by(&name.base).is_none()
+                        let sends = capability == Capability::Network
+                            || name.base == "wasi:http/client";
+                        sends
                             && name
                                 .version
                                 .as_ref()
@@ -111,14 +115,14 @@ fn narrowed_per_holder(manifest: &Manifest, plan: &Plan) -> Result<(), ComposeEr
                     import: import.clone(),
                 },
                 format!(
-                    "component `{}` imports `{import}`, and its `{capability}` grant differs from that of {}: the host cannot yet give each component its own `{capability}` grant through WASI 0.3's sockets",
+                    "component `{}` imports `{import}`, and its `{capability}` grant differs from that of {}: the host cannot yet give each component its own `{capability}` grant through WASI 0.3",
                     component.name,
                     others.join(", ")
                 ),
             )
             .at(manifest.location(entry.grants_span.as_ref().map_or(entry.span.start, |s| s.start)))
             .help(format!(
-                "give these components the same `{capability}` grant, or build `{}` for WASI 0.2's sockets",
+                "give these components the same `{capability}` grant, or build `{}` for WASI 0.2",
                 component.name
             )));
         }

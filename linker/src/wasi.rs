@@ -464,6 +464,12 @@ pub(crate) const PROVIDED_P3: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "wasi:http/client",
+        &[
+            "send",
+        ],
+    ),
+    (
         "wasi:http/types",
         &[
             "[constructor]fields",

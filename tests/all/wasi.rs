@@ -94,16 +94,13 @@ fn wasi_world(version: &str) -> (Resolve, WorldId, Vec<InterfaceId>) {
 }
 
 /// WASI 0.3's packages as wasmtime-wasi-http ships them, and a world
-/// importing every interface of them the host provides: all but
-/// `wasi:http/client`, whose requests the host does not yet check against
-/// a component's `http` grant (`wasi:http/types` it provides, for handlers
-/// to read their requests and write their responses).
+/// importing every interface of them the host provides.
 fn wasi_p3_world() -> (Resolve, WorldId, Vec<InterfaceId>) {
     let mut resolve = Resolve::default();
     push_p3(&mut resolve);
     // `wasi:cli/run` and `wasi:http/handler` are exported (a middleware's
     // import of the next handler is another component's export).
-    let (world, interfaces) = every_import(&mut resolve, &["run", "handler", "client"]);
+    let (world, interfaces) = every_import(&mut resolve, &["run", "handler"]);
     (resolve, world, interfaces)
 }
 
@@ -484,10 +481,8 @@ fn a_component_importing_wasi_0_2_and_0_3_side_by_side_holds_one_grant_for_both(
     // As Rust's toolchains emit them: WASI 0.3 beside WASI 0.2.
     let (mut resolve, _, _) = wasi_world(HOST_VERSION);
     push_p3(&mut resolve);
-    let (world, interfaces) = every_import(
-        &mut resolve,
-        &["run", "incoming-handler", "handler", "client"],
-    );
+    let (world, interfaces) =
+        every_import(&mut resolve, &["run", "incoming-handler", "handler"]);
     let component = component_of_world(&resolve, world);
     let granted = compose_alone(component.clone(), EVERYTHING).unwrap_or_else(|e| panic!("{e}"));
     let imports = &granted.plan.components[0].imports;
@@ -760,7 +755,7 @@ fn two_components_with_their_own_wasi_0_3_directories_and_environments_each_get_
 }
 
 #[test]
-fn different_network_grants_through_wasi_0_3_sockets_are_refused_not_shared() {
+fn different_network_and_http_grants_through_wasi_0_3_are_refused_not_shared() {
     let (resolve, world, _) = wasi_p3_world();
     let component = component_of_world(&resolve, world);
     let manifest = Manifest::parse(
@@ -779,10 +774,24 @@ fn different_network_grants_through_wasi_0_3_sockets_are_refused_not_shared() {
     let error = compose(&manifest, &bytes).map(drop).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "component `a` imports `wasi:sockets/types@0.3.0`, and its `network` grant differs from that of `b`: the host cannot yet give each component its own `network` grant through WASI 0.3's sockets"
+        "component `a` imports `wasi:sockets/types@0.3.0`, and its `network` grant differs from that of `b`: the host cannot yet give each component its own `network` grant through WASI 0.3"
     );
     assert!(matches!(
         error.kind(),
         nanoproc_linker::ErrorKind::SharedNarrowing { .. }
     ));
+    let manifest = Manifest::parse(
+        "nanoproc.toml",
+        format!(
+            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {}\n[components.b]\npath = \"b.wasm\"\ngrants = {}\n",
+            EVERYTHING,
+            EVERYTHING.replace("https://example.com", "https://example.org"),
+        ),
+    )
+    .unwrap();
+    let error = compose(&manifest, &bytes).map(drop).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "component `a` imports `wasi:http/client@0.3.0`, and its `http` grant differs from that of `b`: the host cannot yet give each component its own `http` grant through WASI 0.3"
+    );
 }

@@ -9,13 +9,18 @@
 //! A request to any other origin is answered `HTTP-request-denied` before
 //! anything leaves the host, and reported as a refusal.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use anyhow::Result;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, LinkerInstance, Resource};
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::Host as _;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, HostOutgoingRequest};
-use wasmtime_wasi_http::{RequestOptions, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{
+    Error, RequestOptions, WasiBody, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
 
 use super::{HostState, WASI_VERSION};
 use crate::refusal::{Answer, Refusal};
@@ -34,6 +39,64 @@ impl WasiHttpView for HostState {
             table: &mut self.table,
             ctx: &mut self.http,
         }
+    }
+}
+
+/// WASI 0.3's `wasi:http` as the app's components see it: requests sent
+/// through [`Origins`].
+pub(super) fn p3_view(state: &mut HostState) -> WasiHttpCtxView<'_> {
+    WasiHttpCtxView {
+        hooks: &mut state.origins,
+        table: &mut state.table,
+        ctx: &mut state.http,
+    }
+}
+
+/// How WASI 0.3's `wasi:http/client` sends a request: as wasmtime-wasi-http
+/// does, if its origin is in the shared `http` grant (the linker refuses an
+/// app whose components hold different ones and send through WASI 0.3);
+/// otherwise answered `HTTP-request-denied` before anything leaves the
+/// host, and reported.
+pub(super) struct Origins(pub(super) Arc<super::Attribution>);
+
+impl WasiHttpHooks for Origins {
+    fn send_request(
+        &mut self,
+        request: hyper::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        hyper::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), Error>> + Send>,
+                    ),
+                    Error,
+                >,
+            > + Send,
+    > {
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        let granted = self.0.http.get(&None).is_some_and(|(allowed, _)| {
+            Origin::from_parts(scheme, authority).is_some_and(|o| allowed.contains(&o))
+        });
+        if granted {
+            return wasmtime_wasi_http::default_hooks().send_request(request, options, fut);
+        }
+        let label = self.0.http.get(&None).map(|(_, l)| l.to_vec());
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
+        let attempt = format!("an HTTP request to {scheme}://{authority}{path}");
+        self.0.reporter.report(|| {
+            Some(Refusal {
+                components: label.unwrap_or_default(),
+                capability: Capability::Http,
+                attempt,
+                answer: Answer::Error("HTTP-request-denied"),
+            })
+        });
+        Box::new(async { Err(Error::HttpRequestDenied) })
     }
 }
 

@@ -48,20 +48,17 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
     if uses_p3 {
         wasmtime_wasi::p3::add_to_linker(linker)?;
     }
-    // Of WASI 0.3's `wasi:http`, the types a handler reads its request and
-    // writes its response with; the host sends no WASI 0.3 request (the
-    // linker refuses `wasi:http/client@0.3`).
+    // WASI 0.3's `wasi:http`: its types (a handler's request and response)
+    // and its client, whose requests go only to granted origins.
     let uses_p3_http = component
         .component_type()
         .imports(&engine)
         .any(|(name, _)| name.starts_with("wasi:http/") && is_p3(name));
     if uses_p3_http {
-        wasmtime_wasi_http::p3::bindings::http::types::add_to_linker::<
-            _,
-            wasmtime_wasi_http::WasiHttp,
-        >(linker, |state: &mut HostState| {
-            wasmtime_wasi_http::WasiHttpView::http(state)
-        })?;
+        use wasmtime_wasi_http::WasiHttp;
+        use wasmtime_wasi_http::p3::bindings::http::{client, types};
+        types::add_to_linker::<_, WasiHttp>(linker, http::p3_view)?;
+        client::add_to_linker::<_, WasiHttp>(linker, http::p3_view)?;
     }
     let uses_http = component
         .component_type()
