@@ -337,7 +337,7 @@ fn bindings(wit: &Wit, world: wit_parser::WorldId, spec: &str) -> Result<String>
         ..Default::default()
     };
     let mut files = wit_bindgen_core::Files::default();
-    let mut resolve = wit.resolve.clone();
+    let mut resolve = wit.for_bindings(world);
     opts.build().generate(&mut resolve, world, &mut files)?;
     let (_, source) = files
         .iter()
@@ -572,6 +572,32 @@ mod tests {
                 "{package} missing from {names:?}"
             );
         }
+    }
+
+    #[test]
+    fn module_names_carry_versions_only_where_a_world_imports_two_releases() {
+        let wit = load_wit(&crate::nanoproc_root()).unwrap();
+        let modules = |spec: &str| {
+            let text = bindings(&wit, wit.world(spec).unwrap(), spec).unwrap();
+            let mut names: Vec<String> = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("pub mod "))
+                .filter_map(|l| l.strip_suffix(" {"))
+                .filter(|m| m.starts_with("cli") || m.starts_with("filesystem"))
+                .map(str::to_string)
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        // WASI 0.2 only, and WASI 0.3 only: plain names.
+        assert_eq!(modules("nanoproc:logger/logger"), ["cli"]);
+        assert_eq!(modules("nanoproc:lsdir3/lsdir3"), ["cli", "filesystem"]);
+        // Both releases of `wasi:cli`: each named with its version.
+        assert_eq!(
+            modules("nanoproc:lsdir3/lsdir3-mixed"),
+            ["cli0_2_12", "cli0_3_0", "filesystem"]
+        );
     }
 
     #[test]

@@ -89,6 +89,33 @@ impl Wit {
             .map(|(key, _)| self.resolve.name_world_key(key))
             .collect()
     }
+    /// A copy of the packages for generating the bindings of `world`: the
+    /// packages it does not reach are renamed apart, so that a package
+    /// loaded in two versions (WASI 0.2's and 0.3's) mangles the versions
+    /// into module names only for a world that imports both.
+    pub fn for_bindings(&self, world: WorldId) -> Resolve {
+        let mut resolve = self.resolve.clone();
+        let w = &resolve.worlds[world];
+        let mut reached: std::collections::HashSet<PackageId> = w.package.into_iter().collect();
+        for item in w.imports.values().chain(w.exports.values()) {
+            let package = match item {
+                wit_parser::WorldItem::Interface { id, .. } => resolve.interfaces[*id].package,
+                wit_parser::WorldItem::Type { id, .. } => match resolve.types[*id].owner {
+                    wit_parser::TypeOwner::Interface(i) => resolve.interfaces[i].package,
+                    wit_parser::TypeOwner::World(w) => resolve.worlds[w].package,
+                    wit_parser::TypeOwner::None => None,
+                },
+                wit_parser::WorldItem::Function(_) => None,
+            };
+            reached.extend(package);
+        }
+        for (id, package) in resolve.packages.iter_mut() {
+            if !reached.contains(&id) {
+                package.name.name = format!("{}-unreached{}", package.name.name, id.index());
+            }
+        }
+        resolve
+    }
 }
 
 /// Parses each `*.wit` file and each directory in `dir` as one package.

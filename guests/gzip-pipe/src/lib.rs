@@ -8,9 +8,9 @@
 #[allow(warnings, clippy::all)]
 mod bindings;
 
-use bindings::exports::wasi::cli0_3_0::run::Guest;
+use bindings::exports::wasi::cli::run::Guest;
 use bindings::nanoproc::gzip_stream::gzip;
-use bindings::wasi::cli0_3_0::{environment, stderr, stdin, stdout};
+use bindings::wasi::cli::{environment, stderr, stdin, stdout};
 
 /// The level without an argument, gzip's default.
 const DEFAULT_LEVEL: u8 = 6;

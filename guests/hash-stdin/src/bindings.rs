@@ -134,7 +134,7 @@ pub mod nanoproc {
 #[rustfmt::skip]
 #[allow(dead_code, clippy::all)]
 pub mod wasi {
-    pub mod cli0_3_0 {
+    pub mod cli {
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
         pub mod types {
             #[used]
@@ -185,7 +185,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type ErrorCode = super::super::super::wasi::cli0_3_0::types::ErrorCode;
+            pub type ErrorCode = super::super::super::wasi::cli::types::ErrorCode;
             #[allow(unused_unsafe, clippy::all)]
             /// Return a stream for reading from stdin.
             ///
@@ -247,7 +247,7 @@ pub mod wasi {
             #[used]
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
-            pub type ErrorCode = super::super::super::wasi::cli0_3_0::types::ErrorCode;
+            pub type ErrorCode = super::super::super::wasi::cli::types::ErrorCode;
             #[allow(unused_unsafe, clippy::all)]
             /// Write the given stream to stdout.
             ///
@@ -291,7 +291,7 @@ pub mod wasi {
 #[allow(dead_code, clippy::all)]
 pub mod exports {
     pub mod wasi {
-        pub mod cli0_3_0 {
+        pub mod cli {
             #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
             pub mod run {
                 #[used]
@@ -647,7 +647,7 @@ pub mod wit_future {
         }
         unsafe fn lift(
             ptr: *mut u8,
-        ) -> ::core::result::Result<(), super::super::wasi::cli0_3_0::stdin::ErrorCode> {
+        ) -> ::core::result::Result<(), super::super::wasi::cli::stdin::ErrorCode> {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
                 match l0 {
@@ -658,9 +658,7 @@ pub mod wit_future {
                     1 => {
                         let e = {
                             let l1 = i32::from(*ptr.add(1).cast::<u8>());
-                            super::super::wasi::cli0_3_0::types::ErrorCode::_lift(
-                                l1 as u8,
-                            )
+                            super::super::wasi::cli::types::ErrorCode::_lift(l1 as u8)
                         };
                         Err(e)
                     }
@@ -669,10 +667,7 @@ pub mod wit_future {
             }
         }
         unsafe fn lower(
-            value: ::core::result::Result<
-                (),
-                super::super::wasi::cli0_3_0::stdin::ErrorCode,
-            >,
+            value: ::core::result::Result<(), super::super::wasi::cli::stdin::ErrorCode>,
             ptr: *mut u8,
         ) {
             unsafe {
@@ -691,9 +686,9 @@ pub mod wit_future {
             unsafe {}
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
-            ::core::result::Result<(), super::super::wasi::cli0_3_0::stdin::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::cli::stdin::ErrorCode>,
         > = wit_bindgen::rt::async_support::FutureVtable::<
-            ::core::result::Result<(), super::super::wasi::cli0_3_0::stdin::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::cli::stdin::ErrorCode>,
         > {
             cancel_write,
             cancel_read,
@@ -708,7 +703,7 @@ pub mod wit_future {
             start_write,
         };
         impl super::FuturePayload
-        for ::core::result::Result<(), super::super::wasi::cli0_3_0::stdin::ErrorCode> {
+        for ::core::result::Result<(), super::super::wasi::cli::stdin::ErrorCode> {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
     }
@@ -830,8 +825,8 @@ macro_rules! __export_hash_stdin_impl {
     };
     ($ty:ident with_types_in $($path_to_types_root:tt)*) => {
         $($path_to_types_root)*::
-        exports::wasi::cli0_3_0::run::__export_wasi_cli_run_0_3_0_cabi!($ty with_types_in
-        $($path_to_types_root)*:: exports::wasi::cli0_3_0::run);
+        exports::wasi::cli::run::__export_wasi_cli_run_0_3_0_cabi!($ty with_types_in
+        $($path_to_types_root)*:: exports::wasi::cli::run);
     };
 }
 #[doc(inline)]

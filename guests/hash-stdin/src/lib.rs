@@ -7,9 +7,9 @@
 #[allow(warnings, clippy::all)]
 mod bindings;
 
-use bindings::exports::wasi::cli0_3_0::run::Guest;
+use bindings::exports::wasi::cli::run::Guest;
 use bindings::nanoproc::hash_stream::sha256;
-use bindings::wasi::cli0_3_0::{stdin, stdout};
+use bindings::wasi::cli::{stdin, stdout};
 
 struct HashStdin;
 

@@ -5,7 +5,7 @@
 #[rustfmt::skip]
 #[allow(dead_code, clippy::all)]
 pub mod wasi {
-    pub mod clocks0_3_0 {
+    pub mod clocks {
         /// This interface common types used throughout wasi:clocks.
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
         pub mod types {
@@ -16,7 +16,7 @@ pub mod wasi {
             pub type Duration = u64;
         }
     }
-    pub mod http0_3_0 {
+    pub mod http {
         /// This interface defines all of the types and methods for implementing HTTP
         /// Requests and Responses, as well as their headers, trailers, and bodies.
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
@@ -25,7 +25,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type Duration = super::super::super::wasi::clocks0_3_0::types::Duration;
+            pub type Duration = super::super::super::wasi::clocks::types::Duration;
             /// This type corresponds to HTTP standard Methods.
             #[derive(Clone)]
             pub enum Method {
@@ -2995,7 +2995,7 @@ pub mod wasi {
 #[allow(dead_code, clippy::all)]
 pub mod exports {
     pub mod wasi {
-        pub mod http0_3_0 {
+        pub mod http {
             /// This interface defines a handler of HTTP Requests.
             ///
             /// In a `wasi:http/service` this interface is exported to respond to an
@@ -3009,9 +3009,9 @@ pub mod exports {
                 #[doc(hidden)]
                 static __FORCE_SECTION_REF: fn() = super::super::super::super::__link_custom_section_describing_imports;
                 use super::super::super::super::_rt;
-                pub type Request = super::super::super::super::wasi::http0_3_0::types::Request;
-                pub type Response = super::super::super::super::wasi::http0_3_0::types::Response;
-                pub type ErrorCode = super::super::super::super::wasi::http0_3_0::types::ErrorCode;
+                pub type Request = super::super::super::super::wasi::http::types::Request;
+                pub type Response = super::super::super::super::wasi::http::types::Response;
+                pub type ErrorCode = super::super::super::super::wasi::http::types::ErrorCode;
                 #[doc(hidden)]
                 #[allow(non_snake_case, unused_unsafe)]
                 pub unsafe fn _export_handle_cabi<T_: Guest>(arg0: i32) -> i32 {
@@ -3021,7 +3021,7 @@ pub mod exports {
                             let _task_cancel = wit_bindgen::rt::async_support::TaskCancelOnDrop::new();
                             let result0 = &{
                                 T_::handle(
-                                        super::super::super::super::wasi::http0_3_0::types::Request::from_handle(
+                                        super::super::super::super::wasi::http::types::Request::from_handle(
                                             arg0 as u32,
                                         ),
                                     )
@@ -3050,7 +3050,7 @@ pub mod exports {
                                     )
                                 }
                                 Err(e) => {
-                                    use super::super::super::super::wasi::http0_3_0::types::ErrorCode as V38;
+                                    use super::super::super::super::wasi::http::types::ErrorCode as V38;
                                     let (
                                         result39_0,
                                         result39_1,
@@ -3072,7 +3072,7 @@ pub mod exports {
                                             )
                                         }
                                         V38::DnsError(e) => {
-                                            let super::super::super::super::wasi::http0_3_0::types::DnsErrorPayload {
+                                            let super::super::super::super::wasi::http::types::DnsErrorPayload {
                                                 rcode: rcode1,
                                                 info_code: info_code1,
                                             } = e;
@@ -3236,7 +3236,7 @@ pub mod exports {
                                             )
                                         }
                                         V38::TlsAlertReceived(e) => {
-                                            let super::super::super::super::wasi::http0_3_0::types::TlsAlertReceivedPayload {
+                                            let super::super::super::super::wasi::http::types::TlsAlertReceivedPayload {
                                                 alert_id: alert_id5,
                                                 alert_message: alert_message5,
                                             } = e;
@@ -3358,7 +3358,7 @@ pub mod exports {
                                                 result15_5,
                                             ) = match e {
                                                 Some(e) => {
-                                                    let super::super::super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                                    let super::super::super::super::wasi::http::types::FieldSizePayload {
                                                         field_name: field_name11,
                                                         field_size: field_size11,
                                                     } = e;
@@ -3414,7 +3414,7 @@ pub mod exports {
                                             )
                                         }
                                         V38::HttpRequestTrailerSize(e) => {
-                                            let super::super::super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                            let super::super::super::super::wasi::http::types::FieldSizePayload {
                                                 field_name: field_name17,
                                                 field_size: field_size17,
                                             } = e;
@@ -3472,7 +3472,7 @@ pub mod exports {
                                             )
                                         }
                                         V38::HttpResponseHeaderSize(e) => {
-                                            let super::super::super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                            let super::super::super::super::wasi::http::types::FieldSizePayload {
                                                 field_name: field_name22,
                                                 field_size: field_size22,
                                             } = e;
@@ -3534,7 +3534,7 @@ pub mod exports {
                                             )
                                         }
                                         V38::HttpResponseTrailerSize(e) => {
-                                            let super::super::super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                            let super::super::super::super::wasi::http::types::FieldSizePayload {
                                                 field_name: field_name28,
                                                 field_size: field_size28,
                                             } = e;
@@ -4048,8 +4048,8 @@ pub mod wit_future {
         unsafe fn lift(
             ptr: *mut u8,
         ) -> ::core::result::Result<
-            ::core::option::Option<super::super::wasi::http0_3_0::types::Trailers>,
-            super::super::wasi::http0_3_0::types::ErrorCode,
+            ::core::option::Option<super::super::wasi::http::types::Trailers>,
+            super::super::wasi::http::types::ErrorCode,
         > {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
@@ -4062,7 +4062,7 @@ pub mod wit_future {
                                 1 => {
                                     let e = {
                                         let l2 = *ptr.add(12).cast::<i32>();
-                                        super::super::wasi::http0_3_0::types::Fields::from_handle(
+                                        super::super::wasi::http::types::Fields::from_handle(
                                             l2 as u32,
                                         )
                                     };
@@ -4076,7 +4076,7 @@ pub mod wit_future {
                     1 => {
                         let e = {
                             let l3 = i32::from(*ptr.add(8).cast::<u8>());
-                            use super::super::wasi::http0_3_0::types::ErrorCode as V65;
+                            use super::super::wasi::http::types::ErrorCode as V65;
                             let v65 = match l3 {
                                 0 => V65::DnsTimeout,
                                 1 => {
@@ -4087,7 +4087,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::DnsErrorPayload {
+                                        super::super::wasi::http::types::DnsErrorPayload {
                                             rcode: match l4 {
                                                 0 => None,
                                                 1 => {
@@ -4149,7 +4149,7 @@ pub mod wit_future {
                                                 .add(16 + 1 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::TlsAlertReceivedPayload {
+                                        super::super::wasi::http::types::TlsAlertReceivedPayload {
                                             alert_id: match l10 {
                                                 0 => None,
                                                 1 => {
@@ -4243,7 +4243,7 @@ pub mod wit_future {
                                                             .add(16 + 4 * ::core::mem::size_of::<*const u8>())
                                                             .cast::<u8>(),
                                                     );
-                                                    super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                                    super::super::wasi::http::types::FieldSizePayload {
                                                         field_name: match l21 {
                                                             0 => None,
                                                             1 => {
@@ -4313,7 +4313,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l29 {
                                                 0 => None,
                                                 1 => {
@@ -4379,7 +4379,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l37 {
                                                 0 => None,
                                                 1 => {
@@ -4461,7 +4461,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l47 {
                                                 0 => None,
                                                 1 => {
@@ -4602,8 +4602,8 @@ pub mod wit_future {
         }
         unsafe fn lower(
             value: ::core::result::Result<
-                ::core::option::Option<super::super::wasi::http0_3_0::types::Trailers>,
-                super::super::wasi::http0_3_0::types::ErrorCode,
+                ::core::option::Option<super::super::wasi::http::types::Trailers>,
+                super::super::wasi::http::types::ErrorCode,
             >,
             ptr: *mut u8,
         ) {
@@ -4623,14 +4623,14 @@ pub mod wit_future {
                     }
                     Err(e) => {
                         *ptr.add(0).cast::<u8>() = (1i32) as u8;
-                        use super::super::wasi::http0_3_0::types::ErrorCode as V15;
+                        use super::super::wasi::http::types::ErrorCode as V15;
                         match e {
                             V15::DnsTimeout => {
                                 *ptr.add(8).cast::<u8>() = (0i32) as u8;
                             }
                             V15::DnsError(e) => {
                                 *ptr.add(8).cast::<u8>() = (1i32) as u8;
-                                let super::super::wasi::http0_3_0::types::DnsErrorPayload {
+                                let super::super::wasi::http::types::DnsErrorPayload {
                                     rcode: rcode0,
                                     info_code: info_code0,
                                 } = e;
@@ -4706,7 +4706,7 @@ pub mod wit_future {
                             }
                             V15::TlsAlertReceived(e) => {
                                 *ptr.add(8).cast::<u8>() = (14i32) as u8;
-                                let super::super::wasi::http0_3_0::types::TlsAlertReceivedPayload {
+                                let super::super::wasi::http::types::TlsAlertReceivedPayload {
                                     alert_id: alert_id2,
                                     alert_message: alert_message2,
                                 } = e;
@@ -4787,7 +4787,7 @@ pub mod wit_future {
                                 match e {
                                     Some(e) => {
                                         *ptr.add(16).cast::<u8>() = (1i32) as u8;
-                                        let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        let super::super::wasi::http::types::FieldSizePayload {
                                             field_name: field_name4,
                                             field_size: field_size4,
                                         } = e;
@@ -4848,7 +4848,7 @@ pub mod wit_future {
                             }
                             V15::HttpRequestTrailerSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (24i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name6,
                                     field_size: field_size6,
                                 } = e;
@@ -4903,7 +4903,7 @@ pub mod wit_future {
                             }
                             V15::HttpResponseHeaderSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (27i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name8,
                                     field_size: field_size8,
                                 } = e;
@@ -4967,7 +4967,7 @@ pub mod wit_future {
                             }
                             V15::HttpResponseTrailerSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (30i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name10,
                                     field_size: field_size10,
                                 } = e;
@@ -5282,13 +5282,13 @@ pub mod wit_future {
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
             ::core::result::Result<
-                ::core::option::Option<super::super::wasi::http0_3_0::types::Trailers>,
-                super::super::wasi::http0_3_0::types::ErrorCode,
+                ::core::option::Option<super::super::wasi::http::types::Trailers>,
+                super::super::wasi::http::types::ErrorCode,
             >,
         > = wit_bindgen::rt::async_support::FutureVtable::<
             ::core::result::Result<
-                ::core::option::Option<super::super::wasi::http0_3_0::types::Trailers>,
-                super::super::wasi::http0_3_0::types::ErrorCode,
+                ::core::option::Option<super::super::wasi::http::types::Trailers>,
+                super::super::wasi::http::types::ErrorCode,
             >,
         > {
             cancel_write,
@@ -5305,8 +5305,8 @@ pub mod wit_future {
         };
         impl super::FuturePayload
         for ::core::result::Result<
-            ::core::option::Option<super::super::wasi::http0_3_0::types::Trailers>,
-            super::super::wasi::http0_3_0::types::ErrorCode,
+            ::core::option::Option<super::super::wasi::http::types::Trailers>,
+            super::super::wasi::http::types::ErrorCode,
         > {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
@@ -5362,10 +5362,7 @@ pub mod wit_future {
         }
         unsafe fn lift(
             ptr: *mut u8,
-        ) -> ::core::result::Result<
-            (),
-            super::super::wasi::http0_3_0::types::ErrorCode,
-        > {
+        ) -> ::core::result::Result<(), super::super::wasi::http::types::ErrorCode> {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
                 match l0 {
@@ -5376,7 +5373,7 @@ pub mod wit_future {
                     1 => {
                         let e = {
                             let l1 = i32::from(*ptr.add(8).cast::<u8>());
-                            use super::super::wasi::http0_3_0::types::ErrorCode as V63;
+                            use super::super::wasi::http::types::ErrorCode as V63;
                             let v63 = match l1 {
                                 0 => V63::DnsTimeout,
                                 1 => {
@@ -5387,7 +5384,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::DnsErrorPayload {
+                                        super::super::wasi::http::types::DnsErrorPayload {
                                             rcode: match l2 {
                                                 0 => None,
                                                 1 => {
@@ -5449,7 +5446,7 @@ pub mod wit_future {
                                                 .add(16 + 1 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::TlsAlertReceivedPayload {
+                                        super::super::wasi::http::types::TlsAlertReceivedPayload {
                                             alert_id: match l8 {
                                                 0 => None,
                                                 1 => {
@@ -5543,7 +5540,7 @@ pub mod wit_future {
                                                             .add(16 + 4 * ::core::mem::size_of::<*const u8>())
                                                             .cast::<u8>(),
                                                     );
-                                                    super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                                    super::super::wasi::http::types::FieldSizePayload {
                                                         field_name: match l19 {
                                                             0 => None,
                                                             1 => {
@@ -5613,7 +5610,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l27 {
                                                 0 => None,
                                                 1 => {
@@ -5679,7 +5676,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l35 {
                                                 0 => None,
                                                 1 => {
@@ -5761,7 +5758,7 @@ pub mod wit_future {
                                                 .add(16 + 3 * ::core::mem::size_of::<*const u8>())
                                                 .cast::<u8>(),
                                         );
-                                        super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        super::super::wasi::http::types::FieldSizePayload {
                                             field_name: match l45 {
                                                 0 => None,
                                                 1 => {
@@ -5903,7 +5900,7 @@ pub mod wit_future {
         unsafe fn lower(
             value: ::core::result::Result<
                 (),
-                super::super::wasi::http0_3_0::types::ErrorCode,
+                super::super::wasi::http::types::ErrorCode,
             >,
             ptr: *mut u8,
         ) {
@@ -5914,14 +5911,14 @@ pub mod wit_future {
                     }
                     Err(e) => {
                         *ptr.add(0).cast::<u8>() = (1i32) as u8;
-                        use super::super::wasi::http0_3_0::types::ErrorCode as V15;
+                        use super::super::wasi::http::types::ErrorCode as V15;
                         match e {
                             V15::DnsTimeout => {
                                 *ptr.add(8).cast::<u8>() = (0i32) as u8;
                             }
                             V15::DnsError(e) => {
                                 *ptr.add(8).cast::<u8>() = (1i32) as u8;
-                                let super::super::wasi::http0_3_0::types::DnsErrorPayload {
+                                let super::super::wasi::http::types::DnsErrorPayload {
                                     rcode: rcode0,
                                     info_code: info_code0,
                                 } = e;
@@ -5997,7 +5994,7 @@ pub mod wit_future {
                             }
                             V15::TlsAlertReceived(e) => {
                                 *ptr.add(8).cast::<u8>() = (14i32) as u8;
-                                let super::super::wasi::http0_3_0::types::TlsAlertReceivedPayload {
+                                let super::super::wasi::http::types::TlsAlertReceivedPayload {
                                     alert_id: alert_id2,
                                     alert_message: alert_message2,
                                 } = e;
@@ -6078,7 +6075,7 @@ pub mod wit_future {
                                 match e {
                                     Some(e) => {
                                         *ptr.add(16).cast::<u8>() = (1i32) as u8;
-                                        let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                        let super::super::wasi::http::types::FieldSizePayload {
                                             field_name: field_name4,
                                             field_size: field_size4,
                                         } = e;
@@ -6139,7 +6136,7 @@ pub mod wit_future {
                             }
                             V15::HttpRequestTrailerSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (24i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name6,
                                     field_size: field_size6,
                                 } = e;
@@ -6194,7 +6191,7 @@ pub mod wit_future {
                             }
                             V15::HttpResponseHeaderSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (27i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name8,
                                     field_size: field_size8,
                                 } = e;
@@ -6258,7 +6255,7 @@ pub mod wit_future {
                             }
                             V15::HttpResponseTrailerSize(e) => {
                                 *ptr.add(8).cast::<u8>() = (30i32) as u8;
-                                let super::super::wasi::http0_3_0::types::FieldSizePayload {
+                                let super::super::wasi::http::types::FieldSizePayload {
                                     field_name: field_name10,
                                     field_size: field_size10,
                                 } = e;
@@ -6572,9 +6569,9 @@ pub mod wit_future {
             }
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
-            ::core::result::Result<(), super::super::wasi::http0_3_0::types::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::http::types::ErrorCode>,
         > = wit_bindgen::rt::async_support::FutureVtable::<
-            ::core::result::Result<(), super::super::wasi::http0_3_0::types::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::http::types::ErrorCode>,
         > {
             cancel_write,
             cancel_read,
@@ -6589,7 +6586,7 @@ pub mod wit_future {
             start_write,
         };
         impl super::FuturePayload
-        for ::core::result::Result<(), super::super::wasi::http0_3_0::types::ErrorCode> {
+        for ::core::result::Result<(), super::super::wasi::http::types::ErrorCode> {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
     }
@@ -6711,8 +6708,8 @@ macro_rules! __export_hello_impl {
     };
     ($ty:ident with_types_in $($path_to_types_root:tt)*) => {
         $($path_to_types_root)*::
-        exports::wasi::http0_3_0::handler::__export_wasi_http_handler_0_3_0_cabi!($ty
-        with_types_in $($path_to_types_root)*:: exports::wasi::http0_3_0::handler);
+        exports::wasi::http::handler::__export_wasi_http_handler_0_3_0_cabi!($ty
+        with_types_in $($path_to_types_root)*:: exports::wasi::http::handler);
     };
 }
 #[doc(inline)]

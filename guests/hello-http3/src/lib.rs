@@ -11,8 +11,8 @@
 #[allow(warnings, clippy::all)]
 mod bindings;
 
-use bindings::exports::wasi::http0_3_0::handler::Guest;
-use bindings::wasi::http0_3_0::types::{ErrorCode, Fields, Method, Request, Response, Trailers};
+use bindings::exports::wasi::http::handler::Guest;
+use bindings::wasi::http::types::{ErrorCode, Fields, Method, Request, Response, Trailers};
 use bindings::{wit_future, wit_stream};
 use wit_bindgen::{StreamReader, StreamResult, StreamWriter};
 

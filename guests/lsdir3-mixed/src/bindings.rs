@@ -333,7 +333,7 @@ pub mod wasi {
             }
         }
     }
-    pub mod clocks0_3_0 {
+    pub mod clocks {
         /// This interface common types used throughout wasi:clocks.
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
         pub mod types {
@@ -358,7 +358,7 @@ pub mod wasi {
             #[used]
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
-            pub type Duration = super::super::super::wasi::clocks0_3_0::types::Duration;
+            pub type Duration = super::super::super::wasi::clocks::types::Duration;
             /// An "instant", or "exact time", is a point in time without regard to any
             /// time zone: just the time since a particular external reference point,
             /// often called an "epoch".
@@ -448,7 +448,7 @@ pub mod wasi {
             }
         }
     }
-    pub mod filesystem0_3_0 {
+    pub mod filesystem {
         /// WASI filesystem is a filesystem API primarily intended to let users run WASI
         /// programs that access their files on their existing filesystems, without
         /// significant overhead.
@@ -490,7 +490,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type Instant = super::super::super::wasi::clocks0_3_0::system_clock::Instant;
+            pub type Instant = super::super::super::wasi::clocks::system_clock::Instant;
             /// File size or length of a region within a file.
             pub type Filesize = u64;
             /// The type of a filesystem object referenced by a descriptor.
@@ -2225,7 +2225,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -2247,7 +2247,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -2962,7 +2962,7 @@ pub mod wasi {
                                                                 let l11 = *_ptr
                                                                     .add(40 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l10,
                                                                     nanoseconds: l11 as u32,
                                                                 }
@@ -2981,7 +2981,7 @@ pub mod wasi {
                                                                 let l14 = *_ptr
                                                                     .add(64 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l13,
                                                                     nanoseconds: l14 as u32,
                                                                 }
@@ -3000,7 +3000,7 @@ pub mod wasi {
                                                                 let l17 = *_ptr
                                                                     .add(88 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l16,
                                                                     nanoseconds: l17 as u32,
                                                                 }
@@ -3300,7 +3300,7 @@ pub mod wasi {
                                                                 let l11 = *_ptr
                                                                     .add(40 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l10,
                                                                     nanoseconds: l11 as u32,
                                                                 }
@@ -3319,7 +3319,7 @@ pub mod wasi {
                                                                 let l14 = *_ptr
                                                                     .add(64 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l13,
                                                                     nanoseconds: l14 as u32,
                                                                 }
@@ -3338,7 +3338,7 @@ pub mod wasi {
                                                                 let l17 = *_ptr
                                                                     .add(88 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l16,
                                                                     nanoseconds: l17 as u32,
                                                                 }
@@ -3571,7 +3571,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -3595,7 +3595,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -5864,7 +5864,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type Descriptor = super::super::super::wasi::filesystem0_3_0::types::Descriptor;
+            pub type Descriptor = super::super::super::wasi::filesystem::types::Descriptor;
             #[allow(unused_unsafe, clippy::all)]
             /// Return the set of preopened directories, and their paths.
             #[allow(async_fn_in_trait)]
@@ -5914,7 +5914,7 @@ pub mod wasi {
                             let len7 = l6;
                             let bytes7 = _rt::Vec::from_raw_parts(l5.cast(), len7, len7);
                             (
-                                super::super::super::wasi::filesystem0_3_0::types::Descriptor::from_handle(
+                                super::super::super::wasi::filesystem::types::Descriptor::from_handle(
                                     l4 as u32,
                                 ),
                                 _rt::string_lift(bytes7),
@@ -6387,7 +6387,7 @@ pub mod wit_future {
             ptr: *mut u8,
         ) -> ::core::result::Result<
             (),
-            super::super::wasi::filesystem0_3_0::types::ErrorCode,
+            super::super::wasi::filesystem::types::ErrorCode,
         > {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
@@ -6401,7 +6401,7 @@ pub mod wit_future {
                             let l1 = i32::from(
                                 *ptr.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
                             );
-                            use super::super::wasi::filesystem0_3_0::types::ErrorCode as V6;
+                            use super::super::wasi::filesystem::types::ErrorCode as V6;
                             let v6 = match l1 {
                                 0 => V6::Access,
                                 1 => V6::Already,
@@ -6484,7 +6484,7 @@ pub mod wit_future {
         unsafe fn lower(
             value: ::core::result::Result<
                 (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
+                super::super::wasi::filesystem::types::ErrorCode,
             >,
             ptr: *mut u8,
         ) {
@@ -6495,7 +6495,7 @@ pub mod wit_future {
                     }
                     Err(e) => {
                         *ptr.add(0).cast::<u8>() = (1i32) as u8;
-                        use super::super::wasi::filesystem0_3_0::types::ErrorCode as V1;
+                        use super::super::wasi::filesystem::types::ErrorCode as V1;
                         match e {
                             V1::Access => {
                                 *ptr
@@ -6780,15 +6780,9 @@ pub mod wit_future {
             }
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
-            ::core::result::Result<
-                (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
-            >,
+            ::core::result::Result<(), super::super::wasi::filesystem::types::ErrorCode>,
         > = wit_bindgen::rt::async_support::FutureVtable::<
-            ::core::result::Result<
-                (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
-            >,
+            ::core::result::Result<(), super::super::wasi::filesystem::types::ErrorCode>,
         > {
             cancel_write,
             cancel_read,
@@ -6805,7 +6799,7 @@ pub mod wit_future {
         impl super::FuturePayload
         for ::core::result::Result<
             (),
-            super::super::wasi::filesystem0_3_0::types::ErrorCode,
+            super::super::wasi::filesystem::types::ErrorCode,
         > {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
@@ -6947,10 +6941,10 @@ pub mod wit_stream {
         }
         unsafe fn lift(
             ptr: *mut u8,
-        ) -> super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+        ) -> super::super::wasi::filesystem::types::DirectoryEntry {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
-                use super::super::wasi::filesystem0_3_0::types::DescriptorType as V5;
+                use super::super::wasi::filesystem::types::DescriptorType as V5;
                 let v5 = match l0 {
                     0 => V5::BlockDevice,
                     1 => V5::CharacterDevice,
@@ -7003,22 +6997,22 @@ pub mod wit_stream {
                     len8,
                     len8,
                 );
-                super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+                super::super::wasi::filesystem::types::DirectoryEntry {
                     type_: v5,
                     name: super::super::_rt::string_lift(bytes8),
                 }
             }
         }
         unsafe fn lower(
-            value: super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            value: super::super::wasi::filesystem::types::DirectoryEntry,
             ptr: *mut u8,
         ) {
             unsafe {
-                let super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+                let super::super::wasi::filesystem::types::DirectoryEntry {
                     type_: type_0,
                     name: name0,
                 } = value;
-                use super::super::wasi::filesystem0_3_0::types::DescriptorType as V2;
+                use super::super::wasi::filesystem::types::DescriptorType as V2;
                 match type_0 {
                     V2::BlockDevice => {
                         *ptr.add(0).cast::<u8>() = (0i32) as u8;
@@ -7115,9 +7109,9 @@ pub mod wit_stream {
             }
         }
         pub static VTABLE: wit_bindgen::rt::async_support::StreamVtable<
-            super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            super::super::wasi::filesystem::types::DirectoryEntry,
         > = wit_bindgen::rt::async_support::StreamVtable::<
-            super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            super::super::wasi::filesystem::types::DirectoryEntry,
         > {
             cancel_write,
             cancel_read,
@@ -7132,7 +7126,7 @@ pub mod wit_stream {
             start_write,
         };
         impl super::StreamPayload
-        for super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+        for super::super::wasi::filesystem::types::DirectoryEntry {
             const VTABLE: &'static wit_bindgen::rt::async_support::StreamVtable<Self> = &VTABLE;
         }
     }

@@ -9,6 +9,13 @@ mod bindings;
 #[path = "../../lsdir3/src/list.rs"]
 mod list;
 
+/// WASI 0.3's interfaces, under the names `list` uses: this world imports
+/// `wasi:cli` in both releases, so its bindings name each one's module
+/// with its version.
+mod wasi3 {
+    pub use crate::bindings::wasi::{cli0_3_0 as cli, filesystem};
+}
+
 use bindings::exports::wasi::cli0_3_0::run::Guest;
 use bindings::wasi::cli0_2_12::environment;
 

@@ -5,7 +5,7 @@
 #[rustfmt::skip]
 #[allow(dead_code, clippy::all)]
 pub mod wasi {
-    pub mod cli0_3_0 {
+    pub mod cli {
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
         pub mod environment {
             #[used]
@@ -249,7 +249,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type ErrorCode = super::super::super::wasi::cli0_3_0::types::ErrorCode;
+            pub type ErrorCode = super::super::super::wasi::cli::types::ErrorCode;
             #[allow(unused_unsafe, clippy::all)]
             /// Write the given stream to stdout.
             ///
@@ -292,7 +292,7 @@ pub mod wasi {
             #[used]
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
-            pub type ErrorCode = super::super::super::wasi::cli0_3_0::types::ErrorCode;
+            pub type ErrorCode = super::super::super::wasi::cli::types::ErrorCode;
             #[allow(unused_unsafe, clippy::all)]
             /// Write the given stream to stderr.
             ///
@@ -331,7 +331,7 @@ pub mod wasi {
             }
         }
     }
-    pub mod clocks0_3_0 {
+    pub mod clocks {
         /// This interface common types used throughout wasi:clocks.
         #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
         pub mod types {
@@ -356,7 +356,7 @@ pub mod wasi {
             #[used]
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
-            pub type Duration = super::super::super::wasi::clocks0_3_0::types::Duration;
+            pub type Duration = super::super::super::wasi::clocks::types::Duration;
             /// An "instant", or "exact time", is a point in time without regard to any
             /// time zone: just the time since a particular external reference point,
             /// often called an "epoch".
@@ -446,7 +446,7 @@ pub mod wasi {
             }
         }
     }
-    pub mod filesystem0_3_0 {
+    pub mod filesystem {
         /// WASI filesystem is a filesystem API primarily intended to let users run WASI
         /// programs that access their files on their existing filesystems, without
         /// significant overhead.
@@ -488,7 +488,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type Instant = super::super::super::wasi::clocks0_3_0::system_clock::Instant;
+            pub type Instant = super::super::super::wasi::clocks::system_clock::Instant;
             /// File size or length of a region within a file.
             pub type Filesize = u64;
             /// The type of a filesystem object referenced by a descriptor.
@@ -2223,7 +2223,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -2245,7 +2245,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -2960,7 +2960,7 @@ pub mod wasi {
                                                                 let l11 = *_ptr
                                                                     .add(40 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l10,
                                                                     nanoseconds: l11 as u32,
                                                                 }
@@ -2979,7 +2979,7 @@ pub mod wasi {
                                                                 let l14 = *_ptr
                                                                     .add(64 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l13,
                                                                     nanoseconds: l14 as u32,
                                                                 }
@@ -2998,7 +2998,7 @@ pub mod wasi {
                                                                 let l17 = *_ptr
                                                                     .add(88 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l16,
                                                                     nanoseconds: l17 as u32,
                                                                 }
@@ -3298,7 +3298,7 @@ pub mod wasi {
                                                                 let l11 = *_ptr
                                                                     .add(40 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l10,
                                                                     nanoseconds: l11 as u32,
                                                                 }
@@ -3317,7 +3317,7 @@ pub mod wasi {
                                                                 let l14 = *_ptr
                                                                     .add(64 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l13,
                                                                     nanoseconds: l14 as u32,
                                                                 }
@@ -3336,7 +3336,7 @@ pub mod wasi {
                                                                 let l17 = *_ptr
                                                                     .add(88 + 4 * ::core::mem::size_of::<*const u8>())
                                                                     .cast::<i32>();
-                                                                super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                                                super::super::super::wasi::clocks::system_clock::Instant {
                                                                     seconds: l16,
                                                                     nanoseconds: l17 as u32,
                                                                 }
@@ -3569,7 +3569,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -3593,7 +3593,7 @@ pub mod wasi {
                                         }
                                         NewTimestamp::Timestamp(e) => {
                                             *_param_ptr.add(0).cast::<u8>() = (2i32) as u8;
-                                            let super::super::super::wasi::clocks0_3_0::system_clock::Instant {
+                                            let super::super::super::wasi::clocks::system_clock::Instant {
                                                 seconds: seconds0,
                                                 nanoseconds: nanoseconds0,
                                             } = e;
@@ -5862,7 +5862,7 @@ pub mod wasi {
             #[doc(hidden)]
             static __FORCE_SECTION_REF: fn() = super::super::super::__link_custom_section_describing_imports;
             use super::super::super::_rt;
-            pub type Descriptor = super::super::super::wasi::filesystem0_3_0::types::Descriptor;
+            pub type Descriptor = super::super::super::wasi::filesystem::types::Descriptor;
             #[allow(unused_unsafe, clippy::all)]
             /// Return the set of preopened directories, and their paths.
             #[allow(async_fn_in_trait)]
@@ -5912,7 +5912,7 @@ pub mod wasi {
                             let len7 = l6;
                             let bytes7 = _rt::Vec::from_raw_parts(l5.cast(), len7, len7);
                             (
-                                super::super::super::wasi::filesystem0_3_0::types::Descriptor::from_handle(
+                                super::super::super::wasi::filesystem::types::Descriptor::from_handle(
                                     l4 as u32,
                                 ),
                                 _rt::string_lift(bytes7),
@@ -5936,7 +5936,7 @@ pub mod wasi {
 #[allow(dead_code, clippy::all)]
 pub mod exports {
     pub mod wasi {
-        pub mod cli0_3_0 {
+        pub mod cli {
             #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
             pub mod run {
                 #[used]
@@ -6264,10 +6264,7 @@ pub mod wit_future {
         }
         unsafe fn lift(
             ptr: *mut u8,
-        ) -> ::core::result::Result<
-            (),
-            super::super::wasi::cli0_3_0::stdout::ErrorCode,
-        > {
+        ) -> ::core::result::Result<(), super::super::wasi::cli::stdout::ErrorCode> {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
                 match l0 {
@@ -6278,9 +6275,7 @@ pub mod wit_future {
                     1 => {
                         let e = {
                             let l1 = i32::from(*ptr.add(1).cast::<u8>());
-                            super::super::wasi::cli0_3_0::types::ErrorCode::_lift(
-                                l1 as u8,
-                            )
+                            super::super::wasi::cli::types::ErrorCode::_lift(l1 as u8)
                         };
                         Err(e)
                     }
@@ -6291,7 +6286,7 @@ pub mod wit_future {
         unsafe fn lower(
             value: ::core::result::Result<
                 (),
-                super::super::wasi::cli0_3_0::stdout::ErrorCode,
+                super::super::wasi::cli::stdout::ErrorCode,
             >,
             ptr: *mut u8,
         ) {
@@ -6311,9 +6306,9 @@ pub mod wit_future {
             unsafe {}
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
-            ::core::result::Result<(), super::super::wasi::cli0_3_0::stdout::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::cli::stdout::ErrorCode>,
         > = wit_bindgen::rt::async_support::FutureVtable::<
-            ::core::result::Result<(), super::super::wasi::cli0_3_0::stdout::ErrorCode>,
+            ::core::result::Result<(), super::super::wasi::cli::stdout::ErrorCode>,
         > {
             cancel_write,
             cancel_read,
@@ -6328,7 +6323,7 @@ pub mod wit_future {
             start_write,
         };
         impl super::FuturePayload
-        for ::core::result::Result<(), super::super::wasi::cli0_3_0::stdout::ErrorCode> {
+        for ::core::result::Result<(), super::super::wasi::cli::stdout::ErrorCode> {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
     }
@@ -6385,7 +6380,7 @@ pub mod wit_future {
             ptr: *mut u8,
         ) -> ::core::result::Result<
             (),
-            super::super::wasi::filesystem0_3_0::types::ErrorCode,
+            super::super::wasi::filesystem::types::ErrorCode,
         > {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
@@ -6399,7 +6394,7 @@ pub mod wit_future {
                             let l1 = i32::from(
                                 *ptr.add(::core::mem::size_of::<*const u8>()).cast::<u8>(),
                             );
-                            use super::super::wasi::filesystem0_3_0::types::ErrorCode as V6;
+                            use super::super::wasi::filesystem::types::ErrorCode as V6;
                             let v6 = match l1 {
                                 0 => V6::Access,
                                 1 => V6::Already,
@@ -6482,7 +6477,7 @@ pub mod wit_future {
         unsafe fn lower(
             value: ::core::result::Result<
                 (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
+                super::super::wasi::filesystem::types::ErrorCode,
             >,
             ptr: *mut u8,
         ) {
@@ -6493,7 +6488,7 @@ pub mod wit_future {
                     }
                     Err(e) => {
                         *ptr.add(0).cast::<u8>() = (1i32) as u8;
-                        use super::super::wasi::filesystem0_3_0::types::ErrorCode as V1;
+                        use super::super::wasi::filesystem::types::ErrorCode as V1;
                         match e {
                             V1::Access => {
                                 *ptr
@@ -6778,15 +6773,9 @@ pub mod wit_future {
             }
         }
         pub static VTABLE: wit_bindgen::rt::async_support::FutureVtable<
-            ::core::result::Result<
-                (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
-            >,
+            ::core::result::Result<(), super::super::wasi::filesystem::types::ErrorCode>,
         > = wit_bindgen::rt::async_support::FutureVtable::<
-            ::core::result::Result<
-                (),
-                super::super::wasi::filesystem0_3_0::types::ErrorCode,
-            >,
+            ::core::result::Result<(), super::super::wasi::filesystem::types::ErrorCode>,
         > {
             cancel_write,
             cancel_read,
@@ -6803,7 +6792,7 @@ pub mod wit_future {
         impl super::FuturePayload
         for ::core::result::Result<
             (),
-            super::super::wasi::filesystem0_3_0::types::ErrorCode,
+            super::super::wasi::filesystem::types::ErrorCode,
         > {
             const VTABLE: &'static wit_bindgen::rt::async_support::FutureVtable<Self> = &VTABLE;
         }
@@ -6945,10 +6934,10 @@ pub mod wit_stream {
         }
         unsafe fn lift(
             ptr: *mut u8,
-        ) -> super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+        ) -> super::super::wasi::filesystem::types::DirectoryEntry {
             unsafe {
                 let l0 = i32::from(*ptr.add(0).cast::<u8>());
-                use super::super::wasi::filesystem0_3_0::types::DescriptorType as V5;
+                use super::super::wasi::filesystem::types::DescriptorType as V5;
                 let v5 = match l0 {
                     0 => V5::BlockDevice,
                     1 => V5::CharacterDevice,
@@ -7001,22 +6990,22 @@ pub mod wit_stream {
                     len8,
                     len8,
                 );
-                super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+                super::super::wasi::filesystem::types::DirectoryEntry {
                     type_: v5,
                     name: super::super::_rt::string_lift(bytes8),
                 }
             }
         }
         unsafe fn lower(
-            value: super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            value: super::super::wasi::filesystem::types::DirectoryEntry,
             ptr: *mut u8,
         ) {
             unsafe {
-                let super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+                let super::super::wasi::filesystem::types::DirectoryEntry {
                     type_: type_0,
                     name: name0,
                 } = value;
-                use super::super::wasi::filesystem0_3_0::types::DescriptorType as V2;
+                use super::super::wasi::filesystem::types::DescriptorType as V2;
                 match type_0 {
                     V2::BlockDevice => {
                         *ptr.add(0).cast::<u8>() = (0i32) as u8;
@@ -7113,9 +7102,9 @@ pub mod wit_stream {
             }
         }
         pub static VTABLE: wit_bindgen::rt::async_support::StreamVtable<
-            super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            super::super::wasi::filesystem::types::DirectoryEntry,
         > = wit_bindgen::rt::async_support::StreamVtable::<
-            super::super::wasi::filesystem0_3_0::types::DirectoryEntry,
+            super::super::wasi::filesystem::types::DirectoryEntry,
         > {
             cancel_write,
             cancel_read,
@@ -7130,7 +7119,7 @@ pub mod wit_stream {
             start_write,
         };
         impl super::StreamPayload
-        for super::super::wasi::filesystem0_3_0::types::DirectoryEntry {
+        for super::super::wasi::filesystem::types::DirectoryEntry {
             const VTABLE: &'static wit_bindgen::rt::async_support::StreamVtable<Self> = &VTABLE;
         }
     }
@@ -7166,8 +7155,8 @@ macro_rules! __export_lsdir3_impl {
     };
     ($ty:ident with_types_in $($path_to_types_root:tt)*) => {
         $($path_to_types_root)*::
-        exports::wasi::cli0_3_0::run::__export_wasi_cli_run_0_3_0_cabi!($ty with_types_in
-        $($path_to_types_root)*:: exports::wasi::cli0_3_0::run);
+        exports::wasi::cli::run::__export_wasi_cli_run_0_3_0_cabi!($ty with_types_in
+        $($path_to_types_root)*:: exports::wasi::cli::run);
     };
 }
 #[doc(inline)]

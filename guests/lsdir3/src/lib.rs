@@ -10,8 +10,13 @@
 mod bindings;
 mod list;
 
-use bindings::exports::wasi::cli0_3_0::run::Guest;
-use bindings::wasi::cli0_3_0::environment;
+/// WASI 0.3's interfaces, under the names `list` uses.
+mod wasi3 {
+    pub use crate::bindings::wasi::{cli, filesystem};
+}
+
+use bindings::exports::wasi::cli::run::Guest;
+use bindings::wasi::cli::environment;
 
 struct Lsdir3;
 

@@ -5,12 +5,12 @@
 use sha2::{Digest as _, Sha256};
 use wit_bindgen::{StreamReader, StreamResult, StreamWriter};
 
-use crate::bindings::wasi::cli0_3_0::{stderr, stdout};
-use crate::bindings::wasi::filesystem0_3_0::preopens;
-use crate::bindings::wasi::filesystem0_3_0::types::{
+use crate::bindings::wit_stream;
+use crate::wasi3::cli::{stderr, stdout};
+use crate::wasi3::filesystem::preopens;
+use crate::wasi3::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
-use crate::bindings::wit_stream;
 
 /// How many bytes of a file are read at a time.
 const CHUNK: usize = 64 * 1024;
