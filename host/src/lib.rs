@@ -130,7 +130,9 @@ fn config() -> Config {
 /// concurrency support and the features of
 /// [`nanoproc_linker::ASYNC_FEATURES`] on (async functions, `stream`,
 /// `future`, `error-context`, the further async built-ins, stackful
-/// lifts), which WASI 0.3 is built on.
+/// lifts), which WASI 0.3 is built on. Its instances are allocated when
+/// made, not from a pool: a second pool would reserve as much address
+/// space again as [`engine`]'s, and a process has room for only a few.
 ///
 /// # Errors
 ///
@@ -138,6 +140,7 @@ fn config() -> Config {
 pub fn with_async(engine: &Engine) -> Result<Engine> {
     let mut config = engine.config().clone();
     config
+        .allocation_strategy(InstanceAllocationStrategy::OnDemand)
         .concurrency_support(true)
         .wasm_component_model_async(true)
         .wasm_component_model_more_async_builtins(true)
