@@ -100,7 +100,9 @@ fn locate(backtrace: &WasmBacktrace) -> (Option<String>, Option<String>, Option<
         .take_while(|f| component_of(f).is_none_or(|c| Some(c) == component.as_deref()))
         .filter(|f| f.module().name().is_some())
         .last();
-    let function = entered.and_then(|f| f.func_name()).map(demangle);
+    let function = entered
+        .and_then(|f| f.func_name())
+        .map(|name| demangle(export_of(name)));
     let innermost = frames[first]
         .func_name()
         .map(demangle)
@@ -114,6 +116,17 @@ fn component_of(frame: &wasmtime::FrameInfo) -> Option<&str> {
         .module()
         .name()
         .map(nanoproc_linker::component_of_core_module)
+}
+
+/// The export a core function named `name` lifts: the name without the
+/// tags the component model's async lifts put before it (`[async-lift]`,
+/// `[async-lift-stackful]`, and `[callback]` for their callbacks).
+fn export_of(name: &str) -> &str {
+    let mut name = name;
+    for tag in ["[callback]", "[async-lift]", "[async-lift-stackful]"] {
+        name = name.strip_prefix(tag).unwrap_or(name);
+    }
+    name
 }
 
 fn demangle(name: &str) -> String {

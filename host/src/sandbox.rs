@@ -34,11 +34,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
-use wasmtime::Store;
-use wasmtime::component::{InstancePre, ResourceAny};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use crate::app::{App, Runtime};
+use anyhow::{Context as _, Result};
+use tokio::sync::oneshot;
+use wasmtime::component::{
+    Accessor, FutureConsumer, FutureReader, InstancePre, Lift, Lower, ResourceAny, Source,
+    StreamConsumer, StreamReader, StreamResult,
+};
+use wasmtime::{Store, StoreContextMut};
+
+use crate::app::{App, EPOCH_TICK, Runtime};
 use crate::capabilities::{HostState, Options};
 use crate::fault::{Cause, Fault};
 use crate::refusal::Refusals;
@@ -50,6 +57,12 @@ pub trait World: Sized + Send + Sync + 'static {
     /// The world's pre-instantiated form (`<World>Pre`): export indices
     /// looked up once.
     type Pre: Send + Sync + 'static;
+
+    /// Whether the world's exports use the async component model (an
+    /// async function, a `stream` or a `future`): its component runs on an
+    /// engine with concurrency support, and every call through
+    /// [`Sandbox::call_concurrent`].
+    const ASYNC: bool;
 
     /// Looks the world's exports up in `pre`.
     ///
@@ -65,6 +78,19 @@ pub trait World: Sized + Send + Sync + 'static {
     ///
     /// When instantiation traps or goes over a limit.
     fn instantiate(pre: &Self::Pre, store: &mut Store<HostState>) -> wasmtime::Result<Self>;
+
+    /// Loads the world's exports from `instance`, made in `store` from the
+    /// component `pre` was prepared from (instantiated asynchronously, as
+    /// components on the async component model are).
+    ///
+    /// # Errors
+    ///
+    /// When the instance does not export what the world does.
+    fn load(
+        pre: &Self::Pre,
+        store: &mut Store<HostState>,
+        instance: &wasmtime::component::Instance,
+    ) -> wasmtime::Result<Self>;
 }
 
 /// A handle type made by [`sandbox!`](crate::sandbox!): a [`Sandbox`] of
@@ -203,6 +229,25 @@ impl<H: Sandboxed> Builder<H> {
                 shared_runtime(deadline.is_some() || self.reuse == Reuse::Never)?
             }
         };
+        let is_async = nanoproc_linker::uses_async(bytes);
+        if is_async != H::World::ASYNC {
+            let message = if is_async {
+                    format!(
+                        "the component uses the async component model (async functions, \
+                         streams, futures or WASI 0.3), but the world `{}` exports no async \
+                         function, stream or future, and its handle calls it synchronously, \
+                         which this host cannot do for such a component",
+                        H::NAME
+                    )
+                } else {
+                    format!(
+                        "the world `{}` exports async functions, streams or futures, but the \
+                         component does not use the async component model",
+                        H::NAME
+                    )
+                };
+            anyhow::bail!(message);
+        }
         let app = runtime.load(bytes, self.options.clone())?;
         // The linker names the core modules of a composed app after its
         // components; those of a component as it was built are named by
@@ -331,6 +376,37 @@ impl<W: World> Sandbox<W> {
         result
     }
 
+    /// Runs `call` with the store's [`Accessor`] and the world's exports
+    /// inside the store's event loop, on an instance of a component on the
+    /// async component model ([`World::ASYNC`]): a warm one when instances
+    /// are reused and one is idle, else a fresh one, made asynchronously.
+    /// The call ends when `call` does, which for functions returning a
+    /// `stream` or a `future` is when the caller has read them
+    /// ([`receive_stream`], [`receive_future`]); the component's tasks run
+    /// meanwhile. `function` names the export for a fault.
+    ///
+    /// The deadline is kept as for [`Sandbox::call`]: the epoch deadline
+    /// ends a component that runs past it, and a timer of the ambient tokio
+    /// runtime (or wasmtime-wasi's, outside one, which [`block_on`] uses)
+    /// one that waits past it for something that never comes.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] when instantiating or the call trapped, ran past the
+    /// deadline or hit a limit; the instance is thrown away.
+    pub async fn call_concurrent<R>(
+        &self,
+        function: &str,
+        call: impl AsyncFnOnce(&Accessor<HostState>, &W) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        let mut warm = self.take_async().await?;
+        let result = self.0.run_concurrent(&mut warm, function, call).await;
+        if result.is_ok() {
+            self.give_back(warm);
+        }
+        result
+    }
+
     /// An instance kept for the caller until the lease is dropped: for
     /// resources, which live in one instance.
     ///
@@ -359,6 +435,23 @@ impl<W: World> Sandbox<W> {
         match warm {
             Some(warm) => Ok(warm),
             None => self.fresh(),
+        }
+    }
+
+    /// As [`Sandbox::take`], a fresh instance made asynchronously.
+    async fn take_async(&self) -> Result<Box<Warm<W>>, Fault> {
+        let warm = match self.0.reuse {
+            Reuse::Instances => self.0.slots[slot()]
+                .0
+                .try_lock()
+                .ok()
+                .and_then(|mut own| own.take())
+                .or_else(|| self.idle().pop()),
+            Reuse::Never => None,
+        };
+        match warm {
+            Some(warm) => Ok(warm),
+            None => self.fresh_async().await,
         }
     }
 
@@ -399,17 +492,33 @@ impl<W: World> Sandbox<W> {
     }
 
     fn fresh(&self) -> Result<Box<Warm<W>>, Fault> {
-        let app = &self.0.app;
-        let mut store = app.store().map_err(|e| Fault {
+        let mut store = self.store()?;
+        let world = W::instantiate(&self.0.pre, &mut store)
+            .map_err(|e| self.0.fault("instantiation", &e))?;
+        Ok(Box::new(Warm { store, world }))
+    }
+
+    /// As [`Sandbox::fresh`], instantiated asynchronously, as a component
+    /// on the async component model is.
+    async fn fresh_async(&self) -> Result<Box<Warm<W>>, Fault> {
+        let mut store = self.store()?;
+        let instantiated = match self.0.app.instance_pre().instantiate_async(&mut store).await {
+            Ok(instance) => W::load(&self.0.pre, &mut store, &instance),
+            Err(e) => Err(e),
+        };
+        let world = instantiated.map_err(|e| self.0.fault("instantiation", &e))?;
+        Ok(Box::new(Warm { store, world }))
+    }
+
+    /// A store for a fresh instance.
+    fn store(&self) -> Result<Store<HostState>, Fault> {
+        self.0.app.store().map_err(|e| Fault {
             call: "instantiation".into(),
             component: Some(self.0.name.to_string()),
             function: None,
             innermost: None,
             cause: Cause::Other(format!("{e:#}")),
-        })?;
-        let world = W::instantiate(&self.0.pre, &mut store)
-            .map_err(|e| self.0.fault("instantiation", &e))?;
-        Ok(Box::new(Warm { store, world }))
+        })
     }
 }
 
@@ -487,6 +596,46 @@ impl<W: World> Shared<W> {
         call(&mut warm.store, &warm.world).map_err(|error| self.fault(function, &error))
     }
 
+    /// Runs `call` inside the event loop of `warm`'s store with the
+    /// deadline set; a failure becomes a [`Fault`] naming the component.
+    async fn run_concurrent<R>(
+        &self,
+        warm: &mut Warm<W>,
+        function: &str,
+        call: impl AsyncFnOnce(&Accessor<HostState>, &W) -> wasmtime::Result<R>,
+    ) -> Result<R, Fault> {
+        self.app.arm(&mut warm.store);
+        let Warm { store, world } = warm;
+        let world = &*world;
+        let run = store.run_concurrent(async move |accessor| call(accessor, world).await);
+        let outcome = match self.app.timeout() {
+            // The epoch deadline ends a component that runs; the timer, a
+            // little later, one that waits for what never comes.
+            Some(timeout) => {
+                let waited = wasmtime_wasi::runtime::with_ambient_tokio_runtime(|| {
+                    tokio::time::timeout(timeout + 2 * EPOCH_TICK, run)
+                })
+                .await;
+                match waited {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        return Err(Fault {
+                            call: function.to_string(),
+                            component: Some(self.name.to_string()),
+                            function: None,
+                            innermost: None,
+                            cause: Cause::Deadline(timeout),
+                        });
+                    }
+                }
+            }
+            None => run.await,
+        };
+        outcome
+            .and_then(|result| result)
+            .map_err(|error| self.fault(function, &error))
+    }
+
     /// The fault `error` of `call` describes, naming the component.
     fn fault(&self, call: &str, error: &wasmtime::Error) -> Fault {
         let mut fault = Fault::new(call, error, self.app.timeout());
@@ -494,5 +643,172 @@ impl<W: World> Shared<W> {
             fault.component = Some(self.name.to_string());
         }
         fault
+    }
+}
+
+/// Runs `future` to its end on the calling thread: what the blocking
+/// methods of a handle on a component on the async component model do
+/// around [`Sandbox::call_concurrent`]. Inside a tokio runtime it blocks
+/// on that runtime's handle (which panics on one of its worker threads:
+/// there, `.await` the handle's `_async` methods instead); elsewhere on
+/// wasmtime-wasi's runtime.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    wasmtime_wasi::runtime::in_tokio(future)
+}
+
+/// A `stream` carrying `items` and then ending, for a parameter of a call
+/// made in [`Sandbox::call_concurrent`].
+///
+/// # Errors
+///
+/// When the store's table of streams is full.
+pub fn stream_of<T>(accessor: &Accessor<HostState>, items: Vec<T>) -> wasmtime::Result<StreamReader<T>>
+where
+    T: Lower + Lift + Send + Sync + Unpin + 'static,
+{
+    accessor.with(|mut access| StreamReader::new(&mut access, items))
+}
+
+/// A `future` resolved with `value`, for a parameter of a call made in
+/// [`Sandbox::call_concurrent`].
+///
+/// # Errors
+///
+/// When the store's table of futures is full.
+pub fn future_of<T>(accessor: &Accessor<HostState>, value: T) -> wasmtime::Result<FutureReader<T>>
+where
+    T: Lower + Lift + Send + Sync + 'static,
+{
+    accessor.with(|mut access| {
+        FutureReader::new(&mut access, async move { Ok::<T, wasmtime::Error>(value) })
+    })
+}
+
+/// What a `stream` or a `future` a component handed out will carry,
+/// collected by the host as the component writes it: [`Received::value`]
+/// waits for the end. Receive every stream and future of a result before
+/// waiting for any, since the component may write them in any order.
+pub struct Received<T> {
+    receiver: oneshot::Receiver<T>,
+    what: &'static str,
+}
+
+impl<T> Received<T> {
+    /// What was written, once the stream has ended or the future resolved.
+    ///
+    /// # Errors
+    ///
+    /// When the component dropped a future without writing it.
+    pub async fn value(self) -> wasmtime::Result<T> {
+        self.receiver.await.map_err(|_| {
+            wasmtime::Error::msg(format!(
+                "the component dropped the {} it returned without writing it",
+                self.what
+            ))
+        })
+    }
+}
+
+/// Starts collecting what the `stream` the component returned carries,
+/// until it ends.
+///
+/// # Errors
+///
+/// When the stream was closed already.
+pub fn receive_stream<T>(
+    accessor: &Accessor<HostState>,
+    stream: StreamReader<T>,
+) -> wasmtime::Result<Received<Vec<T>>>
+where
+    T: Lift + Send + Sync + 'static,
+{
+    let (sender, receiver) = oneshot::channel();
+    let collect = Collect {
+        items: Vec::new(),
+        done: Some(sender),
+    };
+    accessor.with(|mut access| stream.pipe(&mut access, collect))?;
+    Ok(Received {
+        receiver,
+        what: "stream",
+    })
+}
+
+/// Starts waiting for the value of the `future` the component returned.
+///
+/// # Errors
+///
+/// When the future was closed already.
+pub fn receive_future<T>(
+    accessor: &Accessor<HostState>,
+    future: FutureReader<T>,
+) -> wasmtime::Result<Received<T>>
+where
+    T: Lift + Send + Sync + 'static,
+{
+    let (sender, receiver) = oneshot::channel();
+    accessor.with(|mut access| future.pipe(&mut access, Resolve(Some(sender))))?;
+    Ok(Received {
+        receiver,
+        what: "future",
+    })
+}
+
+/// The host's end of a stream a component writes: keeps every item, and
+/// hands them over when the stream ends (wasmtime drops the consumer then).
+struct Collect<T> {
+    items: Vec<T>,
+    done: Option<oneshot::Sender<Vec<T>>>,
+}
+
+impl<T: Lift + Send + Sync + 'static, D> StreamConsumer<D> for Collect<T> {
+    type Item = T;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        mut store: StoreContextMut<D>,
+        mut source: Source<'_, T>,
+        _: bool,
+    ) -> Poll<wasmtime::Result<StreamResult>> {
+        let this = self.get_mut();
+        this.items.reserve(source.remaining(&mut store));
+        source.read(&mut store, &mut this.items)?;
+        Poll::Ready(Ok(StreamResult::Completed))
+    }
+}
+
+// Nothing of a `Collect` is pinned: its items move out when it ends.
+impl<T> Unpin for Collect<T> {}
+
+impl<T> Drop for Collect<T> {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            // The caller may have stopped waiting: nobody wants the items.
+            let _ = done.send(std::mem::take(&mut self.items));
+        }
+    }
+}
+
+/// The host's end of a future a component writes.
+struct Resolve<T>(Option<oneshot::Sender<T>>);
+
+impl<T: Lift + Send + Sync + 'static, D> FutureConsumer<D> for Resolve<T> {
+    type Item = T;
+
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        mut store: StoreContextMut<D>,
+        mut source: Source<'_, T>,
+        _: bool,
+    ) -> Poll<wasmtime::Result<()>> {
+        let mut value = None;
+        source.read(&mut store, &mut value)?;
+        if let (Some(value), Some(sender)) = (value, self.get_mut().0.take()) {
+            // The caller may have stopped waiting.
+            let _ = sender.send(value);
+        }
+        Poll::Ready(Ok(()))
     }
 }

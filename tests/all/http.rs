@@ -60,11 +60,17 @@ impl Server {
 
 /// The app `manifest` (its components all fetchers), with refusals kept.
 fn app(manifest: &str) -> (App, Refused) {
+    app_of("fetcher", manifest)
+}
+
+/// The app `manifest`, each of its components the guest `guest`, with
+/// refusals kept.
+fn app_of(guest: &str, manifest: &str) -> (App, Refused) {
     let manifest = Manifest::parse("nanoproc.toml", manifest).unwrap();
     let bytes: IndexMap<String, Vec<u8>> = manifest
         .components()
         .keys()
-        .map(|name| (name.clone(), component_bytes("fetcher")))
+        .map(|name| (name.clone(), component_bytes(guest)))
         .collect();
     let composition = compose(&manifest, &bytes).unwrap();
     let refused = Refused::default();
@@ -78,6 +84,11 @@ fn app(manifest: &str) -> (App, Refused) {
 }
 
 fn get(app: &App, url: &str) -> Result<(u16, String), String> {
+    get_through(app, GET, url)
+}
+
+/// As [`get`], calling `function`.
+fn get_through(app: &App, function: &str, url: &str) -> Result<(u16, String), String> {
     #[derive(wasmtime::component::ComponentType, wasmtime::component::Lift)]
     #[component(record)]
     struct Response {
@@ -87,7 +98,7 @@ fn get(app: &App, url: &str) -> Result<(u16, String), String> {
     let (response,): (Result<Response, String>,) = app
         .instantiate()
         .unwrap()
-        .call(GET, (url.to_string(),))
+        .call(function, (url.to_string(),))
         .unwrap();
     response.map(|r| (r.status, r.body))
 }
@@ -131,6 +142,36 @@ fn a_component_granted_one_origin_reaches_it_and_no_other() {
         ]
     );
     assert_eq!(granted.seen(), ["GET /hello?x=1 HTTP/1.1"]);
+    assert_eq!(other.seen(), [""; 0]);
+}
+
+#[test]
+fn a_wasi_0_3_component_granted_one_origin_reaches_it_and_no_other() {
+    const GET3: &str = "nanoproc:fetcher3/fetch@0.1.0#get";
+    let (granted, other) = (Server::start(), Server::start());
+    let (app, refused) = app_of(
+        "fetcher3",
+        &format!(
+            "[app]\nexport = [\"fetcher3\"]\n[components.fetcher3]\nguest = \"fetcher3\"\ngrants = {{ http = [\"{}\"] }}\n",
+            granted.origin
+        ),
+    );
+    assert_eq!(
+        get_through(&app, GET3, &format!("{}/hello?x=3", granted.origin)),
+        Ok((200, "you asked: GET /hello?x=3 HTTP/1.1".into()))
+    );
+    assert_eq!(
+        get_through(&app, GET3, &format!("{}/secrets", other.origin)),
+        Err("HTTP-request-denied".into())
+    );
+    assert_eq!(
+        refused.take(),
+        [format!(
+            "refused `fetcher3` an HTTP request to {}/secrets: not in its http grant (HTTP-request-denied)",
+            other.origin
+        )]
+    );
+    assert_eq!(granted.seen(), ["GET /hello?x=3 HTTP/1.1"]);
     assert_eq!(other.seen(), [""; 0]);
 }
 

@@ -29,4 +29,5 @@ mod site;
 mod slug;
 mod soak;
 mod typed;
+mod typed_async;
 mod wasi;

@@ -84,10 +84,12 @@ struct Stock {
 }
 
 impl Stock {
-    fn start(app: &Path) -> Self {
+    /// `wasmtime serve` with `flags` serving `app`.
+    fn start_with(app: &Path, flags: &[&str]) -> Self {
         let wasmtime = peers::wasmtime_cli().unwrap_or_else(|why| panic!("{why}"));
         let mut child = Command::new(wasmtime)
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(flags)
             .arg(app)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -167,7 +169,16 @@ fn compose_into(manifest: &str, dir: &Path, name: &str) -> std::path::PathBuf {
 /// makes (given the answers so far, from stock wasmtime), checks that the
 /// answers are the same, and returns them.
 fn same_answers(app: &Path, requests: impl Fn(&[Answer]) -> Vec<Request<'static>>) -> Vec<Answer> {
-    let stock = Stock::start(app);
+    same_answers_with(app, &[], requests)
+}
+
+/// As [`same_answers`], with `flags` for `wasmtime serve`.
+fn same_answers_with(
+    app: &Path,
+    flags: &[&str],
+    requests: impl Fn(&[Answer]) -> Vec<Request<'static>>,
+) -> Vec<Answer> {
+    let stock = Stock::start_with(app, flags);
     let ours = Ours::start(app);
     let mut answers: Vec<Answer> = Vec::new();
     loop {
@@ -276,4 +287,43 @@ fn stock_wasmtime_serve_answers_the_hello_app_file_as_nanoproc_does() {
         (answers[0].status, answers[0].body.as_str()),
         (200, "hello\n")
     );
+}
+
+#[test]
+fn stock_wasmtime_serve_answers_the_wasi_0_3_hello_app_file_as_nanoproc_does() {
+    let scratch = tempfile::tempdir().unwrap();
+    let app = compose_into("tests/apps/hello-http3/nanoproc.toml", scratch.path(), "hello3");
+    // Larger than one frame of a body: it is streamed back in pieces.
+    let big: &'static str = Box::leak("0123456789abcdef".repeat(40_000).into_boxed_str());
+    let routes = |_: &[Answer]| {
+        vec![
+            ("GET", "/", vec![], ""),
+            ("GET", "/elsewhere?x=1", vec![], ""),
+            ("POST", "/", vec![], "ignored"),
+            (
+                "POST",
+                "/echo",
+                vec![("content-type", "text/plain".to_string())],
+                "echoed",
+            ),
+            ("POST", "/echo", vec![], big),
+        ]
+    };
+    let answers = same_answers_with(
+        &app,
+        &["-W", "component-model-async=y", "-S", "p3=y"],
+        routes,
+    );
+    assert_eq!(
+        (answers[0].status, answers[0].body.as_str()),
+        (200, "hello\n")
+    );
+    assert_eq!((answers[3].status, answers[3].body.as_str()), (200, "echoed"));
+    assert_eq!(answers[4].body, big);
+    // The WASI 0.2 build answers the routes both have alike.
+    let app2 = compose_into("guests/hello-http/nanoproc.toml", scratch.path(), "hello2");
+    let ours = Ours::start(&app2);
+    for (answer, request) in answers.iter().zip(&routes(&[])[..3]) {
+        assert_eq!(&ask(&ours.origin, request), answer, "{} {}", request.0, request.1);
+    }
 }

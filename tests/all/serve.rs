@@ -502,3 +502,163 @@ fn stopping_finishes_the_requests_in_flight() {
         }
     );
 }
+
+// ---------------------------------------------------------------------
+// WASI 0.3 handlers (`wasi:http/handler@0.3.0`), on the async component
+// model.
+
+/// The WASI 0.3 hello handler alone.
+const HELLO3: &str = "[app]\nexport = [\"hello\"]\n[components.hello]\nguest = \"hello-http3\"\n";
+
+/// The WASI 0.3 gzip handler wired to the gzip library on streams.
+const GZIP3: &str = "[app]\nexport = [\"handler\"]\n\
+    [components.handler]\nguest = \"gzip-http3\"\n\
+    [components.gzip]\nguest = \"gzip-stream\"\n";
+
+/// The access log's lines, once there are `count` (or 5 s have passed).
+fn served_once(serving: &Serving, count: usize) -> Vec<String> {
+    let waited = Instant::now();
+    while serving.served().len() < count && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    serving.served()
+}
+
+#[test]
+fn a_wasi_0_3_handler_answers_streams_logs_limits_and_stops_as_a_0_2_one_does() {
+    let serving = Serving::start(HELLO3, |server| {
+        server.max_body(1 << 20);
+    });
+    assert_eq!(get(&serving.url("/")), (200, "hello\n".into()));
+    assert_eq!(get(&serving.url("/missing")), (404, "not found\n".into()));
+    // The body streams back, sized or sent in chunks, longer than a frame.
+    let body: Vec<u8> = (0..700_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let text = String::from_utf8(body.clone()).unwrap();
+    assert_eq!(
+        post(&serving.url("/echo"), body.clone(), true),
+        (200, text.clone())
+    );
+    assert_eq!(post(&serving.url("/echo"), body, false), (200, text));
+    assert_eq!(
+        served_once(&serving, 4),
+        [
+            "GET / 200",
+            "GET /missing 404",
+            "POST /echo 200",
+            "POST /echo 200"
+        ]
+    );
+    assert_eq!(serving.failed(), [""; 0]);
+    assert_eq!(
+        serving.stop(),
+        Stopped {
+            served: 4,
+            unfinished: 0
+        }
+    );
+
+    let limited = Serving::start(HELLO3, |server| {
+        server.max_body(1024);
+    });
+    let refusal = "the request body is larger than this server's limit of 1 KiB\n";
+    assert_eq!(
+        post(&limited.url("/echo"), vec![b'x'; 2048], true),
+        (413, refusal.into())
+    );
+    assert_eq!(
+        post(&limited.url("/echo"), vec![b'x'; 4096], false),
+        (413, refusal.into())
+    );
+    assert_eq!(
+        post(&limited.url("/echo"), vec![b'x'; 1024], false),
+        (200, "x".repeat(1024))
+    );
+    assert_eq!(limited.failed(), [""; 0]);
+}
+
+#[test]
+fn a_wasi_0_3_handler_streams_bodies_through_another_component() {
+    let serving = Serving::start(GZIP3, |server| {
+        server.max_body(16 << 20);
+    });
+    let data: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x3f)
+        .collect();
+    let client = client();
+    let mut response = client
+        .post(serving.url("/gzip"))
+        .send(&data[..])
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let gzip = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .unwrap();
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&gzip[..])
+        .read_to_end(&mut out)
+        .unwrap();
+    assert!(out == data, "the gzip handler's body does not gunzip to the request's");
+
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    encoder.write_all(&data).unwrap();
+    let native = encoder.finish().unwrap();
+    let mut reader = std::io::Cursor::new(native);
+    let mut response = client
+        .post(serving.url("/gunzip"))
+        .send(ureq::SendBody::from_reader(&mut reader))
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let back = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .unwrap();
+    assert!(back == data, "the gunzip handler's body is not the original");
+
+    let (status, reason) = post(&serving.url("/gunzip"), b"plain text".to_vec(), true);
+    assert_eq!(status, 400, "{reason}");
+    assert_eq!(get(&serving.url("/gzip")).0, 404);
+    assert_eq!(
+        served_once(&serving, 4),
+        [
+            "POST /gzip 200",
+            "POST /gunzip 200",
+            "POST /gunzip 400",
+            "GET /gzip 404"
+        ]
+    );
+    assert_eq!(serving.failed(), [""; 0]);
+}
+
+#[test]
+fn a_wasi_0_3_handler_that_traps_fails_its_own_request_and_one_past_the_deadline_is_answered_504() {
+    let serving = Serving::start(&format!("{HELLO3}[limits]\ntimeout-ms = 300\n"), |_| {});
+    assert_eq!(
+        get(&serving.url("/trap")),
+        (500, "the app failed while answering this request\n".into())
+    );
+    assert_eq!(get(&serving.url("/")), (200, "hello\n".into()));
+    let started = Instant::now();
+    assert_eq!(
+        get(&serving.url("/spin")),
+        (
+            504,
+            "the app did not answer within its deadline of 300ms\n".into()
+        )
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(get(&serving.url("/")), (200, "hello\n".into()));
+    let failed = serving.failed_once(|lines| lines.len() >= 2);
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    assert_eq!(
+        failed[0],
+        "GET /trap: component `hello` trapped in `wasi:http/handler@0.3.0#handle` \
+         (innermost frame `__rustc::rust_panic`) during the call to \
+         `wasi:http/handler@0.3.0#handle`: wasm trap: wasm `unreachable` instruction executed"
+    );
+    assert!(failed[1].starts_with("GET /spin: "), "{failed:#?}");
+}

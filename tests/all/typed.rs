@@ -26,7 +26,7 @@ mod markdown {
     });
 }
 
-mod hash {
+pub(crate) mod hash {
     nanoproc_host::sandbox!({
         path: "../wit/hash",
         world: "nanoproc:hash/hash",
@@ -106,13 +106,13 @@ mod hostile {
 }
 
 /// The built component `name`.
-fn built(name: &str) -> PathBuf {
+pub(crate) fn built(name: &str) -> PathBuf {
     components_dir().join(format!("{name}.wasm"))
 }
 
 /// Bytes that look like real data: text with some noise, different for
 /// each `seed`.
-fn sample(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn sample(len: usize, seed: u64) -> Vec<u8> {
     let text = include_bytes!("../../README.md");
     let mut state = 0x2545_f491_4f6c_dd1d_u64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (0..len)

@@ -2,7 +2,9 @@
 //! the twin of `hello-http`. `GET /` (with any query) answers 200 `hello`
 //! as `text/plain`; `POST /echo` answers 200 with the request's body,
 //! streamed back a chunk at a time, and the request's `content-type` if it
-//! had one; anything else answers 404 `not found`.
+//! had one; anything else answers 404 `not found`. Two routes show a
+//! server's limits at work: `GET /trap` panics, which traps, and `GET /spin`
+//! loops for ever.
 //!
 //! It imports only the `wasi:http` types: it reads the request and makes
 //! the response, and reaches no other capability.
@@ -31,6 +33,13 @@ impl Guest for Hello {
         match (request.get_method(), path) {
             (Method::Get, "/") => fixed(200, b"hello\n"),
             (Method::Post, "/echo") => echo(request),
+            (Method::Get, "/trap") => panic!("asked to trap"),
+            (Method::Get, "/spin") => {
+                let mut turns = 0u64;
+                loop {
+                    turns = std::hint::black_box(turns.wrapping_add(1));
+                }
+            }
             _ => fixed(404, b"not found\n"),
         }
     }

@@ -1,6 +1,7 @@
 //! Calls between components beside the same call inside one component,
-//! forwarded through the host, and as a round trip to a child process;
-//! strings and bytes passed between components beside a `memcpy`.
+//! as an async function, forwarded through the host, and as a round trip
+//! to a child process; strings, bytes and streams passed between components
+//! beside a `memcpy`.
 
 use std::cell::RefCell;
 use std::io::{BufReader, Read as _, Write as _};
@@ -17,6 +18,9 @@ use crate::{Bench, CHILD, component_path, per_op};
 
 /// The app of the caller wired to the callee.
 const CALLS: &str = "tests/apps/calls/nanoproc.toml";
+/// The same pair on the async component model: async functions, and
+/// bytes passed in a `stream<u8>`.
+const ASYNC_CALLS: &str = "guests/async-caller/nanoproc.toml";
 /// The callee's interface, as the caller imports it.
 const CALLEE: &str = "nanoproc:bench/callee@0.1.0";
 /// Rounds of each compared case.
@@ -159,21 +163,23 @@ pub fn echo() -> Result<()> {
     Ok(())
 }
 
-/// A call between components vs inside one, through the host, and to a
-/// child process over a pipe.
+/// A call between components vs inside one, as an async function,
+/// through the host, and to a child process over a pipe.
 pub fn calls(bench: &Bench, report: &mut Report) -> Result<()> {
     const SECTION: &str = "calls (`u64` to `u64`)";
     let caller = RefCell::new(bench.app(CALLS)?.instantiate()?);
+    let async_caller = RefCell::new(bench.app(ASYNC_CALLS)?.instantiate()?);
     let mut forwarded = Forwarded::new(bench)?;
     let mut echo = Echo::new()?;
-    let [between, inside] = in_turns(
+    let [between, inside, async_between] = in_turns(
         ROUNDS,
         &mut [
             &mut || steps(&mut caller.borrow_mut(), "step-there", STEPS),
             &mut || steps(&mut caller.borrow_mut(), "step-here", STEPS),
+            &mut || steps(&mut async_caller.borrow_mut(), "step-there", STEPS),
         ],
     )?[..] else {
-        unreachable!("two cases")
+        unreachable!("three cases")
     };
     let [through_host, pipe] = in_turns(
         ROUNDS,
@@ -196,6 +202,15 @@ pub fn calls(bench: &Bench, report: &mut Report) -> Result<()> {
         "the same call inside one component",
         Figure::Time(inside),
     ));
+    let versus_sync = async_between.median / between.median;
+    report.add(
+        Row::new(
+            SECTION,
+            "the same call between two components as an `async func`, awaited",
+            Figure::Time(async_between),
+        )
+        .ratio(versus_sync, format!("{versus_sync:.2}× the sync call")),
+    );
     let host = through_host.median / between.median;
     report.add(
         Row::new(
@@ -250,33 +265,99 @@ fn passes(caller: &mut Instance, function: &str, length: usize, times: u32) -> R
     })
 }
 
+/// Nanoseconds per stream of the prepared bytes, `times` streams, each
+/// made by the caller, written whole and read by the callee `chunk` bytes
+/// at a time.
+fn streams(caller: &mut Instance, length: usize, times: u32, chunk: usize) -> Result<f64> {
+    let chunk = u32::try_from(chunk)?;
+    per_op(times as usize, || {
+        let (received,): (u64,) = caller.call("send-stream", (times, chunk))?;
+        ensure!(
+            received == length as u64 * u64::from(times),
+            "send-stream passed {received} bytes"
+        );
+        Ok(())
+    })
+}
+
+/// The size streamed (`list<u8>` of the same size is the row it is
+/// compared with), and the reads it is taken in: the whole at once, and
+/// the chunks a reader of a long stream would take.
+const STREAMED: usize = 1 << 20;
+const STREAM_READS: [usize; 2] = [STREAMED, 64 << 10];
+
 /// A `string` and a `list<u8>` passed between components vs a `memcpy` of
-/// the same bytes, at each of [`SIZES`].
+/// the same bytes, at each of [`SIZES`], and at [`STREAMED`] a
+/// `stream<u8>` too.
 pub fn passing(bench: &Bench, report: &mut Report) -> Result<()> {
     const SECTION: &str = "passing data between components";
     let caller = RefCell::new(bench.app(CALLS)?.instantiate()?);
+    let async_caller = RefCell::new(bench.app(ASYNC_CALLS)?.instantiate()?);
     for (length, times) in SIZES {
         caller
             .borrow_mut()
             .call::<(u32,), ()>("prepare", (u32::try_from(length)?,))?;
         let source = vec![b'a'; length];
         let mut target = vec![0; length];
-        let [string, bytes, copy] = in_turns(
-            ROUNDS,
-            &mut [
-                &mut || passes(&mut caller.borrow_mut(), "send-string", length, times),
-                &mut || passes(&mut caller.borrow_mut(), "send-bytes", length, times),
-                &mut || memcpy(&source, &mut target, times),
-            ],
-        )?[..] else {
-            unreachable!("three cases")
+        let mut string = || passes(&mut caller.borrow_mut(), "send-string", length, times);
+        let mut bytes = || passes(&mut caller.borrow_mut(), "send-bytes", length, times);
+        let mut copy = || memcpy(&source, &mut target, times);
+        let mut streamed = Vec::new();
+        let stats = if length == STREAMED {
+            async_caller
+                .borrow_mut()
+                .call::<(u32,), ()>("prepare", (u32::try_from(length)?,))?;
+            let async_caller = &async_caller;
+            let [mut whole, mut chunks] = STREAM_READS
+                .map(|chunk| move || streams(&mut async_caller.borrow_mut(), length, times, chunk));
+            let stats = in_turns(
+                ROUNDS,
+                &mut [
+                    &mut string,
+                    &mut bytes,
+                    &mut whole,
+                    &mut chunks,
+                    &mut copy,
+                ],
+            )?;
+            streamed.extend_from_slice(&stats[2..4]);
+            [stats[0], stats[1], stats[4]]
+        } else {
+            let stats = in_turns(ROUNDS, &mut [&mut string, &mut bytes, &mut copy])?;
+            [stats[0], stats[1], stats[2]]
         };
+        let [string, bytes, copy] = stats;
         let size = size(length as f64);
         for (kind, stats) in [("a `string`", string), ("a `list<u8>`", bytes)] {
             let speed = copy.median / stats.median;
             let mut row = Row::new(SECTION, format!("{kind} of {size}"), Figure::Time(stats))
                 .ratio(speed, format!("{:.0}% of memcpy speed", speed * 100.0));
             if length == 1 << 20 && kind == "a `string`" {
+                row = row.target(Target::at_least(speed, 0.5, "≥ 50% of memcpy speed"));
+            }
+            report.add(row);
+        }
+        for (chunk, stats) in STREAM_READS.into_iter().zip(streamed) {
+            let speed = copy.median / stats.median;
+            let versus_list = bytes.median / stats.median;
+            let reads = if chunk >= length {
+                "read in one piece".to_string()
+            } else {
+                format!("read {} at a time", crate::report::size(chunk as f64))
+            };
+            let mut row = Row::new(
+                SECTION,
+                format!("a `stream<u8>` of {size}, made, written whole and {reads}"),
+                Figure::Time(stats),
+            )
+            .ratio(
+                speed,
+                format!(
+                    "{:.0}% of memcpy speed, {versus_list:.0}× a `list<u8>`",
+                    speed * 100.0
+                ),
+            );
+            if chunk >= length {
                 row = row.target(Target::at_least(speed, 0.5, "≥ 50% of memcpy speed"));
             }
             report.add(row);

@@ -38,7 +38,8 @@ const CONNECTIONS: usize = 8;
 const ROUNDS: usize = 11;
 
 /// `nanoproc serve` vs `wasmtime serve` on the publish app and on the
-/// hello handler; then the probe with 1% of its requests trapping.
+/// hello handler, WASI 0.2's and WASI 0.3's; then the probe with 1% of its
+/// requests trapping.
 pub fn serve(_bench: &Bench, report: &mut Report) -> Result<()> {
     let cli = project_root().join("target/release/nanoproc");
     ensure!(
@@ -55,19 +56,31 @@ pub fn serve(_bench: &Bench, report: &mut Report) -> Result<()> {
             "guests/publish/nanoproc.toml",
             Plan::one(Ask::post("/render", &document, 200)),
             3_000,
+            &[][..],
         ),
         (
             "hello handler (`GET /`)",
             "guests/hello-http/nanoproc.toml",
             Plan::one(Ask::get("/", 200)),
             6_000,
+            &[],
+        ),
+        (
+            "WASI 0.3 hello handler (`GET /`)",
+            "tests/apps/hello-http3/nanoproc.toml",
+            Plan::one(Ask::get("/", 200)),
+            6_000,
+            // Stock wasmtime serves WASI 0.3 when asked to.
+            &["-W", "component-model-async=y", "-S", "p3=y"],
         ),
     ];
-    for (app_name, manifest, plan, requests) in cases {
+    // Requests per second of `nanoproc serve` on the WASI 0.2 hello handler.
+    let mut hello_rate = None;
+    for (app_name, manifest, plan, requests, flags) in cases {
         let app = compose_into(manifest, scratch.path())?;
         let ours = Server::nanoproc(&cli, &app, scratch.path())?;
         let theirs = match wasmtime {
-            Ok(wasmtime) => Some(Server::wasmtime(wasmtime, &app)?),
+            Ok(wasmtime) => Some(Server::wasmtime(wasmtime, &app, flags)?),
             Err(why) => {
                 report.add(Row::new(
                     SECTION,
@@ -95,6 +108,19 @@ pub fn serve(_bench: &Bench, report: &mut Report) -> Result<()> {
                 .target(Target::at_least(ratio, 1.0, "≥ 1× wasmtime serve"));
         }
         report.add(rate);
+        if manifest.ends_with("hello-http/nanoproc.toml") {
+            hello_rate = Some(ours_figures.rate.median);
+        } else if let (Some(hello), true) = (hello_rate, manifest.contains("hello-http3")) {
+            let ratio = ours_figures.rate.median / hello;
+            report.add(
+                Row::new(
+                    SECTION,
+                    format!("{app_name}: `nanoproc serve` beside the WASI 0.2 hello handler"),
+                    Figure::Rate(ours_figures.rate),
+                )
+                .ratio(ratio, format!("{ratio:.2}× the WASI 0.2 handler's rate")),
+            );
+        }
         latency_rows(report, app_name, "`nanoproc serve`", ours_figures, true);
         if let Some(theirs_figures) = figures.get(1) {
             let version = peers::WASMTIME_CLI;
@@ -208,11 +234,12 @@ impl Server {
         })
     }
 
-    /// Stock `wasmtime serve APP`, as its defaults are.
-    fn wasmtime(wasmtime: &Path, app: &Path) -> Result<Self> {
+    /// Stock `wasmtime serve APP`, as its defaults are but for `flags`.
+    fn wasmtime(wasmtime: &Path, app: &Path, flags: &[&str]) -> Result<Self> {
         let mut command = Command::new(wasmtime);
         command
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(flags)
             .arg(app)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

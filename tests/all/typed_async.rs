@@ -1,0 +1,213 @@
+//! Typed calls into components on the async component model, through the
+//! handles `nanoproc_host::sandbox!` makes for worlds with async functions,
+//! streams and futures: a `stream<u8>` passed in as bytes and a `future`
+//! or `stream` given back as its value, each answer compared with the same
+//! crate called natively; the blocking method and its `_async` twin; and
+//! faults and deadlines on the hostile-async component (a trap during the
+//! call, a trap in a task after the call returned, an endless loop, a
+//! future never written), each followed by a correct call on a fresh
+//! instance.
+
+use std::io::{Read as _, Write as _};
+use std::time::{Duration, Instant};
+
+use nanoproc_host::{Cause, Fault};
+use sha2::Digest as _;
+
+use crate::typed::{built, sample};
+
+mod hash_stream {
+    nanoproc_host::sandbox!({
+        path: "../wit/hash-stream",
+        world: "nanoproc:hash-stream/hash-stream",
+        component: "../target/components/hash-stream.wasm",
+    });
+}
+
+mod gzip_stream {
+    nanoproc_host::sandbox!({
+        path: "../wit/gzip-stream",
+        world: "nanoproc:gzip-stream/gzip-stream",
+        component: "../target/components/gzip-stream.wasm",
+    });
+}
+
+mod hostile_async {
+    nanoproc_host::sandbox!({
+        path: "../wit/hostile-async",
+        world: "nanoproc:hostile-async/hostile-async",
+        component: "../target/components/hostile-async.wasm",
+    });
+}
+
+/// The interface of the hostile-async component's attacks.
+const ATTACKS: &str = "nanoproc:hostile-async/attacks@0.1.0";
+
+#[test]
+fn a_stream_in_and_a_future_out_digest_as_sha2_does_natively() {
+    let hasher = hash_stream::HashStream::new().unwrap();
+    for data in [Vec::new(), b"abc".to_vec(), sample(1 << 20, 7)] {
+        let summary = hasher.digest(data.clone()).unwrap();
+        assert_eq!(summary.length, data.len() as u64);
+        assert_eq!(summary.digest, sha2::Sha256::digest(&data).to_vec());
+    }
+    // The instance was reused between the calls.
+    assert_eq!(hasher.sandbox().idle_instances(), 1);
+}
+
+#[test]
+fn the_async_twin_awaits_on_a_tokio_runtime_and_calls_run_side_by_side() {
+    let hasher = hash_stream::HashStream::new().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let inputs: Vec<Vec<u8>> = (0..8).map(|seed| sample(100_000, seed)).collect();
+    let summaries = runtime.block_on(async {
+        let mut calls = tokio::task::JoinSet::new();
+        for (i, data) in inputs.iter().enumerate() {
+            let (hasher, data) = (hasher.clone(), data.clone());
+            calls.spawn(async move { (i, hasher.digest_async(data).await) });
+        }
+        let mut summaries = calls.join_all().await;
+        summaries.sort_by_key(|(i, _)| *i);
+        summaries
+    });
+    assert_eq!(summaries.len(), inputs.len());
+    for (data, (_, summary)) in inputs.iter().zip(summaries) {
+        let summary = summary.unwrap();
+        assert_eq!(summary.length, data.len() as u64);
+        assert_eq!(summary.digest, sha2::Sha256::digest(data).to_vec());
+    }
+}
+
+/// `data` gzip-compressed by flate2 natively.
+fn native_gzip(data: &[u8], level: u8) -> Vec<u8> {
+    let level = flate2::Compression::new(u32::from(level.min(9)));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), level);
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// `gzip` decompressed by flate2 natively.
+fn native_gunzip(gzip: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(gzip)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn streams_in_and_out_gzip_as_flate2_does_natively() {
+    let gzip = gzip_stream::GzipStream::new().unwrap();
+    for data in [Vec::new(), b"a".to_vec(), sample(300_000, 3)] {
+        for level in [0u8, 6, 9] {
+            let compressed = gzip.compress(data.clone(), level).unwrap();
+            assert_eq!(native_gunzip(&compressed), data, "level {level}");
+            let (out, end) = gzip.decompress(native_gzip(&data, level)).unwrap();
+            assert_eq!((out, end), (data.clone(), Ok(())), "level {level}");
+        }
+    }
+    let good = native_gzip(&sample(10_000, 4), 6);
+    let (_, end) = gzip.decompress(good[..good.len() / 2].to_vec()).unwrap();
+    let reason = end.unwrap_err();
+    assert!(!reason.is_empty());
+    let (out, end) = gzip.decompress(b"plain text, not gzip".to_vec()).unwrap();
+    assert_eq!(out, b"");
+    assert!(end.is_err());
+}
+
+#[test]
+fn an_async_call_that_traps_is_a_fault_and_the_next_call_gets_a_fresh_instance() {
+    let hostile = hostile_async::HostileAsync::new().unwrap();
+    assert_eq!(hostile.remember("before".into()).unwrap(), None);
+    assert_eq!(
+        hostile.remember("kept".into()).unwrap(),
+        Some("before".into())
+    );
+    let fault: Fault = hostile.fail("boom".into()).unwrap_err();
+    assert_eq!(
+        fault.cause,
+        Cause::Trap(wasmtime::Trap::UnreachableCodeReached)
+    );
+    assert_eq!(fault.call, format!("{ATTACKS}#fail"));
+    assert_eq!(fault.component.as_deref(), Some("hostile-async"));
+    assert_eq!(hostile.sandbox().idle_instances(), 0);
+    assert_eq!(hostile.remember("after".into()).unwrap(), None);
+}
+
+#[test]
+fn a_trap_in_a_task_after_the_call_returned_is_a_fault_of_that_call() {
+    let hostile = hostile_async::HostileAsync::new().unwrap();
+    assert_eq!(hostile.remember("before".into()).unwrap(), None);
+    let fault = hostile.fail_later("late".into()).unwrap_err();
+    assert_eq!(
+        fault.cause,
+        Cause::Trap(wasmtime::Trap::UnreachableCodeReached)
+    );
+    assert_eq!(fault.call, format!("{ATTACKS}#fail-later"));
+    assert_eq!(hostile.remember("after".into()).unwrap(), None);
+}
+
+#[test]
+fn a_deadline_stops_an_endless_async_loop_and_a_future_never_written() {
+    let hostile = hostile_async::HostileAsync::builder()
+        .deadline(Duration::from_millis(100))
+        .load(built("hostile-async"))
+        .unwrap();
+    for (call, name) in [
+        (
+            Box::new(|| hostile.spin().map(|()| 0u32)) as Box<dyn Fn() -> Result<u32, Fault>>,
+            "spin",
+        ),
+    ] {
+        // Something kept in the instance the call will run in.
+        hostile.remember("before".into()).unwrap();
+        let started = Instant::now();
+        let fault = call().unwrap_err();
+        let took = started.elapsed();
+        assert_eq!(fault.cause, Cause::Deadline(Duration::from_millis(100)));
+        assert_eq!(fault.call, format!("{ATTACKS}#{name}"));
+        let during = format!("during the call to `{ATTACKS}#{name}`");
+        if name == "spin" {
+            // Stopped by the epoch deadline, in its own code.
+            assert_eq!(fault.function, Some(format!("{ATTACKS}#{name}")));
+            assert!(
+                fault.to_string().starts_with(&format!(
+                    "component `hostile-async` ran past the deadline of 100ms in \
+                     `{ATTACKS}#{name}` (innermost frame `"
+                )),
+                "{fault}"
+            );
+            assert!(fault.to_string().ends_with(&during), "{fault}");
+        } else {
+            // Stopped by the timer, waiting: no frame of it runs.
+            assert_eq!(
+                fault.to_string(),
+                format!("component `hostile-async` ran past the deadline of 100ms {during}")
+            );
+        }
+        assert!(took >= Duration::from_millis(100), "{name}: {took:?}");
+        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+        // A fresh instance, with the whole deadline again.
+        assert_eq!(hostile.remember("after".into()).unwrap(), None);
+    }
+}
+
+#[test]
+fn a_handle_of_a_sync_world_refuses_a_component_on_the_async_component_model() {
+    let path = built("hash-stream");
+    let error = crate::typed::hash::Hash::load(&path).err().unwrap();
+    assert_eq!(
+        format!("{error:#}"),
+        format!(
+            "cannot load the component {}: the component uses the async component model \
+             (async functions, streams, futures or WASI 0.3), but the world `hash` exports \
+             no async function, stream or future, and its handle calls it synchronously, \
+             which this host cannot do for such a component",
+            path.display()
+        )
+    );
+}
