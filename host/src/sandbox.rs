@@ -232,20 +232,20 @@ impl<H: Sandboxed> Builder<H> {
         let is_async = nanoproc_linker::uses_async(bytes);
         if is_async != H::World::ASYNC {
             let message = if is_async {
-                    format!(
-                        "the component uses the async component model (async functions, \
+                format!(
+                    "the component uses the async component model (async functions, \
                          streams, futures or WASI 0.3), but the world `{}` exports no async \
                          function, stream or future, and its handle calls it synchronously, \
                          which this host cannot do for such a component",
-                        H::NAME
-                    )
-                } else {
-                    format!(
-                        "the world `{}` exports async functions, streams or futures, but the \
+                    H::NAME
+                )
+            } else {
+                format!(
+                    "the world `{}` exports async functions, streams or futures, but the \
                          component does not use the async component model",
-                        H::NAME
-                    )
-                };
+                    H::NAME
+                )
+            };
             anyhow::bail!(message);
         }
         let app = runtime.load(bytes, self.options.clone())?;
@@ -502,7 +502,13 @@ impl<W: World> Sandbox<W> {
     /// on the async component model is.
     async fn fresh_async(&self) -> Result<Box<Warm<W>>, Fault> {
         let mut store = self.store()?;
-        let instantiated = match self.0.app.instance_pre().instantiate_async(&mut store).await {
+        let instantiated = match self
+            .0
+            .app
+            .instance_pre()
+            .instantiate_async(&mut store)
+            .await
+        {
             Ok(instance) => W::load(&self.0.pre, &mut store, &instance),
             Err(e) => Err(e),
         };
@@ -662,7 +668,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// # Errors
 ///
 /// When the store's table of streams is full.
-pub fn stream_of<T>(accessor: &Accessor<HostState>, items: Vec<T>) -> wasmtime::Result<StreamReader<T>>
+pub fn stream_of<T>(
+    accessor: &Accessor<HostState>,
+    items: Vec<T>,
+) -> wasmtime::Result<StreamReader<T>>
 where
     T: Lower + Lift + Send + Sync + Unpin + 'static,
 {

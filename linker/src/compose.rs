@@ -90,8 +90,8 @@ fn narrowed_per_holder(manifest: &Manifest, plan: &Plan) -> Result<(), ComposeEr
             let shared = component.imports.iter().find(|(import, satisfied)| {
                 *satisfied == Satisfied::Granted(capability)
                     && InterfaceName::parse(import).is_some_and(|name| {
-                        let sends = capability == Capability::Network
-                            || name.base == "wasi:http/client";
+                        let sends =
+                            capability == Capability::Network || name.base == "wasi:http/client";
                         sends
                             && name
                                 .version

@@ -292,7 +292,11 @@ fn stock_wasmtime_serve_answers_the_hello_app_file_as_nanoproc_does() {
 #[test]
 fn stock_wasmtime_serve_answers_the_wasi_0_3_hello_app_file_as_nanoproc_does() {
     let scratch = tempfile::tempdir().unwrap();
-    let app = compose_into("tests/apps/hello-http3/nanoproc.toml", scratch.path(), "hello3");
+    let app = compose_into(
+        "tests/apps/hello-http3/nanoproc.toml",
+        scratch.path(),
+        "hello3",
+    );
     // Larger than one frame of a body: it is streamed back in pieces.
     let big: &'static str = Box::leak("0123456789abcdef".repeat(40_000).into_boxed_str());
     let routes = |_: &[Answer]| {
@@ -318,12 +322,21 @@ fn stock_wasmtime_serve_answers_the_wasi_0_3_hello_app_file_as_nanoproc_does() {
         (answers[0].status, answers[0].body.as_str()),
         (200, "hello\n")
     );
-    assert_eq!((answers[3].status, answers[3].body.as_str()), (200, "echoed"));
+    assert_eq!(
+        (answers[3].status, answers[3].body.as_str()),
+        (200, "echoed")
+    );
     assert_eq!(answers[4].body, big);
     // The WASI 0.2 build answers the routes both have alike.
     let app2 = compose_into("guests/hello-http/nanoproc.toml", scratch.path(), "hello2");
     let ours = Ours::start(&app2);
     for (answer, request) in answers.iter().zip(&routes(&[])[..3]) {
-        assert_eq!(&ask(&ours.origin, request), answer, "{} {}", request.0, request.1);
+        assert_eq!(
+            &ask(&ours.origin, request),
+            answer,
+            "{} {}",
+            request.0,
+            request.1
+        );
     }
 }

@@ -585,10 +585,7 @@ fn a_wasi_0_3_handler_streams_bodies_through_another_component() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x3f)
         .collect();
     let client = client();
-    let mut response = client
-        .post(serving.url("/gzip"))
-        .send(&data[..])
-        .unwrap();
+    let mut response = client.post(serving.url("/gzip")).send(&data[..]).unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let gzip = response
         .body_mut()
@@ -600,7 +597,10 @@ fn a_wasi_0_3_handler_streams_bodies_through_another_component() {
     flate2::read::MultiGzDecoder::new(&gzip[..])
         .read_to_end(&mut out)
         .unwrap();
-    assert!(out == data, "the gzip handler's body does not gunzip to the request's");
+    assert!(
+        out == data,
+        "the gzip handler's body does not gunzip to the request's"
+    );
 
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     encoder.write_all(&data).unwrap();
@@ -617,7 +617,10 @@ fn a_wasi_0_3_handler_streams_bodies_through_another_component() {
         .limit(u64::MAX)
         .read_to_vec()
         .unwrap();
-    assert!(back == data, "the gunzip handler's body is not the original");
+    assert!(
+        back == data,
+        "the gunzip handler's body is not the original"
+    );
 
     let (status, reason) = post(&serving.url("/gunzip"), b"plain text".to_vec(), true);
     assert_eq!(status, 400, "{reason}");

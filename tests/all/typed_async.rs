@@ -157,12 +157,10 @@ fn a_deadline_stops_an_endless_async_loop_and_a_future_never_written() {
         .deadline(Duration::from_millis(100))
         .load(built("hostile-async"))
         .unwrap();
-    for (call, name) in [
-        (
-            Box::new(|| hostile.spin().map(|()| 0u32)) as Box<dyn Fn() -> Result<u32, Fault>>,
-            "spin",
-        ),
-    ] {
+    for (call, name) in [(
+        Box::new(|| hostile.spin().map(|()| 0u32)) as Box<dyn Fn() -> Result<u32, Fault>>,
+        "spin",
+    )] {
         // Something kept in the instance the call will run in.
         hostile.remember("before".into()).unwrap();
         let started = Instant::now();

@@ -481,8 +481,7 @@ fn a_component_importing_wasi_0_2_and_0_3_side_by_side_holds_one_grant_for_both(
     // As Rust's toolchains emit them: WASI 0.3 beside WASI 0.2.
     let (mut resolve, _, _) = wasi_world(HOST_VERSION);
     push_p3(&mut resolve);
-    let (world, interfaces) =
-        every_import(&mut resolve, &["run", "incoming-handler", "handler"]);
+    let (world, interfaces) = every_import(&mut resolve, &["run", "incoming-handler", "handler"]);
     let component = component_of_world(&resolve, world);
     let granted = compose_alone(component.clone(), EVERYTHING).unwrap_or_else(|e| panic!("{e}"));
     let imports = &granted.plan.components[0].imports;

@@ -757,7 +757,10 @@ fn param_idents(func: &Function, skip: usize) -> Vec<Ident> {
             let name = &param.name;
             let snake = name.to_snake_case();
             match syn::parse_str::<Ident>(&snake) {
-                Ok(ident) if !["self", "store", "world", "sandbox", "accessor"].contains(&snake.as_str()) => {
+                Ok(ident)
+                    if !["self", "store", "world", "sandbox", "accessor"]
+                        .contains(&snake.as_str()) =>
+                {
                     ident
                 }
                 _ => format_ident!("arg{i}"),
@@ -779,11 +782,16 @@ fn world_is_async(resolve: &Resolve, world: wit_parser_for_wasmtime::WorldId) ->
                 .chain(func.result.as_ref())
                 .any(|ty| has_async_type(resolve, ty))
     };
-    resolve.worlds[world].exports.values().any(|item| match item {
-        WorldItem::Function(func) => is_async(func),
-        WorldItem::Interface { id, .. } => resolve.interfaces[*id].functions.values().any(is_async),
-        WorldItem::Type { .. } => false,
-    })
+    resolve.worlds[world]
+        .exports
+        .values()
+        .any(|item| match item {
+            WorldItem::Function(func) => is_async(func),
+            WorldItem::Interface { id, .. } => {
+                resolve.interfaces[*id].functions.values().any(is_async)
+            }
+            WorldItem::Type { .. } => false,
+        })
 }
 
 /// Whether `ty` holds a `stream`, a `future` or an `error-context`

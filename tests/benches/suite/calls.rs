@@ -312,13 +312,7 @@ pub fn passing(bench: &Bench, report: &mut Report) -> Result<()> {
                 .map(|chunk| move || streams(&mut async_caller.borrow_mut(), length, times, chunk));
             let stats = in_turns(
                 ROUNDS,
-                &mut [
-                    &mut string,
-                    &mut bytes,
-                    &mut whole,
-                    &mut chunks,
-                    &mut copy,
-                ],
+                &mut [&mut string, &mut bytes, &mut whole, &mut chunks, &mut copy],
             )?;
             streamed.extend_from_slice(&stats[2..4]);
             [stats[0], stats[1], stats[4]]
