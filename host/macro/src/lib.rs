@@ -1043,6 +1043,7 @@ fn has_handle(resolve: &Resolve, ty: &Type) -> bool {
 
 /// A method of the handle for a freestanding function: `receiver` reaches
 /// the function's owner from the world (`world` or `world.accessor()`).
+#[allow(clippy::too_many_arguments)]
 fn free_method(
     resolve: &Resolve,
     func: &Function,
