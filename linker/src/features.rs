@@ -41,10 +41,14 @@ pub const HOST: WasmFeatures = WasmFeatures::WASM3
 /// `error-context`, an async built-in), or an import of WASI 0.3, whose
 /// host functions are async. Only the structure is read, not the code of
 /// functions, which cannot use these features but through the component's
-/// own canonical functions. Bytes that are not valid without [`ASYNC`] for
-/// any other reason count as using it: the engine that has it reports what
-/// is wrong.
+/// own canonical functions. A component that is not valid without
+/// [`ASYNC`] for any other reason counts as using it: the engine that has
+/// it reports what is wrong. Bytes that are no component do not: whatever
+/// loads them says what they are.
 pub fn uses_async(bytes: &[u8]) -> bool {
+    if !Parser::is_component(bytes) {
+        return false;
+    }
     let mut validator = Validator::new_with_features(HOST.difference(ASYNC));
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
@@ -164,6 +168,16 @@ mod tests {
         );
         assert_eq!(needs("(component (core module (memory i64 1)))"), None);
         assert_eq!(needs("(component (core module (func (result i32))))"), None);
+    }
+
+    #[test]
+    fn only_a_component_can_use_the_async_component_model() {
+        let stream = "(component (type (stream u8)))";
+        assert!(uses_async(&wat::parse_str(stream).unwrap()));
+        assert!(!uses_async(&wat::parse_str("(component)").unwrap()));
+        assert!(!uses_async(b"# a page\n"));
+        assert!(!uses_async(b""));
+        assert!(!uses_async(&wat::parse_str("(module)").unwrap()));
     }
 
     #[test]
