@@ -41,15 +41,17 @@ pub const HOST: WasmFeatures = WasmFeatures::WASM3
 /// `error-context`, an async built-in), or an import of WASI 0.3, whose
 /// host functions are async. Only the structure is read, not the code of
 /// functions, which cannot use these features but through the component's
-/// own canonical functions. A component that is not valid without
-/// [`ASYNC`] for any other reason counts as using it: the engine that has
-/// it reports what is wrong. Bytes that are no component do not: whatever
-/// loads them says what they are.
+/// own canonical functions. Any other feature is allowed here, so that a
+/// component needing one the host lacks goes to the engine without
+/// concurrency support, which refuses it as the linker does. A component
+/// that is invalid for any other reason counts as using it: the engine that
+/// has it reports what is wrong. Bytes that are no component do not:
+/// whatever loads them says what they are.
 pub fn uses_async(bytes: &[u8]) -> bool {
     if !Parser::is_component(bytes) {
         return false;
     }
-    let mut validator = Validator::new_with_features(HOST.difference(ASYNC));
+    let mut validator = Validator::new_with_features(WasmFeatures::all().difference(ASYNC));
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else {
@@ -175,6 +177,8 @@ mod tests {
         let stream = "(component (type (stream u8)))";
         assert!(uses_async(&wat::parse_str(stream).unwrap()));
         assert!(!uses_async(&wat::parse_str("(component)").unwrap()));
+        let memories = "(component (core module (memory 1) (memory 1)))";
+        assert!(!uses_async(&wat::parse_str(memories).unwrap()));
         assert!(!uses_async(b"# a page\n"));
         assert!(!uses_async(b""));
         assert!(!uses_async(&wat::parse_str("(module)").unwrap()));
