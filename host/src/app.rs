@@ -572,7 +572,52 @@ fn one_call_can_make_its_arguments(export: &Export) -> Result<()> {
             export.name
         );
     }
+    let params = export.ty.params().map(|(_, ty)| ty);
+    if let Some(held) = params.filter_map(|ty| asynchronous(&ty)).next() {
+        bail!(
+            "`{}` takes {held}, which a call written in WAVE cannot make; call it through a \
+             `sandbox!` handle or from a component",
+            export.name
+        );
+    }
+    if let Some(held) = export
+        .ty
+        .results()
+        .filter_map(|ty| asynchronous(&ty))
+        .next()
+    {
+        bail!(
+            "`{}` returns {held}, which a call written in WAVE cannot read; call it through a \
+             `sandbox!` handle or from a component",
+            export.name
+        );
+    }
     Ok(())
+}
+
+/// The stream, future or error context `ty` holds, if any, said for
+/// people.
+fn asynchronous(ty: &wasmtime::component::types::Type) -> Option<&'static str> {
+    use wasmtime::component::types::Type;
+    match ty {
+        Type::Stream(_) => Some("a stream"),
+        Type::Future(_) => Some("a future"),
+        Type::ErrorContext => Some("an error context"),
+        Type::List(list) => asynchronous(&list.ty()),
+        Type::FixedLengthList(list) => asynchronous(&list.ty()),
+        Type::Map(map) => asynchronous(&map.key()).or_else(|| asynchronous(&map.value())),
+        Type::Option(option) => asynchronous(&option.ty()),
+        Type::Result(result) => [result.ok(), result.err()]
+            .iter()
+            .flatten()
+            .find_map(asynchronous),
+        Type::Record(record) => record.fields().find_map(|field| asynchronous(&field.ty)),
+        Type::Tuple(tuple) => tuple.types().find_map(|ty| asynchronous(&ty)),
+        Type::Variant(variant) => variant
+            .cases()
+            .find_map(|case| case.ty.as_ref().and_then(asynchronous)),
+        _ => None,
+    }
 }
 
 /// The functions an app exports.

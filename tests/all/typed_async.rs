@@ -199,3 +199,41 @@ fn a_handle_of_a_sync_world_refuses_a_component_on_the_async_component_model() {
         )
     );
 }
+
+#[test]
+fn a_call_in_wave_reaches_an_async_export_but_not_a_stream_or_future() {
+    let bytes = std::fs::read(built("hostile-async")).unwrap();
+    let app = nanoproc_tests::runtime()
+        .load(&bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let mut instance = app.instantiate().unwrap();
+    assert_eq!(instance.call_wave(r#"remember("kept")"#).unwrap(), "none");
+    assert_eq!(
+        instance.call_wave(r#"remember("again")"#).unwrap(),
+        r#"some("kept")"#
+    );
+    assert_eq!(
+        instance
+            .call_wave("wait-forever()")
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "`{ATTACKS}#wait-forever` returns a future, which a call written in WAVE cannot \
+             read; call it through a `sandbox!` handle or from a component"
+        )
+    );
+    let bytes = std::fs::read(built("hash-stream")).unwrap();
+    let app = nanoproc_tests::runtime()
+        .load(&bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let error = app
+        .instantiate()
+        .unwrap()
+        .call_wave("digest([])")
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`nanoproc:hash-stream/sha256@0.1.0#digest` takes a stream, which a call written in \
+         WAVE cannot make; call it through a `sandbox!` handle or from a component"
+    );
+}
