@@ -572,8 +572,7 @@ fn one_call_can_make_its_arguments(export: &Export) -> Result<()> {
             export.name
         );
     }
-    let params = export.ty.params().map(|(_, ty)| ty);
-    if let Some(held) = params.filter_map(|ty| asynchronous(&ty)).next() {
+    if let Some(held) = export.ty.params().find_map(|(_, ty)| asynchronous(&ty)) {
         bail!(
             "`{}` takes {held}, which a call written in WAVE cannot make; call it through a \
              `sandbox!` handle or from a component",
