@@ -160,9 +160,13 @@ fn wasi_0_3_apps_print_in_the_host_what_they_print_in_stock_wasmtime() {
         stock("tests/apps/lsdir3/nanoproc.toml", Some(&data), &[], b"")
     );
     let input = b"streamed from stdin to another component\n".repeat(1000);
-    let app = "tests/apps/hash-stdin/nanoproc.toml";
-    let ran = run(app, project_root(), &[], &input);
-    assert_eq!(ran.stdout, stock(app, None, &[], &input));
+    for app in [
+        "tests/apps/hash-stdin/nanoproc.toml",
+        "tests/apps/hash-stdin-py/nanoproc.toml",
+    ] {
+        let ran = run(app, project_root(), &[], &input);
+        assert_eq!(ran.stdout, stock(app, None, &[], &input), "{app}");
+    }
 }
 
 #[test]
@@ -201,20 +205,16 @@ fn a_mixed_wasi_0_2_and_0_3_command_holds_each_grant_once() {
     assert!(granted(Capability::Stdout, "@0.3.0"), "{imports:?}");
 }
 
-#[test]
-fn a_stream_and_a_future_pass_between_components_and_digest_as_sha2_does() {
+/// Pipes three inputs (empty, short, 5 MB) through `app` and checks that
+/// each digest is the sha2 crate's.
+fn digests_as_sha2_does(app: &str) {
     let inputs: [Vec<u8>; 3] = [
         Vec::new(),
         b"hello, world\n".to_vec(),
         (0..5_000_000u32).map(|i| (i * 31 % 256) as u8).collect(),
     ];
     for input in inputs {
-        let ran = run(
-            "tests/apps/hash-stdin/nanoproc.toml",
-            project_root(),
-            &[],
-            &input,
-        );
+        let ran = run(app, project_root(), &[], &input);
         assert_eq!(ran.status, 0, "{}", ran.stderr);
         let digest: String = sha2::Sha256::digest(&input)
             .iter()
@@ -225,6 +225,18 @@ fn a_stream_and_a_future_pass_between_components_and_digest_as_sha2_does() {
             format!("{digest}\t{}\n", input.len())
         );
     }
+}
+
+#[test]
+fn a_stream_and_a_future_pass_between_components_and_digest_as_sha2_does() {
+    digests_as_sha2_does("tests/apps/hash-stdin/nanoproc.toml");
+}
+
+/// The callee is Python built by componentize-py, whose own async runtime
+/// reads the stream and writes the future the Rust caller awaits.
+#[test]
+fn a_stream_and_a_future_pass_between_toolchains_and_digest_as_sha2_does() {
+    digests_as_sha2_does("tests/apps/hash-stdin-py/nanoproc.toml");
 }
 
 #[test]
