@@ -10,6 +10,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use wasmtime::component::ResourceTableError;
 use wasmtime::{Trap, WasmBacktrace};
 
 use crate::limits::MemoryLimitExceeded;
@@ -77,6 +78,9 @@ fn cause(error: &wasmtime::Error, timeout: Option<Duration>) -> Cause {
     if let Some(exceeded) = error.downcast_ref::<MemoryLimitExceeded>() {
         return Cause::Memory(exceeded.clone());
     }
+    if let Some(ResourceTableError::Full) = error.downcast_ref::<ResourceTableError>() {
+        return Cause::Other(TABLE_FULL.to_string());
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Cause::Deadline(timeout.unwrap_or_default()),
         Some(Trap::StackOverflow) => Cause::StackOverflow,
@@ -84,6 +88,13 @@ fn cause(error: &wasmtime::Error, timeout: Option<Duration>) -> Cause {
         None => Cause::Other(format!("{error:#}")),
     }
 }
+
+/// Why wasmtime's table of an instance's handles filled up, and what
+/// empties it.
+const TABLE_FULL: &str = "the instance's table of resources, streams, futures and async \
+    calls is full (a million entries). wasmtime 48 keeps an entry for every async call \
+    between components that returned at once until the instance is dropped, so a \
+    component making a million of them fills it; a fresh instance starts empty";
 
 /// The innermost component on `backtrace`, the function it was entered
 /// through and the innermost function.

@@ -237,3 +237,38 @@ fn a_call_in_wave_reaches_an_async_export_but_not_a_stream_or_future() {
          WAVE cannot make; call it through a `sandbox!` handle or from a component"
     );
 }
+
+/// wasmtime 48 keeps an entry for each async call between components that
+/// returned at once until the instance is dropped, and a million of them
+/// fill the instance's table: the call fails saying so, not with
+/// wasmtime's bare `resource table has no free keys`, and a fresh
+/// instance makes such calls again.
+#[test]
+fn a_million_async_calls_between_components_fill_the_instance_and_say_so() {
+    let composition = nanoproc_tests::compose_manifest("guests/async-caller/nanoproc.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = nanoproc_tests::runtime()
+        .load(&composition.bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let error = app
+        .instantiate()
+        .unwrap()
+        .call::<(u32,), (u64,)>("step-there", (1_000_000,))
+        .unwrap_err();
+    let step = "nanoproc:bench/async-caller@0.1.0#step-there";
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "component `async-caller` failed in `{step}` during the call to `{step}`: the \
+             instance's table of resources, streams, futures and async calls is full (a \
+             million entries). wasmtime 48 keeps an entry for every async call between \
+             components that returned at once until the instance is dropped, so a component \
+             making a million of them fills it; a fresh instance starts empty"
+        )
+    );
+    let mut fresh = app.instantiate().unwrap();
+    assert_eq!(
+        fresh.call::<(u32,), (u64,)>("step-there", (1000,)).unwrap(),
+        (1000,)
+    );
+}
