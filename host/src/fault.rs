@@ -96,6 +96,13 @@ const TABLE_FULL: &str = "the instance's table of resources, streams, futures an
     between components that returned at once until the instance is dropped, so a \
     component making a million of them fills it; a fresh instance starts empty";
 
+/// What a component that trapped with `Trap::WaitableSyncAndAsync` did,
+/// and where such a component comes from.
+const SYNC_AND_ASYNC: &str = "the component waited synchronously on a stream, future or \
+    call it also watches in a waitable set, which the async ABI wasmtime 48 implements \
+    forbids (component-model PR #647). Its toolchain's async runtime was written for \
+    another revision of that ABI: rebuild it with a toolchain that targets WASI 0.3.0";
+
 /// The innermost component on `backtrace`, the function it was entered
 /// through and the innermost function.
 fn locate(backtrace: &WasmBacktrace) -> (Option<String>, Option<String>, Option<String>) {
@@ -177,6 +184,9 @@ impl fmt::Display for Fault {
         }
         if let Some(grant) = self.grant_that_answers() {
             write!(f, "; {grant}")?;
+        }
+        if let Cause::Trap(Trap::WaitableSyncAndAsync) = self.cause {
+            write!(f, "; {SYNC_AND_ASYNC}")?;
         }
         Ok(())
     }

@@ -272,3 +272,55 @@ fn a_million_async_calls_between_components_fill_the_instance_and_say_so() {
         (1000,)
     );
 }
+
+/// A component whose async runtime breaks a rule of the async ABI wasmtime
+/// 48 implements: it joins a stream to a waitable set, then reads it
+/// synchronously. The trap says what the component did and why.
+const SYNC_READ_IN_A_SET: &str = r#"(component
+  (type $s (stream u8))
+  (core module $libc (memory (export "m") 1))
+  (core instance $libc (instantiate $libc))
+  (core func $new (canon stream.new $s))
+  (core func $read (canon stream.read $s (memory (core memory $libc "m"))))
+  (core func $set (canon waitable-set.new))
+  (core func $join (canon waitable.join))
+  (core func $return (canon task.return))
+  (core module $m
+    (import "" "new" (func $new (result i64)))
+    (import "" "read" (func $read (param i32 i32 i32) (result i32)))
+    (import "" "set" (func $set (result i32)))
+    (import "" "join" (func $join (param i32 i32)))
+    (import "" "return" (func $return))
+    (func (export "run")
+      (local $readable i32)
+      (local.set $readable (i32.wrap_i64 (call $new)))
+      (call $join (local.get $readable) (call $set))
+      (drop (call $read (local.get $readable) (i32.const 0) (i32.const 1)))
+      (call $return)))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "new" (func $new)) (export "read" (func $read)) (export "set" (func $set))
+    (export "join" (func $join)) (export "return" (func $return))))))
+  (func (export "run") async (canon lift (core func $i "run") async))
+)"#;
+
+#[test]
+fn a_component_built_for_another_revision_of_the_async_abi_is_told_so() {
+    let bytes = wat::parse_str(SYNC_READ_IN_A_SET).unwrap();
+    let app = nanoproc_tests::runtime()
+        .load(&bytes, nanoproc_host::Options::default())
+        .unwrap();
+    let error = app
+        .instantiate()
+        .unwrap()
+        .call::<(), ()>("run", ())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "component `m` trapped during the call to `run`: wasm trap: waitable cannot be used \
+         synchronously while added to a waitable set; the component waited synchronously on \
+         a stream, future or call it also watches in a waitable set, which the async ABI \
+         wasmtime 48 implements forbids (component-model PR #647). Its toolchain's async \
+         runtime was written for another revision of that ABI: rebuild it with a toolchain \
+         that targets WASI 0.3.0"
+    );
+}
