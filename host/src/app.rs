@@ -92,7 +92,13 @@ impl Runtime {
         if let Some(engine) = self.async_engine.get() {
             return Ok(engine);
         }
-        let engine = crate::with_async(&self.engine)?;
+        // A runtime with deadlines runs many short-lived instances (a
+        // server, a command): they come from a pool.
+        let engine = if self.deadlines {
+            crate::pooled_with_async(&self.engine)?
+        } else {
+            crate::with_async(&self.engine)?
+        };
         if self.deadlines {
             tick(&engine)?;
         }

@@ -81,20 +81,32 @@ const TABLE_KEEP_RESIDENT: usize = 64 << 10;
 ///
 /// When wasmtime rejects the configuration on this machine.
 pub fn engine() -> Result<Engine> {
-    let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(POOL_APPS)
-        .total_core_instances(POOL_APPS * 20)
-        .total_memories(POOL_APPS * 8)
-        .total_tables(POOL_APPS * 12)
-        .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
-        .table_keep_resident(TABLE_KEEP_RESIDENT)
-        .pagemap_scan(Enabled::Auto);
     let mut config = config();
     config
         .epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        .allocation_strategy(pool(POOL_APPS));
     Ok(Engine::new(&config)?)
 }
+
+/// A pool with room for `apps` live instances of a typical app, its freed
+/// slots reset in place and kept warm.
+fn pool(apps: u32) -> InstanceAllocationStrategy {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(apps)
+        .total_core_instances(apps * 20)
+        .total_memories(apps * 8)
+        .total_tables(apps * 12)
+        .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT)
+        .table_keep_resident(TABLE_KEEP_RESIDENT)
+        .pagemap_scan(Enabled::Auto);
+    InstanceAllocationStrategy::Pooling(pool)
+}
+
+/// How many live instances of a typical app on the async component model
+/// the pool of [`pooled_with_async`]'s engine has room for: an eighth of
+/// [`POOL_APPS`], so that both pools together reserve 36 TiB of address
+/// space.
+pub const ASYNC_POOL_APPS: u32 = POOL_APPS / 8;
 
 /// The engine for instances that live long and whose calls have no
 /// deadline, such as a [`Sandbox`]'s reused instances: as [`engine`], but
@@ -131,16 +143,32 @@ fn config() -> Config {
 /// [`nanoproc_linker::ASYNC_FEATURES`] on (async functions, `stream`,
 /// `future`, `error-context`, the further async built-ins, stackful
 /// lifts), which WASI 0.3 is built on. Its instances are allocated when
-/// made, not from a pool: a second pool would reserve as much address
-/// space again as [`engine`]'s, and a process has room for only a few.
+/// made, not from a pool, for instances that live long (a [`Sandbox`]'s):
+/// [`pooled_with_async`] is the engine for many short-lived ones.
 ///
 /// # Errors
 ///
 /// When wasmtime rejects the configuration on this machine.
 pub fn with_async(engine: &Engine) -> Result<Engine> {
+    async_engine(engine, InstanceAllocationStrategy::OnDemand)
+}
+
+/// As [`with_async`], but instances come from a pool of their own, with
+/// room for [`ASYNC_POOL_APPS`] live instances: the engine a server
+/// instantiating an app per request runs such apps on, since allocating
+/// memories and fiber stacks on demand costs more than the request.
+///
+/// # Errors
+///
+/// When wasmtime rejects the configuration on this machine.
+pub fn pooled_with_async(engine: &Engine) -> Result<Engine> {
+    async_engine(engine, pool(ASYNC_POOL_APPS))
+}
+
+fn async_engine(engine: &Engine, allocation: InstanceAllocationStrategy) -> Result<Engine> {
     let mut config = engine.config().clone();
     config
-        .allocation_strategy(InstanceAllocationStrategy::OnDemand)
+        .allocation_strategy(allocation)
         .concurrency_support(true)
         .wasm_component_model_async(true)
         .wasm_component_model_more_async_builtins(true)
