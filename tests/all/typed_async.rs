@@ -203,9 +203,7 @@ fn a_handle_of_a_sync_world_refuses_a_component_on_the_async_component_model() {
 #[test]
 fn a_call_in_wave_reaches_an_async_export_but_not_a_stream_or_future() {
     let bytes = std::fs::read(built("hostile-async")).unwrap();
-    let app = nanoproc_tests::runtime()
-        .load(&bytes, nanoproc_host::Options::default())
-        .unwrap();
+    let app = load(&bytes);
     let mut instance = app.instantiate().unwrap();
     assert_eq!(instance.call_wave(r#"remember("kept")"#).unwrap(), "none");
     assert_eq!(
@@ -223,9 +221,7 @@ fn a_call_in_wave_reaches_an_async_export_but_not_a_stream_or_future() {
         )
     );
     let bytes = std::fs::read(built("hash-stream")).unwrap();
-    let app = nanoproc_tests::runtime()
-        .load(&bytes, nanoproc_host::Options::default())
-        .unwrap();
+    let app = load(&bytes);
     let error = app
         .instantiate()
         .unwrap()
@@ -247,9 +243,7 @@ fn a_call_in_wave_reaches_an_async_export_but_not_a_stream_or_future() {
 fn a_million_async_calls_between_components_fill_the_instance_and_say_so() {
     let composition = nanoproc_tests::compose_manifest("guests/async-caller/nanoproc.toml")
         .unwrap_or_else(|e| panic!("{e}"));
-    let app = nanoproc_tests::runtime()
-        .load(&composition.bytes, nanoproc_host::Options::default())
-        .unwrap();
+    let app = load(&composition.bytes);
     let error = app
         .instantiate()
         .unwrap()
@@ -306,9 +300,7 @@ const SYNC_READ_IN_A_SET: &str = r#"(component
 #[test]
 fn a_component_built_for_another_revision_of_the_async_abi_is_told_so() {
     let bytes = wat::parse_str(SYNC_READ_IN_A_SET).unwrap();
-    let app = nanoproc_tests::runtime()
-        .load(&bytes, nanoproc_host::Options::default())
-        .unwrap();
+    let app = load(&bytes);
     let error = app
         .instantiate()
         .unwrap()
@@ -323,4 +315,11 @@ fn a_component_built_for_another_revision_of_the_async_abi_is_told_so() {
          runtime was written for another revision of that ABI: rebuild it with a toolchain \
          that targets WASI 0.3.0"
     );
+}
+
+/// The app `bytes` make, loaded with default options.
+fn load(bytes: &[u8]) -> nanoproc_host::App {
+    nanoproc_tests::runtime()
+        .load(bytes, nanoproc_host::Options::default())
+        .unwrap()
 }
