@@ -3,17 +3,18 @@
 //! shared functions shadowed to report refusals and remember whose grant
 //! each descriptor came from.
 
+use std::fmt;
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use nanoproc_linker::{Capability, HolderImport, HolderInterface};
 use wasmtime::component::{
-    Component, ComponentNamedList, ComponentType, Lift, Linker, LinkerInstance, Lower, Resource,
-    ResourceTable,
+    Accessor, Component, ComponentNamedList, ComponentType, Lift, Linker, LinkerInstance, Lower,
+    Resource, ResourceTable,
 };
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::cli::WasiCliCtxView;
-use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystemCtxView};
+use wasmtime_wasi::filesystem::{Descriptor, WasiFilesystem, WasiFilesystemCtxView};
 use wasmtime_wasi::p2::FsResult;
 use wasmtime_wasi::p2::bindings::cli::environment::Host as _;
 use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as _;
@@ -164,9 +165,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
 
 /// As [`shadow`], for WASI 0.3's environment (whose reads report the
 /// variables left out) and preopened directories (whose descriptors are
-/// remembered as the shared grant's). Its filesystem functions taking a
-/// path are wasmtime-wasi's own: a refused path gets its error code, but is
-/// not reported.
+/// remembered as the shared grant's), and its filesystem functions taking
+/// a path, whose refusals are reported as [`path_method`]'s are.
 fn shadow_p3(linker: &mut Linker<HostState>) -> Result<()> {
     use wasmtime_wasi::p3::bindings::cli::environment::Host as Environment;
     use wasmtime_wasi::p3::bindings::filesystem::preopens::Host as Preopens;
@@ -189,6 +189,136 @@ fn shadow_p3(linker: &mut Linker<HostState>) -> Result<()> {
         state.preopened(&dirs, &label);
         Ok((dirs,))
     })?;
+
+    use wasmtime_wasi::p3::bindings::filesystem::types::{
+        DescriptorFlags, HostDescriptorWithStore, NewTimestamp, OpenFlags, PathFlags,
+    };
+    type Fd = Resource<Descriptor>;
+    type Fs = WasiFilesystem;
+    let mut types = linker.instance(&format!("wasi:filesystem/types@{version}"))?;
+    path_method_p3(
+        &mut types,
+        "open-at",
+        |(fd, _, path, open, flags): &(Fd, PathFlags, String, OpenFlags, DescriptorFlags)| {
+            let writing = flags
+                .intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY)
+                || open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
+            (fd.rep(), Attempt::Open { path, writing }.to_string())
+        },
+        |fs, (fd, path_flags, path, open, flags)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::open_at(
+                fs, fd, path_flags, path, open, flags,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "stat-at",
+        |(fd, _, path): &(Fd, PathFlags, String)| (fd.rep(), Attempt::Metadata(path).to_string()),
+        |fs, (fd, path_flags, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::stat_at(
+                fs, fd, path_flags, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "metadata-hash-at",
+        |(fd, _, path): &(Fd, PathFlags, String)| (fd.rep(), Attempt::Metadata(path).to_string()),
+        |fs, (fd, path_flags, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::metadata_hash_at(
+                fs, fd, path_flags, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "set-times-at",
+        |(fd, _, path, _, _): &(Fd, PathFlags, String, NewTimestamp, NewTimestamp)| {
+            (fd.rep(), Attempt::SetTimes(path).to_string())
+        },
+        |fs, (fd, path_flags, path, atim, mtim)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::set_times_at(
+                fs, fd, path_flags, path, atim, mtim,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "readlink-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::Readlink(path).to_string()),
+        |fs, (fd, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::readlink_at(
+                fs, fd, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "create-directory-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::CreateDirectory(path).to_string()),
+        |fs, (fd, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::create_directory_at(
+                fs, fd, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "remove-directory-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::RemoveDirectory(path).to_string()),
+        |fs, (fd, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::remove_directory_at(
+                fs, fd, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "unlink-file-at",
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::Unlink(path).to_string()),
+        |fs, (fd, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::unlink_file_at(
+                fs, fd, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "symlink-at",
+        |(fd, target, path): &(Fd, String, String)| {
+            (fd.rep(), Attempt::Symlink { path, target }.to_string())
+        },
+        |fs, (fd, target, path)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::symlink_at(
+                fs, fd, target, path,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "link-at",
+        |(fd, _, old, _, new): &(Fd, PathFlags, String, Fd, String)| {
+            (fd.rep(), Attempt::Link { new, old }.to_string())
+        },
+        |fs, (fd, old_flags, old, new_fd, new)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::link_at(
+                fs, fd, old_flags, old, new_fd, new,
+            ))
+        },
+    )?;
+    path_method_p3(
+        &mut types,
+        "rename-at",
+        |(fd, old, _, new): &(Fd, String, Fd, String)| {
+            (fd.rep(), Attempt::Rename { old, new }.to_string())
+        },
+        |fs, (fd, old, new_fd, new)| {
+            Box::pin(<Fs as HostDescriptorWithStore<_>>::rename_at(
+                fs, fd, old, new_fd, new,
+            ))
+        },
+    )?;
     Ok(())
 }
 
@@ -283,32 +413,27 @@ fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
             let writing = flags
                 .intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY)
                 || open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE);
-            let mode = if writing { " for writing" } else { "" };
-            (fd.rep(), format!("opening `{path}`{mode}"))
+            (fd.rep(), Attempt::Open { path, writing }.to_string())
         },
         |view, (fd, path_flags, path, open, flags)| view.open_at(fd, path_flags, path, open, flags),
     )?;
     path_method(
         &mut types,
         "stat-at",
-        |(fd, _, path): &(Fd, PathFlags, String)| {
-            (fd.rep(), format!("reading the metadata of `{path}`"))
-        },
+        |(fd, _, path): &(Fd, PathFlags, String)| (fd.rep(), Attempt::Metadata(path).to_string()),
         |view, (fd, path_flags, path)| view.stat_at(fd, path_flags, path),
     )?;
     path_method(
         &mut types,
         "metadata-hash-at",
-        |(fd, _, path): &(Fd, PathFlags, String)| {
-            (fd.rep(), format!("reading the metadata of `{path}`"))
-        },
+        |(fd, _, path): &(Fd, PathFlags, String)| (fd.rep(), Attempt::Metadata(path).to_string()),
         |view, (fd, path_flags, path)| view.metadata_hash_at(fd, path_flags, path),
     )?;
     path_method(
         &mut types,
         "set-times-at",
         |(fd, _, path, _, _): &(Fd, PathFlags, String, fs::NewTimestamp, fs::NewTimestamp)| {
-            (fd.rep(), format!("setting the times of `{path}`"))
+            (fd.rep(), Attempt::SetTimes(path).to_string())
         },
         |view, (fd, path_flags, path, atim, mtim)| {
             view.set_times_at(fd, path_flags, path, atim, mtim)
@@ -317,35 +442,32 @@ fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
     path_method(
         &mut types,
         "readlink-at",
-        |(fd, path): &(Fd, String)| (fd.rep(), format!("reading the symbolic link `{path}`")),
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::Readlink(path).to_string()),
         |view, (fd, path)| view.readlink_at(fd, path),
     )?;
     path_method(
         &mut types,
         "create-directory-at",
-        |(fd, path): &(Fd, String)| (fd.rep(), format!("creating the directory `{path}`")),
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::CreateDirectory(path).to_string()),
         |view, (fd, path)| view.create_directory_at(fd, path),
     )?;
     path_method(
         &mut types,
         "remove-directory-at",
-        |(fd, path): &(Fd, String)| (fd.rep(), format!("removing the directory `{path}`")),
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::RemoveDirectory(path).to_string()),
         |view, (fd, path)| view.remove_directory_at(fd, path),
     )?;
     path_method(
         &mut types,
         "unlink-file-at",
-        |(fd, path): &(Fd, String)| (fd.rep(), format!("removing the file `{path}`")),
+        |(fd, path): &(Fd, String)| (fd.rep(), Attempt::Unlink(path).to_string()),
         |view, (fd, path)| view.unlink_file_at(fd, path),
     )?;
     path_method(
         &mut types,
         "symlink-at",
         |(fd, target, path): &(Fd, String, String)| {
-            (
-                fd.rep(),
-                format!("making `{path}` a symbolic link to `{target}`"),
-            )
+            (fd.rep(), Attempt::Symlink { path, target }.to_string())
         },
         |view, (fd, target, path)| view.symlink_at(fd, target, path),
     )?;
@@ -353,7 +475,7 @@ fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
         &mut types,
         "link-at",
         |(fd, _, old, _, new): &(Fd, PathFlags, String, Fd, String)| {
-            (fd.rep(), format!("linking `{new}` to `{old}`"))
+            (fd.rep(), Attempt::Link { new, old }.to_string())
         },
         |view, (fd, old_flags, old, new_fd, new)| view.link_at(fd, old_flags, old, new_fd, new),
     )?;
@@ -361,7 +483,7 @@ fn shadow(linker: &mut Linker<HostState>) -> Result<()> {
         &mut types,
         "rename-at",
         |(fd, old, _, new): &(Fd, String, Fd, String)| {
-            (fd.rep(), format!("renaming `{old}` to `{new}`"))
+            (fd.rep(), Attempt::Rename { old, new }.to_string())
         },
         |view, (fd, old, new_fd, new)| view.rename_at(fd, old, new_fd, new),
     )?;
@@ -395,30 +517,120 @@ where
                 Ok(value) => Ok(value),
                 Err(error) => Err(fs::Host::convert_error_code(&mut filesystem, error)?),
             };
-            match &result {
-                Ok(value) => {
-                    if let Some(opened) = value.opened() {
-                        let owner = state.owner(dir);
-                        state.descriptors.insert(opened, owner);
-                    }
-                }
-                Err(code @ fs::ErrorCode::NotPermitted) => {
-                    let code = code.name();
-                    state.attribution.reporter.report(|| {
-                        Some(Refusal {
-                            components: state.owner(dir).to_vec(),
-                            capability: Capability::Dirs,
-                            attempt: format!("{what} in a granted directory"),
-                            answer: Answer::Error(code),
-                        })
-                    });
-                }
-                Err(_) => {}
-            }
+            state.path_answered(
+                dir,
+                what,
+                result.as_ref().ok().and_then(Opened::opened),
+                matches!(result, Err(fs::ErrorCode::NotPermitted)),
+            );
             Ok((result,))
         },
     )?;
     Ok(())
+}
+
+/// As [`path_method`], for WASI 0.3's `[method]descriptor.NAME`, whose
+/// host function is async.
+fn path_method_p3<P, R>(
+    types: &mut LinkerInstance<'_, HostState>,
+    name: &str,
+    attempt: fn(&P) -> (u32, String),
+    call: for<'a> fn(&'a Accessor<HostState, WasiFilesystem>, P) -> P3Call<'a, R>,
+) -> Result<()>
+where
+    P: ComponentNamedList + Lift + Send + 'static,
+    R: ComponentType + Lower + Opened + Send + 'static,
+{
+    use wasmtime_wasi::p3::bindings::filesystem::types::ErrorCode;
+    types.func_wrap_concurrent(
+        &format!("[method]descriptor.{name}"),
+        move |accessor: &Accessor<HostState>, params: P| {
+            Box::pin(async move {
+                let (dir, what) = attempt(&params);
+                let filesystem = accessor.with_getter::<WasiFilesystem>(HostState::filesystem);
+                let result = match call(&filesystem, params).await {
+                    Ok(value) => Ok(value),
+                    Err(error) => Err(error.downcast()?),
+                };
+                accessor.with(|mut access| {
+                    access.get().path_answered(
+                        dir,
+                        what,
+                        result.as_ref().ok().and_then(Opened::opened),
+                        matches!(result, Err(ErrorCode::NotPermitted)),
+                    );
+                });
+                Ok((result,))
+            })
+        },
+    )?;
+    Ok(())
+}
+
+/// The future of a WASI 0.3 filesystem call wasmtime-wasi answers.
+type P3Call<'a, R> = std::pin::Pin<
+    Box<dyn Future<Output = wasmtime_wasi::p3::filesystem::FilesystemResult<R>> + Send + 'a>,
+>;
+
+impl HostState {
+    /// Records what a filesystem method taking a path did with the
+    /// descriptor `dir`: the descriptor it `opened` inherits whose grant
+    /// `dir` came from, and its `not-permitted` (the answer to any path out
+    /// of a granted directory and to any change in a read-only one) is
+    /// reported as the refusal of `what`. (`access` and `read-only` are the
+    /// host system's own answers, not the grant's.)
+    fn path_answered(&mut self, dir: u32, what: String, opened: Option<u32>, refused: bool) {
+        if let Some(opened) = opened {
+            let owner = self.owner(dir);
+            self.descriptors.insert(opened, owner);
+        }
+        if refused {
+            self.attribution.reporter.report(|| {
+                Some(Refusal {
+                    components: self.owner(dir).to_vec(),
+                    capability: Capability::Dirs,
+                    attempt: format!("{what} in a granted directory"),
+                    answer: Answer::Error("not-permitted"),
+                })
+            });
+        }
+    }
+}
+
+/// What a filesystem method taking a path attempts, as its refusal says it.
+enum Attempt<'a> {
+    Open { path: &'a str, writing: bool },
+    Metadata(&'a str),
+    SetTimes(&'a str),
+    Readlink(&'a str),
+    CreateDirectory(&'a str),
+    RemoveDirectory(&'a str),
+    Unlink(&'a str),
+    Symlink { path: &'a str, target: &'a str },
+    Link { new: &'a str, old: &'a str },
+    Rename { old: &'a str, new: &'a str },
+}
+
+impl fmt::Display for Attempt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Open { path, writing } => {
+                let mode = if *writing { " for writing" } else { "" };
+                write!(f, "opening `{path}`{mode}")
+            }
+            Self::Metadata(path) => write!(f, "reading the metadata of `{path}`"),
+            Self::SetTimes(path) => write!(f, "setting the times of `{path}`"),
+            Self::Readlink(path) => write!(f, "reading the symbolic link `{path}`"),
+            Self::CreateDirectory(path) => write!(f, "creating the directory `{path}`"),
+            Self::RemoveDirectory(path) => write!(f, "removing the directory `{path}`"),
+            Self::Unlink(path) => write!(f, "removing the file `{path}`"),
+            Self::Symlink { path, target } => {
+                write!(f, "making `{path}` a symbolic link to `{target}`")
+            }
+            Self::Link { new, old } => write!(f, "linking `{new}` to `{old}`"),
+            Self::Rename { old, new } => write!(f, "renaming `{old}` to `{new}`"),
+        }
+    }
 }
 
 /// What a filesystem method returns: a new descriptor, or something else.
@@ -439,6 +651,8 @@ impl Opened for () {}
 impl Opened for String {}
 impl Opened for fs::DescriptorStat {}
 impl Opened for fs::MetadataHashValue {}
+impl Opened for wasmtime_wasi::p3::bindings::filesystem::types::DescriptorStat {}
+impl Opened for wasmtime_wasi::p3::bindings::filesystem::types::MetadataHashValue {}
 
 fn cli<'a>(ctx: &'a mut WasiCtx, table: &'a mut ResourceTable) -> WasiCliCtxView<'a> {
     WasiCliCtxView {
