@@ -82,6 +82,26 @@ impl Runtime {
         })
     }
 
+    /// The same runtime, with the apps using the async component model
+    /// run on `engine` instead of one made from the runtime's own
+    /// ([`crate::pooled_with_async`] with deadlines, else
+    /// [`crate::with_async`]): for an embedder sizing that engine's pool
+    /// itself. `engine` needs concurrency support and the async features
+    /// [`crate::with_async`] turns on, and with deadlines, epoch
+    /// interruption.
+    ///
+    /// # Errors
+    ///
+    /// With deadlines, when the thread advancing `engine`'s epoch cannot be
+    /// started.
+    pub fn with_async_engine(mut self, engine: Engine) -> Result<Self> {
+        if self.deadlines {
+            tick(&engine)?;
+        }
+        self.async_engine = OnceLock::from(engine);
+        Ok(self)
+    }
+
     /// The engine to compile `bytes` for: the runtime's own, or for an app
     /// using the async component model, its engine with concurrency
     /// support ([`crate::with_async`]).

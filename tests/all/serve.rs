@@ -368,9 +368,8 @@ fn a_request_waiting_in_a_host_call_past_the_deadline_is_answered_504_on_time() 
     );
 }
 
-#[test]
-fn a_request_finding_the_pool_full_is_answered_503() {
-    // An engine whose pool holds one instance of the probe.
+/// A configuration whose pool holds one instance of a small app.
+fn one_instance_pool() -> wasmtime::Config {
     let mut pool = wasmtime::PoolingAllocationConfig::new();
     pool.total_component_instances(1)
         .total_core_instances(8)
@@ -381,23 +380,26 @@ fn a_request_finding_the_pool_full_is_answered_503() {
         .wasm_component_model(true)
         .epoch_interruption(true)
         .allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
-    let runtime =
-        nanoproc_host::Runtime::with_engine(wasmtime::Engine::new(&config).unwrap()).unwrap();
-    // Calls enough at once for the second to reach the pool on any machine.
-    let serving = Serving::start_on(&runtime, &probe(&[]), |server| {
-        server.calls(4);
-    });
-    let url = serving.url("/slow?ms=1000");
-    let slow = std::thread::spawn(move || get(&url));
-    std::thread::sleep(Duration::from_millis(400));
-    let mut response = client().get(&serving.url("/")).call().unwrap();
-    assert_eq!(response.status().as_u16(), 503);
-    assert_eq!(response.headers()["retry-after"], "1");
-    assert_eq!(
-        response.body_mut().read_to_string().unwrap(),
-        "the server is answering as many requests as it can; try again shortly\n"
-    );
-    assert_eq!(slow.join().unwrap(), (200, "slept 1000 ms".into()));
+    config
+}
+
+/// Checks that each pool-full answer of `serving` was logged with the
+/// pool's reason (beside the failures starting with `besides`), and that
+/// `GET /` is answered `ok` again once the instance holding the slot is
+/// gone.
+fn answered_503_until_the_slot_is_free(serving: &Serving, ok: (u16, String), besides: &str) {
+    let (_, full): (Vec<String>, Vec<String>) = serving
+        .failed()
+        .into_iter()
+        .partition(|line| !besides.is_empty() && line.starts_with(besides));
+    assert!(!full.is_empty());
+    for line in full {
+        assert_eq!(
+            line,
+            "GET /: no room for another instance: \
+             maximum concurrent limit of 1 for component instances reached"
+        );
+    }
     // The slot is free once the slow request's instance is dropped, just
     // after its response is sent.
     let waited = Instant::now();
@@ -406,16 +408,34 @@ fn a_request_finding_the_pool_full_is_answered_503() {
         std::thread::sleep(Duration::from_millis(10));
         answer = get(&serving.url("/"));
     }
-    assert_eq!(answer, (200, "ok".into()));
-    let failed = serving.failed();
-    assert!(!failed.is_empty());
-    for line in failed {
-        assert_eq!(
-            line,
-            "GET /: no room for another instance: \
-             maximum concurrent limit of 1 for component instances reached"
-        );
-    }
+    assert_eq!(answer, ok);
+}
+
+/// Checks that `GET /` on `serving` is answered 503 as a full pool is.
+fn a_get_is_answered_503(serving: &Serving) {
+    let mut response = client().get(&serving.url("/")).call().unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(
+        response.body_mut().read_to_string().unwrap(),
+        "the server is answering as many requests as it can; try again shortly\n"
+    );
+}
+
+#[test]
+fn a_request_finding_the_pool_full_is_answered_503() {
+    let engine = wasmtime::Engine::new(&one_instance_pool()).unwrap();
+    let runtime = nanoproc_host::Runtime::with_engine(engine).unwrap();
+    // Calls enough at once for the second to reach the pool on any machine.
+    let serving = Serving::start_on(&runtime, &probe(&[]), |server| {
+        server.calls(4);
+    });
+    let url = serving.url("/slow?ms=1000");
+    let slow = std::thread::spawn(move || get(&url));
+    std::thread::sleep(Duration::from_millis(400));
+    a_get_is_answered_503(&serving);
+    assert_eq!(slow.join().unwrap(), (200, "slept 1000 ms".into()));
+    answered_503_until_the_slot_is_free(&serving, (200, "ok".into()), "");
 }
 
 #[test]
@@ -635,6 +655,42 @@ fn a_wasi_0_3_handler_streams_bodies_through_another_component() {
         ]
     );
     assert_eq!(serving.failed(), [""; 0]);
+}
+
+#[test]
+fn a_wasi_0_3_request_finding_the_pool_full_is_answered_503() {
+    // The async engine's pool holds one instance of the handler.
+    let mut config = one_instance_pool();
+    config
+        .concurrency_support(true)
+        .wasm_component_model_async(true);
+    let runtime = nanoproc_host::Runtime::with_engine(nanoproc_tests::engine().clone())
+        .unwrap()
+        .with_async_engine(wasmtime::Engine::new(&config).unwrap())
+        .unwrap();
+    let serving = Serving::start_on(
+        &runtime,
+        &format!("{HELLO3}[limits]\ntimeout-ms = 1000\n"),
+        |server| {
+            server.calls(4);
+        },
+    );
+    // `/spin` holds its instance until the deadline ends it.
+    let url = serving.url("/spin");
+    let spinning = std::thread::spawn(move || get(&url));
+    std::thread::sleep(Duration::from_millis(400));
+    a_get_is_answered_503(&serving);
+    assert_eq!(spinning.join().unwrap().0, 504);
+    answered_503_until_the_slot_is_free(&serving, (200, "hello\n".into()), "GET /spin: ");
+    // Where in the loop the deadline caught it varies.
+    let failed = serving.failed();
+    assert!(
+        failed.iter().any(|line| line.starts_with(
+            "GET /spin: component `hello` ran past the deadline of 1s \
+             in `wasi:http/handler@0.3.0#handle` (innermost frame"
+        )),
+        "{failed:#?}"
+    );
 }
 
 #[test]
