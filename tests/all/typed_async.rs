@@ -323,3 +323,28 @@ fn load(bytes: &[u8]) -> nanoproc_host::App {
         .load(bytes, nanoproc_host::Options::default())
         .unwrap()
 }
+
+#[test]
+fn a_deadline_ends_a_call_waiting_for_a_future_that_never_comes() {
+    let hostile = hostile_async::HostileAsync::builder()
+        .deadline(Duration::from_millis(100))
+        .load(built("hostile-async"))
+        .unwrap();
+    hostile.remember("before".into()).unwrap();
+    let started = Instant::now();
+    // The component runs no code while it waits: the epoch deadline never
+    // fires, the host's timer does.
+    let fault = hostile.wait_forever().unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(fault.cause, Cause::Deadline(Duration::from_millis(100)));
+    assert_eq!(
+        fault.to_string(),
+        format!(
+            "component `hostile-async` ran past the deadline of 100ms \
+             during the call to `{ATTACKS}#wait-forever`"
+        )
+    );
+    assert!(took >= Duration::from_millis(100), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(hostile.remember("after".into()).unwrap(), None);
+}

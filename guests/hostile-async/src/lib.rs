@@ -44,9 +44,13 @@ impl Guest for HostileAsync {
 
     async fn wait_forever() -> FutureReader<u32> {
         let (writer, reader) = bindings::wit_future::new(|| 0);
+        // A future read whose writer the same task keeps: something to wait
+        // for (a task waiting for nothing at all traps in wit-bindgen's
+        // runtime) that never comes.
+        let (never, never_read) = bindings::wit_future::new::<u32>(|| 0);
         wit_bindgen::spawn_local(async move {
-            let _writer = writer;
-            std::future::pending::<()>().await;
+            let _writers = (writer, never);
+            never_read.await;
         });
         reader
     }
