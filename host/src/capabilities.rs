@@ -291,7 +291,7 @@ impl Capabilities {
             attribution: attribution.clone(),
             descriptors: HashMap::new(),
             http: wasmtime_wasi_http::WasiHttpCtx::new(),
-            origins: http::Origins(attribution.clone()),
+            origins: http::Origins::new(attribution.clone()),
         })
     }
 }

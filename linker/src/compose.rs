@@ -73,30 +73,24 @@ pub fn compose(
 }
 
 /// Refuses a plan in which components hold different narrowings of the
-/// network or of `http`, and one of them imports WASI 0.3's sockets or
-/// `wasi:http/client`: WASI 0.3 makes a socket in `wasi:sockets/types`
-/// itself, which also holds every socket's methods, so the app cannot
-/// import the part that hands sockets out once per holder, as it does WASI
-/// 0.2's `tcp-create-socket`; and the host checks WASI 0.3's requests
-/// against the shared grant only. A shared import would give each holder
-/// the union of their grants.
+/// network, and one of them imports WASI 0.3's sockets: WASI 0.3 makes a
+/// socket in `wasi:sockets/types` itself, which also holds every socket's
+/// methods, so the app cannot import the part that hands sockets out once
+/// per holder, as it does WASI 0.2's `tcp-create-socket`. A shared import
+/// would give each holder the union of their grants.
 fn narrowed_per_holder(manifest: &Manifest, plan: &Plan) -> Result<(), ComposeError> {
     let split = crate::grants::split_per_holder(plan);
     for (capability, holders) in split {
-        if !matches!(capability, Capability::Network | Capability::Http) {
+        if capability != Capability::Network {
             continue;
         }
         for component in plan.components.iter().filter(|c| holders.contains(&c.name)) {
             let shared = component.imports.iter().find(|(import, satisfied)| {
                 *satisfied == Satisfied::Granted(capability)
                     && InterfaceName::parse(import).is_some_and(|name| {
-                        let sends =
-                            capability == Capability::Network || name.base == "wasi:http/client";
-                        sends
-                            && name
-                                .version
-                                .as_ref()
-                                .is_some_and(|v| v.major == 0 && v.minor == 3)
+                        name.version
+                            .as_ref()
+                            .is_some_and(|v| v.major == 0 && v.minor == 3)
                     })
             });
             let Some((import, _)) = shared else {

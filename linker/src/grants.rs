@@ -56,6 +56,8 @@ pub enum HolderInterface {
     UdpCreateSocket,
     /// `wasi:http/outgoing-handler`: requests to the holder's origins.
     OutgoingHandler,
+    /// `wasi:http/client` (WASI 0.3): requests to the holder's origins.
+    HttpClient,
     /// `wasi:cli/stdin`, denied: a stream at its end.
     Stdin,
     /// `wasi:cli/stdout`, denied: a stream that discards.
@@ -75,6 +77,7 @@ impl HolderInterface {
             Self::TcpCreateSocket => "wasi:sockets/tcp-create-socket",
             Self::UdpCreateSocket => "wasi:sockets/udp-create-socket",
             Self::OutgoingHandler => "wasi:http/outgoing-handler",
+            Self::HttpClient => "wasi:http/client",
             Self::Stdin => "wasi:cli/stdin",
             Self::Stdout => "wasi:cli/stdout",
             Self::Stderr => "wasi:cli/stderr",
@@ -90,6 +93,7 @@ const PER_HOLDER: &[(Capability, HolderInterface)] = &[
     (Capability::Network, HolderInterface::TcpCreateSocket),
     (Capability::Network, HolderInterface::UdpCreateSocket),
     (Capability::Http, HolderInterface::OutgoingHandler),
+    (Capability::Http, HolderInterface::HttpClient),
 ];
 
 /// The interfaces whose denial the host answers, for a component that

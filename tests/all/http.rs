@@ -15,6 +15,8 @@ use nanoproc_tests::{component_bytes, runtime};
 use crate::host::Refused;
 
 const GET: &str = "nanoproc:fetch/fetch@0.1.0#get";
+/// The WASI 0.3 fetcher's `get`.
+const GET3: &str = "nanoproc:fetcher3/fetch@0.1.0#get";
 
 /// An HTTP server on loopback that answers every request with its own
 /// request line, and remembers each.
@@ -147,7 +149,6 @@ fn a_component_granted_one_origin_reaches_it_and_no_other() {
 
 #[test]
 fn a_wasi_0_3_component_granted_one_origin_reaches_it_and_no_other() {
-    const GET3: &str = "nanoproc:fetcher3/fetch@0.1.0#get";
     let (granted, other) = (Server::start(), Server::start());
     let (app, refused) = app_of(
         "fetcher3",
@@ -191,20 +192,49 @@ fn a_component_not_granted_http_is_answered_request_denied_inside_the_app() {
 
 #[test]
 fn neighbours_granted_different_origins_each_reach_only_their_own() {
+    neighbours_reach_only_their_own(
+        "fetcher",
+        GET,
+        [
+            "wasi:http/types@0.2.12",
+            "nanoproc-grant:a/outgoing-handler@0.2.12",
+            "nanoproc-grant:b/outgoing-handler@0.2.12",
+        ],
+    );
+}
+
+#[test]
+fn wasi_0_3_neighbours_granted_different_origins_each_reach_only_their_own() {
+    neighbours_reach_only_their_own(
+        "fetcher3",
+        GET3,
+        [
+            "wasi:http/types@0.3.0",
+            "nanoproc-grant:a/client@0.3.0",
+            "nanoproc-grant:b/client@0.3.0",
+        ],
+    );
+}
+
+/// Composes two fetchers `a` and `b` (the guest `guest`) granted different
+/// origins, checks that the app imports `http` as `imports` say (once per
+/// holder), and that `a`, called through `function`, reaches its own origin
+/// and not `b`'s.
+fn neighbours_reach_only_their_own(guest: &str, function: &str, imports: [&str; 3]) {
     let (mine, theirs) = (Server::start(), Server::start());
     let manifest = format!(
         "[app]\nexport = [\"a\"]\n\
-         [components.a]\nguest = \"fetcher\"\ngrants = {{ http = [\"{}\"] }}\n\
-         [components.b]\nguest = \"fetcher\"\ngrants = {{ http = [\"{}\"] }}\n",
+         [components.a]\nguest = \"{guest}\"\ngrants = {{ http = [\"{}\"] }}\n\
+         [components.b]\nguest = \"{guest}\"\ngrants = {{ http = [\"{}\"] }}\n",
         mine.origin, theirs.origin
     );
     let parsed = Manifest::parse("nanoproc.toml", manifest.as_str()).unwrap();
     let bytes: IndexMap<String, Vec<u8>> = ["a", "b"]
-        .map(|n| (n.to_string(), component_bytes("fetcher")))
+        .map(|n| (n.to_string(), component_bytes(guest)))
         .into();
     let composition = compose(&parsed, &bytes).unwrap();
     // (Such an app cannot be printed as WIT: its imports are read as they are.)
-    let (mut imports, mut depth) = (Vec::new(), 0);
+    let (mut imported, mut depth) = (Vec::new(), 0);
     for payload in wasmparser::Parser::new(0).parse_all(&composition.bytes) {
         match payload.unwrap() {
             wasmparser::Payload::Version { .. } => depth += 1,
@@ -212,29 +242,25 @@ fn neighbours_granted_different_origins_each_reach_only_their_own() {
             wasmparser::Payload::ComponentImportSection(section) if depth == 1 => {
                 for import in section {
                     let name = import.unwrap().name.name.to_string();
-                    if name.contains("http") || name.contains("outgoing-handler") {
-                        imports.push(name);
+                    if ["http", "outgoing-handler", "/client@"]
+                        .iter()
+                        .any(|part| name.contains(part))
+                    {
+                        imported.push(name);
                     }
                 }
             }
             _ => {}
         }
     }
+    assert_eq!(imported, imports);
+    let (app, refused) = app_of(guest, &manifest);
     assert_eq!(
-        imports,
-        [
-            "wasi:http/types@0.2.12",
-            "nanoproc-grant:a/outgoing-handler@0.2.12",
-            "nanoproc-grant:b/outgoing-handler@0.2.12",
-        ]
-    );
-    let (app, refused) = app(&manifest);
-    assert_eq!(
-        get(&app, &format!("{}/mine", mine.origin)),
+        get_through(&app, function, &format!("{}/mine", mine.origin)),
         Ok((200, "you asked: GET /mine HTTP/1.1".into()))
     );
     assert_eq!(
-        get(&app, &format!("{}/theirs", theirs.origin)),
+        get_through(&app, function, &format!("{}/theirs", theirs.origin)),
         Err("HTTP-request-denied".into())
     );
     assert_eq!(
@@ -244,6 +270,7 @@ fn neighbours_granted_different_origins_each_reach_only_their_own() {
             theirs.origin
         )]
     );
+    assert_eq!(mine.seen(), ["GET /mine HTTP/1.1"]);
     assert_eq!(theirs.seen(), [""; 0]);
 }
 

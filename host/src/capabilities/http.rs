@@ -53,11 +53,26 @@ pub(super) fn p3_view(state: &mut HostState) -> WasiHttpCtxView<'_> {
 }
 
 /// How WASI 0.3's `wasi:http/client` sends a request: as wasmtime-wasi-http
-/// does, if its origin is in the shared `http` grant (the linker refuses an
-/// app whose components hold different ones and send through WASI 0.3);
-/// otherwise answered `HTTP-request-denied` before anything leaves the
-/// host, and reported.
-pub(super) struct Origins(pub(super) Arc<super::Attribution>);
+/// does, if its origin is in the grant of whoever the import serves (the
+/// shared one, or [`Origins::sending_for`]'s); otherwise answered
+/// `HTTP-request-denied` before anything leaves the host, and reported.
+pub(super) struct Origins {
+    pub(super) attribution: Arc<super::Attribution>,
+    /// The holder whose own `wasi:http/client` is sending, set by its
+    /// `send` just before wasmtime-wasi-http's, which asks
+    /// [`WasiHttpHooks::send_request`] before it first waits; `None`: the
+    /// shared import.
+    sending_for: Option<String>,
+}
+
+impl Origins {
+    pub(super) fn new(attribution: Arc<super::Attribution>) -> Self {
+        Self {
+            attribution,
+            sending_for: None,
+        }
+    }
+}
 
 impl WasiHttpHooks for Origins {
     fn send_request(
@@ -76,19 +91,21 @@ impl WasiHttpHooks for Origins {
                 >,
             > + Send,
     > {
+        let holder = self.sending_for.take();
+        let grant = self.attribution.http.get(&holder);
         let uri = request.uri();
         let scheme = uri.scheme_str().unwrap_or("https");
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or_default();
-        let granted = self.0.http.get(&None).is_some_and(|(allowed, _)| {
+        let granted = grant.is_some_and(|(allowed, _)| {
             Origin::from_parts(scheme, authority).is_some_and(|o| allowed.contains(&o))
         });
         if granted {
             return wasmtime_wasi_http::default_hooks().send_request(request, options, fut);
         }
-        let label = self.0.http.get(&None).map(|(_, l)| l.to_vec());
+        let label = grant.map(|(_, l)| l.to_vec());
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
         let attempt = format!("an HTTP request to {scheme}://{authority}{path}");
-        self.0.reporter.report(|| {
+        self.attribution.reporter.report(|| {
             Some(Refusal {
                 components: label.unwrap_or_default(),
                 capability: Capability::Http,
@@ -119,6 +136,39 @@ pub(super) fn add_holder(
     instance.func_wrap("handle", move |store, params: Params| {
         handle(store, &holder, params)
     })?;
+    Ok(())
+}
+
+/// Binds WASI 0.3's `send` of `holder`'s own `wasi:http/client` to its own
+/// grant: wasmtime-wasi-http's `send`, with [`Origins`] told whose it is.
+pub(super) fn add_p3_holder(
+    instance: &mut LinkerInstance<'_, HostState>,
+    holder: String,
+) -> Result<()> {
+    use wasmtime::component::Accessor;
+    use wasmtime_wasi_http::WasiHttp;
+    use wasmtime_wasi_http::p3::bindings::http::client::HostWithStore;
+    use wasmtime_wasi_http::p3::bindings::http::types::{ErrorCode, Request, Response};
+    instance.func_wrap_concurrent(
+        "send",
+        move |accessor: &Accessor<HostState>, (request,): (Resource<Request>,)| {
+            let holder = holder.clone();
+            Box::pin(async move {
+                // Nothing else of the store runs between here and the
+                // hook, which wasmtime-wasi-http's `send` asks in its
+                // first poll; cleared after, in case it returned before.
+                accessor.with(|mut store| store.get().origins.sending_for = Some(holder));
+                let http = accessor.with_getter::<WasiHttp>(p3_view);
+                let sent = <WasiHttp as HostWithStore<_>>::send(&http, request).await;
+                accessor.with(|mut store| store.get().origins.sending_for = None);
+                let sent: Result<Resource<Response>, ErrorCode> = match sent {
+                    Ok(response) => Ok(response),
+                    Err(error) => Err(error.downcast()?),
+                };
+                Ok((sent,))
+            })
+        },
+    )?;
     Ok(())
 }
 

@@ -75,7 +75,8 @@ pub(super) fn add(
         | HolderInterface::Preopens
         | HolderInterface::TcpCreateSocket
         | HolderInterface::UdpCreateSocket
-        | HolderInterface::OutgoingHandler => bail!(
+        | HolderInterface::OutgoingHandler
+        | HolderInterface::HttpClient => bail!(
             "the app imports an inert answer to `{}`, which is never answered so",
             import.interface
         ),

@@ -151,6 +151,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                 )?;
             }
             // Only denials are imported per holder for these.
+            HolderInterface::HttpClient => bail!(
+                "the app imports `{name}`, a per-component grant of `{}` at a version \
+                 this host does not provide",
+                import.interface
+            ),
             HolderInterface::Stdin
             | HolderInterface::Stdout
             | HolderInterface::Stderr
@@ -373,6 +378,7 @@ fn add_p3_holder(
                 Ok((dirs,))
             })?;
         }
+        HolderInterface::HttpClient => http::add_p3_holder(instance, holder)?,
         _ => bail!(
             "the app imports `{}` for `{}` alone, which this host does not bind for WASI 0.3",
             import.interface,
