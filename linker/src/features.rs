@@ -11,7 +11,11 @@
 //! compiles a component using each feature in the host's engines and
 //! composes it here, and fails when the two disagree.
 
-use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+use wasmparser::{
+    CanonicalFunction, CanonicalOption, Chunk, ComponentDefinedType, ComponentType,
+    ComponentTypeDeclaration, ComponentValType, InstanceTypeDeclaration, Parser, Payload,
+    PrimitiveValType, WasmFeatures,
+};
 
 /// The features of the async component model that the host enables:
 /// async functions, `stream`, `future`, `error-context`, the further async
@@ -39,47 +43,159 @@ pub const HOST: WasmFeatures = WasmFeatures::WASM3
 /// Whether the component `bytes` uses the async component model: a feature
 /// of [`ASYNC`] (an async function, a `stream`, a `future`, an
 /// `error-context`, an async built-in), or an import of WASI 0.3, whose
-/// host functions are async. Only the structure is read, not the code of
-/// functions, which cannot use these features but through the component's
-/// own canonical functions. Any other feature is allowed here, so that a
-/// component needing one the host lacks goes to the engine without
-/// concurrency support, which refuses it as the linker does. A component
-/// that is invalid for any other reason counts as using it: the engine that
-/// has it reports what is wrong. Bytes that are no component do not:
-/// whatever loads them says what they are.
+/// host functions are async. Only the component's own sections are read
+/// (its types, canonical functions and imports), not its core modules,
+/// which cannot use these features but through those canonical functions.
+/// A component needing another feature the host lacks goes to the engine
+/// without concurrency support, which refuses it as the linker does. A
+/// component whose sections cannot be read counts as using it: the engine
+/// that has every feature reports what is wrong. Bytes that are no
+/// component do not: whatever loads them says what they are.
 pub fn uses_async(bytes: &[u8]) -> bool {
     if !Parser::is_component(bytes) {
         return false;
     }
-    let mut validator = Validator::new_with_features(WasmFeatures::all().difference(ASYNC));
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else {
-            return true;
+    component_uses_async(bytes).unwrap_or(true)
+}
+
+/// [`uses_async`] of a component, reading its component-level sections
+/// only: a core module cannot use the async component model but through
+/// the component's canonical functions, so core modules are skipped
+/// unread (validating them took most of the time of loading an app from
+/// the cache).
+fn component_uses_async(mut bytes: &[u8]) -> wasmparser::Result<bool> {
+    let mut parser = Parser::new(0);
+    let mut outer = Vec::new();
+    loop {
+        let Chunk::Parsed { consumed, payload } = parser.parse(bytes, true)? else {
+            return Ok(true);
         };
-        match &payload {
-            Payload::ComponentImportSection(imports) if depth == 0 => {
-                let wasi_0_3 = imports.clone().into_iter().any(|import| {
-                    import.is_ok_and(|import| {
-                        crate::names::InterfaceName::parse(import.name.name).is_some_and(|name| {
-                            name.base.starts_with("wasi:")
-                                && name.version.is_some_and(|v| v.major == 0 && v.minor == 3)
-                        })
-                    })
-                });
-                if wasi_0_3 {
-                    return true;
+        bytes = &bytes[consumed..];
+        match payload {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                let Some(rest) = usize::try_from(unchecked_range.end - unchecked_range.start)
+                    .ok()
+                    .and_then(|len| bytes.get(len..))
+                else {
+                    return Ok(true);
+                };
+                bytes = rest;
+            }
+            Payload::ComponentSection { parser: nested, .. } => {
+                outer.push(std::mem::replace(&mut parser, nested))
+            }
+            Payload::End(_) => match outer.pop() {
+                Some(enclosing) => parser = enclosing,
+                None => return Ok(false),
+            },
+            Payload::ComponentImportSection(imports) if outer.is_empty() => {
+                for import in imports {
+                    let name = import?.name.name;
+                    let wasi_0_3 = crate::names::InterfaceName::parse(name).is_some_and(|name| {
+                        name.base.starts_with("wasi:")
+                            && name.version.is_some_and(|v| v.major == 0 && v.minor == 3)
+                    });
+                    if wasi_0_3 {
+                        return Ok(true);
+                    }
                 }
             }
-            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentTypeSection(types) => {
+                for ty in types {
+                    if type_is_async(&ty?) {
+                        return Ok(true);
+                    }
+                }
+            }
+            Payload::ComponentCanonicalSection(functions) => {
+                for function in functions {
+                    if canonical_is_async(&function?) {
+                        return Ok(true);
+                    }
+                }
+            }
             _ => {}
         }
-        if validator.payload(&payload).is_err() {
-            return true;
-        }
     }
-    false
+}
+
+/// Whether the type `ty` is or holds an async function, a `stream`, a
+/// `future` or an `error-context`.
+fn type_is_async(ty: &ComponentType<'_>) -> bool {
+    match ty {
+        ComponentType::Defined(defined) => defined_is_async(defined),
+        ComponentType::Func(func) => {
+            func.async_
+                || func.params.iter().any(|(_, ty)| value_is_async(ty))
+                || func.result.as_ref().is_some_and(value_is_async)
+        }
+        ComponentType::Component(declarations) => declarations.iter().any(|d| match d {
+            ComponentTypeDeclaration::Type(ty) => type_is_async(ty),
+            _ => false,
+        }),
+        ComponentType::Instance(declarations) => declarations.iter().any(|d| match d {
+            InstanceTypeDeclaration::Type(ty) => type_is_async(ty),
+            _ => false,
+        }),
+        ComponentType::Resource { .. } => false,
+    }
+}
+
+fn defined_is_async(defined: &ComponentDefinedType<'_>) -> bool {
+    use ComponentDefinedType as D;
+    match defined {
+        D::Primitive(primitive) => *primitive == PrimitiveValType::ErrorContext,
+        D::Record(fields) => fields.iter().any(|(_, ty)| value_is_async(ty)),
+        D::Variant(cases) => cases
+            .iter()
+            .any(|case| case.ty.as_ref().is_some_and(value_is_async)),
+        D::List(ty) | D::FixedLengthList(ty, _) | D::Option(ty) => value_is_async(ty),
+        D::Map(key, value) => value_is_async(key) || value_is_async(value),
+        D::Tuple(types) => types.iter().any(value_is_async),
+        D::Result { ok, err } => {
+            ok.as_ref().is_some_and(value_is_async) || err.as_ref().is_some_and(value_is_async)
+        }
+        D::Flags(_) | D::Enum(_) | D::Own(_) | D::Borrow(_) => false,
+        D::Future(_) | D::Stream(_) => true,
+    }
+}
+
+/// Whether `ty` is an `error-context` written in place (any other type
+/// it can be is defined, and checked, where it is defined).
+fn value_is_async(ty: &ComponentValType) -> bool {
+    matches!(
+        ty,
+        ComponentValType::Primitive(PrimitiveValType::ErrorContext)
+    )
+}
+
+/// Whether the canonical function `function` is an async lift or lower, or
+/// a built-in of the async component model (those of component-model
+/// threads are not).
+fn canonical_is_async(function: &CanonicalFunction) -> bool {
+    use CanonicalFunction as F;
+    match function {
+        F::Lift { options, .. } | F::Lower { options, .. } => options
+            .iter()
+            .any(|o| matches!(o, CanonicalOption::Async | CanonicalOption::Callback(_))),
+        F::ResourceNew { .. }
+        | F::ResourceDrop { .. }
+        | F::ResourceRep { .. }
+        | F::ThreadSpawnRef { .. }
+        | F::ThreadSpawnIndirect { .. }
+        | F::ThreadAvailableParallelism
+        | F::ThreadIndex
+        | F::ThreadNewIndirect { .. }
+        | F::ThreadResumeLater
+        | F::ThreadSuspend { .. }
+        | F::ThreadSuspendThenResume { .. }
+        | F::ThreadYieldThenResume { .. }
+        | F::ThreadSuspendThenPromote { .. }
+        | F::ThreadYieldThenPromote { .. } => false,
+        _ => true,
+    }
 }
 
 /// A feature outside [`HOST`] that `bytes` cannot be validated without, by
@@ -182,6 +298,83 @@ mod tests {
         assert!(!uses_async(b"# a page\n"));
         assert!(!uses_async(b""));
         assert!(!uses_async(&wat::parse_str("(module)").unwrap()));
+    }
+
+    #[test]
+    fn each_feature_of_the_async_component_model_is_seen_wherever_it_is() {
+        let core = "(core module $m (func (export \"f\") (param i32) (result i32) local.get 0))";
+        let lifted = |options: &str| {
+            format!(
+                "(component {core} (core instance $i (instantiate $m)) \
+                 (func (export \"f\") (param \"x\" u32) (result u32) \
+                 (canon lift (core func $i \"f\") {options})))"
+            )
+        };
+        let cases = [
+            (
+                "an async function type",
+                "(component (type (func async)))".to_string(),
+            ),
+            (
+                "a future type",
+                "(component (type (future u32)))".to_string(),
+            ),
+            (
+                "a stream in a record",
+                "(component (type $s (stream)) (type (record (field \"s\" $s))))".to_string(),
+            ),
+            (
+                "an error-context parameter",
+                "(component (type (func (param \"e\" error-context))))".to_string(),
+            ),
+            (
+                "an error-context in a list",
+                "(component (type (list error-context)))".to_string(),
+            ),
+            (
+                "a stream in an instance type",
+                "(component (type (instance (type (stream u8)))))".to_string(),
+            ),
+            (
+                "a stream in a nested component",
+                "(component (component (type (stream u8))))".to_string(),
+            ),
+            (
+                "an async lift",
+                lifted("async (callback (core func $i \"f\"))"),
+            ),
+            (
+                "a built-in",
+                "(component (core func (canon waitable-set.new)))".to_string(),
+            ),
+            (
+                "a built-in",
+                "(component (core func (canon context.get i32 0)))".to_string(),
+            ),
+            (
+                "a WASI 0.3 import",
+                "(component (import \"wasi:cli/stdout@0.3.0\" (instance)))".to_string(),
+            ),
+        ];
+        for (what, wat) in cases {
+            let bytes = wat::parse_str(&wat).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(uses_async(&bytes), "{what}: {wat}");
+        }
+        let sync = [
+            lifted(""),
+            "(component (type $r (resource (rep i32))) (core func (canon resource.new $r)))"
+                .to_string(),
+            "(component (import \"wasi:cli/stdout@0.2.12\" (instance)))".to_string(),
+            "(component (component (import \"wasi:cli/stdout@0.3.0\" (instance))))".to_string(),
+        ];
+        for wat in sync {
+            assert!(!uses_async(&wat::parse_str(&wat).unwrap()), "{wat}");
+        }
+        // Bytes a parser stops at count as async: the engine that has
+        // every feature says what is wrong with them.
+        let mut cut = wat::parse_str("(component (type (func)))").unwrap();
+        cut.truncate(cut.len() - 1);
+        assert!(uses_async(&cut));
     }
 
     #[test]
