@@ -3,10 +3,12 @@
 //!
 //! An entry is named by the SHA-256 of the component's bytes and a hash of
 //! the engine's compatibility settings (wasmtime version, target, compiler
-//! flags), so a changed component or a changed engine never finds an old
-//! entry. Each entry starts with the SHA-256 of the artifact after it; an
-//! entry whose checksum does not match (truncated, bit-flipped, written by
-//! something else) or that wasmtime refuses is compiled again and replaced,
+//! flags) and the entry format, so a changed component or a changed engine
+//! never finds an old entry. Each entry starts with the CRC-32 of the
+//! artifact after it (a checksum against damage, computed at memory speed;
+//! against a writer it could not help, which is why the directory must be
+//! its owner's alone); an entry whose checksum does not match (truncated,
+//! bit-flipped) or that wasmtime refuses is compiled again and replaced,
 //! never loaded. Entries are written through a temporary file and renamed,
 //! so a crash leaves no half-written entry.
 //!
@@ -66,6 +68,7 @@ impl Cache {
     pub fn entry_path(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
+        ENTRY_FORMAT.hash(&mut hasher);
         let component = hex(&Sha256::digest(bytes));
         self.dir
             .join(format!("{component}-{:016x}.cwasm", hasher.finish()))
@@ -100,12 +103,17 @@ impl Cache {
     }
 }
 
+/// The layout of an entry: raised when it changes, so that entries of
+/// another layout are other entries. 2: a CRC-32 (little-endian) and the
+/// artifact.
+const ENTRY_FORMAT: u32 = 2;
+
 /// Loads an entry whose checksum holds; the reason when it is not trusted.
 fn load(engine: &Engine, entry: &[u8]) -> Result<Component, String> {
-    let Some((sum, artifact)) = entry.split_at_checked(32) else {
+    let Some((sum, artifact)) = entry.split_at_checked(4) else {
         return Err("the entry is truncated".to_string());
     };
-    if Sha256::digest(artifact).as_slice() != sum {
+    if checksum(artifact) != sum {
         return Err("the entry's checksum does not match".to_string());
     }
     // SAFETY: the artifact is byte for byte what this cache stored from
@@ -120,13 +128,18 @@ fn store(path: &Path, artifact: &[u8]) -> Result<()> {
     let dir = path.parent().context("an entry has a directory")?;
     std::fs::create_dir_all(dir)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut entry = Sha256::digest(artifact).to_vec();
+    let mut entry = checksum(artifact).to_vec();
     entry.extend_from_slice(artifact);
     std::fs::write(&tmp, &entry)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })?;
     Ok(())
+}
+
+/// The checksum an entry starts with, of the artifact after it.
+pub fn checksum(artifact: &[u8]) -> [u8; 4] {
+    crc32fast::hash(artifact).to_le_bytes()
 }
 
 fn hex(bytes: &[u8]) -> String {
