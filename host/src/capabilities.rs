@@ -34,6 +34,7 @@ mod context;
 mod http;
 mod inert;
 mod linking;
+mod sockets3;
 
 pub use linking::add_to_linker;
 

@@ -63,65 +63,12 @@ pub fn compose(
         }
     }
     let composed = resolve(manifest, &decoded).and_then(|plan| {
-        narrowed_per_holder(manifest, &plan)?;
         let bytes = crate::encode::encode(&plan, &decoded, components)?;
         let lock = crate::lock::Lock::new(manifest, &decoded);
         Ok(Composition { bytes, plan, lock })
     });
     composed
         .map_err(|e| first_invalid(manifest, components, manifest.components.len()).unwrap_or(e))
-}
-
-/// Refuses a plan in which components hold different narrowings of the
-/// network, and one of them imports WASI 0.3's sockets: WASI 0.3 makes a
-/// socket in `wasi:sockets/types` itself, which also holds every socket's
-/// methods, so the app cannot import the part that hands sockets out once
-/// per holder, as it does WASI 0.2's `tcp-create-socket`. A shared import
-/// would give each holder the union of their grants.
-fn narrowed_per_holder(manifest: &Manifest, plan: &Plan) -> Result<(), ComposeError> {
-    let split = crate::grants::split_per_holder(plan);
-    for (capability, holders) in split {
-        if capability != Capability::Network {
-            continue;
-        }
-        for component in plan.components.iter().filter(|c| holders.contains(&c.name)) {
-            let shared = component.imports.iter().find(|(import, satisfied)| {
-                *satisfied == Satisfied::Granted(capability)
-                    && InterfaceName::parse(import).is_some_and(|name| {
-                        name.version
-                            .as_ref()
-                            .is_some_and(|v| v.major == 0 && v.minor == 3)
-                    })
-            });
-            let Some((import, _)) = shared else {
-                continue;
-            };
-            let others: Vec<String> = holders
-                .iter()
-                .filter(|h| **h != component.name)
-                .map(|h| format!("`{h}`"))
-                .collect();
-            let entry = &manifest.components[&component.name];
-            return Err(ComposeError::new(
-                ErrorKind::SharedNarrowing {
-                    capability,
-                    component: component.name.clone(),
-                    import: import.clone(),
-                },
-                format!(
-                    "component `{}` imports `{import}`, and its `{capability}` grant differs from that of {}: the host cannot yet give each component its own `{capability}` grant through WASI 0.3",
-                    component.name,
-                    others.join(", ")
-                ),
-            )
-            .at(manifest.location(entry.grants_span.as_ref().map_or(entry.span.start, |s| s.start)))
-            .help(format!(
-                "give these components the same `{capability}` grant, or build `{}` for WASI 0.2",
-                component.name
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The error for the first of the first `count` components of the manifest

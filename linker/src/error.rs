@@ -152,17 +152,6 @@ pub enum ErrorKind {
         /// The imports the host does not provide.
         imports: Vec<String>,
     },
-    /// Components hold different narrowings of a capability that one of
-    /// them imports through an interface the host cannot give each its own
-    /// narrowing of (WASI 0.3's sockets).
-    SharedNarrowing {
-        /// The capability.
-        capability: crate::Capability,
-        /// The component importing it that way.
-        component: String,
-        /// That import.
-        import: String,
-    },
     /// Imports that no component exports and no grant covers.
     Unresolved {
         /// The importing component.
@@ -230,7 +219,6 @@ impl ErrorKind {
             ErrorKind::Component { .. } => "component",
             ErrorKind::MissingGrant { .. } => "missing-grant",
             ErrorKind::Unprovided { .. } => "unprovided",
-            ErrorKind::SharedNarrowing { .. } => "shared-narrowing",
             ErrorKind::Unresolved { .. } => "unresolved",
             ErrorKind::Ambiguous { .. } => "ambiguous",
             ErrorKind::NotExported { .. } => "not-exported",

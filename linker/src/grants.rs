@@ -58,6 +58,9 @@ pub enum HolderInterface {
     OutgoingHandler,
     /// `wasi:http/client` (WASI 0.3): requests to the holder's origins.
     HttpClient,
+    /// `wasi:sockets/types` (WASI 0.3), which makes sockets and holds
+    /// their methods: sockets under the holder's network grant.
+    SocketsTypes,
     /// `wasi:cli/stdin`, denied: a stream at its end.
     Stdin,
     /// `wasi:cli/stdout`, denied: a stream that discards.
@@ -78,6 +81,7 @@ impl HolderInterface {
             Self::UdpCreateSocket => "wasi:sockets/udp-create-socket",
             Self::OutgoingHandler => "wasi:http/outgoing-handler",
             Self::HttpClient => "wasi:http/client",
+            Self::SocketsTypes => "wasi:sockets/types",
             Self::Stdin => "wasi:cli/stdin",
             Self::Stdout => "wasi:cli/stdout",
             Self::Stderr => "wasi:cli/stderr",
@@ -92,6 +96,7 @@ const PER_HOLDER: &[(Capability, HolderInterface)] = &[
     (Capability::Dirs, HolderInterface::Preopens),
     (Capability::Network, HolderInterface::TcpCreateSocket),
     (Capability::Network, HolderInterface::UdpCreateSocket),
+    (Capability::Network, HolderInterface::SocketsTypes),
     (Capability::Http, HolderInterface::OutgoingHandler),
     (Capability::Http, HolderInterface::HttpClient),
 ];

@@ -288,3 +288,56 @@ fn gzip_streams_through_a_component_as_flate2_reads_and_writes_it() {
     assert!(input.starts_with(&ran.stdout));
     assert!(!ran.stderr.is_empty());
 }
+
+#[test]
+fn wasi_0_3_neighbours_granted_different_networks_each_reach_only_their_own() {
+    // Two endpoints that accept, kept listening for the test's length.
+    let listeners = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let [mine, theirs] = listeners.each_ref().map(|l| l.local_addr().unwrap());
+    let manifest = format!(
+        "[app]\nexport = [\"a\"]\n\
+         [components.a]\nguest = \"connect3\"\ngrants = {{ network = [\"{mine}\"] }}\n\
+         [components.b]\nguest = \"connect3\"\ngrants = {{ network = [\"{theirs}\"] }}\n"
+    );
+    let parsed = nanoproc_linker::Manifest::parse("nanoproc.toml", manifest.as_str()).unwrap();
+    let bytes: indexmap::IndexMap<String, Vec<u8>> = ["a", "b"]
+        .map(|n| (n.to_string(), nanoproc_tests::component_bytes("connect3")))
+        .into();
+    let composition = nanoproc_linker::compose(&parsed, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    // Each holds its own copy of the interface that makes sockets.
+    let engine = nanoproc_tests::engine_for(&composition.bytes);
+    let component = wasmtime::component::Component::new(engine, &composition.bytes).unwrap();
+    let ty = component.component_type();
+    let sockets: Vec<&str> = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .filter(|name| name.contains("/types@0.3.0"))
+        .collect();
+    assert_eq!(
+        sockets,
+        [
+            "nanoproc-grant:a/types@0.3.0",
+            "nanoproc-grant:b/types@0.3.0"
+        ]
+    );
+    let refused = crate::host::Refused::default();
+    let app = runtime()
+        .load(&composition.bytes, refused.options(Path::new(".")))
+        .unwrap();
+    let connect = |to: std::net::SocketAddr| -> Result<(), String> {
+        let (answer,): (Result<(), String>,) = app
+            .instantiate()
+            .unwrap()
+            .call("nanoproc:connect3/probe@0.1.0#connect", (to.to_string(),))
+            .unwrap();
+        answer
+    };
+    assert_eq!(connect(mine), Ok(()));
+    assert_eq!(connect(theirs), Err("access-denied".into()));
+    assert_eq!(
+        refused.take(),
+        [format!(
+            "refused `a` a TCP connection to {theirs}: not in its network grant (access-denied)"
+        )]
+    );
+}

@@ -754,50 +754,50 @@ fn two_components_with_their_own_wasi_0_3_directories_and_environments_each_get_
 }
 
 #[test]
-fn different_network_grants_through_wasi_0_3_are_refused_not_shared_and_http_grants_each_held() {
+fn different_network_and_http_grants_through_wasi_0_3_are_each_a_components_own() {
     let (resolve, world, _) = wasi_p3_world();
     let component = component_of_world(&resolve, world);
-    let manifest = Manifest::parse(
-        "nanoproc.toml",
-        format!(
-            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {}\n[components.b]\npath = \"b.wasm\"\ngrants = {}\n",
-            EVERYTHING,
-            EVERYTHING.replace("127.0.0.1:1", "127.0.0.1:2"),
-        ),
-    )
-    .unwrap();
     let bytes = IndexMap::from([
         ("a".to_string(), component.clone()),
         ("b".to_string(), component),
     ]);
-    let error = compose(&manifest, &bytes).map(drop).unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "component `a` imports `wasi:sockets/types@0.3.0`, and its `network` grant differs from that of `b`: the host cannot yet give each component its own `network` grant through WASI 0.3"
+    // The app's imports when `b` holds `theirs` beside `a`'s `EVERYTHING`,
+    // once the host has instantiated it.
+    let imports = |theirs: String| -> Vec<String> {
+        let manifest = Manifest::parse(
+            "nanoproc.toml",
+            format!(
+                "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {EVERYTHING}\n[components.b]\npath = \"b.wasm\"\ngrants = {theirs}\n",
+            ),
+        )
+        .unwrap();
+        let composed = compose(&manifest, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        instantiate(&composed.bytes);
+        let engine = nanoproc_tests::engine_for(&composed.bytes);
+        let app = wasmtime::component::Component::new(engine, &composed.bytes).unwrap();
+        let ty = app.component_type();
+        ty.imports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    };
+    let names = imports(EVERYTHING.replace("127.0.0.1:1", "127.0.0.1:2"));
+    for holder in ["a", "b"] {
+        let name = format!("nanoproc-grant:{holder}/types@0.3.0");
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    // No component holds the shared one (`ip-name-lookup` takes its types,
+    // none of them resources, from the first copy).
+    assert!(
+        !names.contains(&"wasi:sockets/types@0.3.0".to_string()),
+        "{names:?}"
     );
-    assert!(matches!(
-        error.kind(),
-        nanoproc_linker::ErrorKind::SharedNarrowing { .. }
-    ));
-    // Different `http` grants through WASI 0.3 are each a component's own.
-    let manifest = Manifest::parse(
-        "nanoproc.toml",
-        format!(
-            "[app]\nexport = [\"a\"]\n[components.a]\npath = \"a.wasm\"\ngrants = {}\n[components.b]\npath = \"b.wasm\"\ngrants = {}\n",
-            EVERYTHING,
-            EVERYTHING.replace("https://example.com", "https://example.org"),
-        ),
-    )
-    .unwrap();
-    let composed = compose(&manifest, &bytes).unwrap_or_else(|e| panic!("{e}"));
-    let engine = nanoproc_tests::engine_for(&composed.bytes);
-    let app = wasmtime::component::Component::new(engine, &composed.bytes).unwrap();
-    let ty = app.component_type();
-    let names: Vec<&str> = ty.imports(engine).map(|(name, _)| name).collect();
+    let names = imports(EVERYTHING.replace("https://example.com", "https://example.org"));
     for holder in ["a", "b"] {
         let name = format!("nanoproc-grant:{holder}/client@0.3.0");
-        assert!(names.contains(&name.as_str()), "{name} in {names:?}");
+        assert!(names.contains(&name), "{name} in {names:?}");
     }
-    assert!(!names.contains(&"wasi:http/client@0.3.0"), "{names:?}");
-    instantiate(&composed.bytes);
+    assert!(
+        !names.contains(&"wasi:http/client@0.3.0".to_string()),
+        "{names:?}"
+    );
 }

@@ -76,7 +76,8 @@ pub(super) fn add(
         | HolderInterface::TcpCreateSocket
         | HolderInterface::UdpCreateSocket
         | HolderInterface::OutgoingHandler
-        | HolderInterface::HttpClient => bail!(
+        | HolderInterface::HttpClient
+        | HolderInterface::SocketsTypes => bail!(
             "the app imports an inert answer to `{}`, which is never answered so",
             import.interface
         ),

@@ -29,7 +29,7 @@ use wasmtime_wasi::sockets::WasiSocketsCtxView;
 
 use crate::refusal::{Answer, Refusal};
 
-use super::{HostState, Label, WASI_VERSION, http, inert};
+use super::{HostState, Label, WASI_VERSION, http, inert, sockets3};
 
 /// Adds WASI 0.2 to `linker`, and binds each per-component import of
 /// `component` (a composed app) to its component's own context.
@@ -151,7 +151,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, component: &Component) -> R
                 )?;
             }
             // Only denials are imported per holder for these.
-            HolderInterface::HttpClient => bail!(
+            HolderInterface::HttpClient | HolderInterface::SocketsTypes => bail!(
                 "the app imports `{name}`, a per-component grant of `{}` at a version \
                  this host does not provide",
                 import.interface
@@ -379,6 +379,7 @@ fn add_p3_holder(
             })?;
         }
         HolderInterface::HttpClient => http::add_p3_holder(instance, holder)?,
+        HolderInterface::SocketsTypes => sockets3::add_holder(instance, holder)?,
         _ => bail!(
             "the app imports `{}` for `{}` alone, which this host does not bind for WASI 0.3",
             import.interface,
