@@ -291,9 +291,15 @@ fn gzip_streams_through_a_component_as_flate2_reads_and_writes_it() {
 
 #[test]
 fn wasi_0_3_neighbours_granted_different_networks_each_reach_only_their_own() {
-    // Two endpoints that accept, kept listening for the test's length.
+    // Two endpoints that accept, kept listening for the test's length, and
+    // two that take datagrams on the same ports.
     let listeners = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
     let [mine, theirs] = listeners.each_ref().map(|l| l.local_addr().unwrap());
+    let [mine_udp, theirs_udp] =
+        [mine, theirs].map(|addr| std::net::UdpSocket::bind(addr).unwrap());
+    mine_udp
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
     let manifest = format!(
         "[app]\nexport = [\"a\"]\n\
          [components.a]\nguest = \"connect3\"\ngrants = {{ network = [\"{mine}\"] }}\n\
@@ -334,10 +340,36 @@ fn wasi_0_3_neighbours_granted_different_networks_each_reach_only_their_own() {
     };
     assert_eq!(connect(mine), Ok(()));
     assert_eq!(connect(theirs), Err("access-denied".into()));
+    let send = |to: std::net::SocketAddr| -> Result<(), String> {
+        let (answer,): (Result<(), String>,) = app
+            .instantiate()
+            .unwrap()
+            .call(
+                "nanoproc:connect3/probe@0.1.0#send-datagram",
+                (to.to_string(), b"ping".to_vec()),
+            )
+            .unwrap();
+        answer
+    };
+    assert_eq!(send(mine), Ok(()));
+    let mut got = [0u8; 16];
+    let (len, _) = mine_udp.recv_from(&mut got).unwrap();
+    assert_eq!(&got[..len], b"ping");
+    assert_eq!(send(theirs), Err("access-denied".into()));
+    theirs_udp.set_nonblocking(true).unwrap();
+    assert!(
+        theirs_udp.recv_from(&mut got).is_err(),
+        "a datagram got through"
+    );
     assert_eq!(
         refused.take(),
-        [format!(
-            "refused `a` a TCP connection to {theirs}: not in its network grant (access-denied)"
-        )]
+        [
+            format!(
+                "refused `a` a TCP connection to {theirs}: not in its network grant (access-denied)"
+            ),
+            format!(
+                "refused `a` UDP datagrams to {theirs}: not in its network grant (access-denied)"
+            ),
+        ]
     );
 }

@@ -5815,7 +5815,7 @@ pub mod wasi {
 pub mod exports {
     pub mod nanoproc {
         pub mod connect3 {
-            /// Reaching the network through WASI 0.3's sockets: the capability
+            /// Reaching the network through WASI 0.3's sockets, TCP and UDP: the capability
             /// `network` in a manifest, narrowed to a list of `host:port`.
             #[allow(dead_code, async_fn_in_trait, unused_imports, clippy::all)]
             pub mod probe {
@@ -5883,12 +5883,89 @@ pub mod exports {
                         wit_bindgen::rt::async_support::callback(event0, event1, event2)
                     }
                 }
+                #[doc(hidden)]
+                #[allow(non_snake_case, unused_unsafe)]
+                pub unsafe fn _export_send_datagram_cabi<T_: Guest>(
+                    arg0: *mut u8,
+                    arg1: usize,
+                    arg2: *mut u8,
+                    arg3: usize,
+                ) -> i32 {
+                    unsafe {
+                        #[cfg(target_arch = "wasm32")] _rt::run_ctors_once();
+                        wit_bindgen::rt::async_support::start_task(async move {
+                            let _task_cancel = wit_bindgen::rt::async_support::TaskCancelOnDrop::new();
+                            let result2 = &{
+                                let len0 = arg1;
+                                let bytes0 = _rt::Vec::from_raw_parts(
+                                    arg0.cast(),
+                                    len0,
+                                    len0,
+                                );
+                                let len1 = arg3;
+                                T_::send_datagram(
+                                        _rt::string_lift(bytes0),
+                                        <_ as From<
+                                            _rt::Vec<_>,
+                                        >>::from(_rt::Vec::from_raw_parts(arg2.cast(), len1, len1)),
+                                    )
+                                    .await
+                            };
+                            let (result4_0, result4_1, result4_2) = match result2 {
+                                Ok(_) => (0i32, ::core::ptr::null_mut(), 0usize),
+                                Err(e) => {
+                                    let vec3 = e;
+                                    let ptr3 = vec3.as_ptr().cast::<u8>();
+                                    let len3 = vec3.len();
+                                    (1i32, ptr3.cast_mut(), len3)
+                                }
+                            };
+                            #[cfg(target_arch = "wasm32")]
+                            #[link(
+                                wasm_import_module = "[export]nanoproc:connect3/probe@0.1.0"
+                            )]
+                            unsafe extern "C" {
+                                #[link_name = "[task-return]send-datagram"]
+                                fn wit_import5(_: i32, _: *mut u8, _: usize);
+                            }
+                            #[cfg(not(target_arch = "wasm32"))]
+                            unsafe extern "C" fn wit_import5(
+                                _: i32,
+                                _: *mut u8,
+                                _: usize,
+                            ) {
+                                unreachable!()
+                            }
+                            _task_cancel.forget();
+                            wit_import5(result4_0, result4_1, result4_2);
+                        })
+                    }
+                }
+                #[doc(hidden)]
+                #[allow(non_snake_case)]
+                pub unsafe fn __callback_send_datagram(
+                    event0: u32,
+                    event1: u32,
+                    event2: u32,
+                ) -> u32 {
+                    unsafe {
+                        wit_bindgen::rt::async_support::callback(event0, event1, event2)
+                    }
+                }
                 pub trait Guest {
                     /// Opens a TCP connection to `address` (an IPv4 `ip:port`) and closes it
                     /// again, or the name of the `wasi:sockets` error code that ended it.
                     #[allow(async_fn_in_trait)]
                     async fn connect(
                         address: _rt::String,
+                    ) -> ::core::result::Result<(), _rt::String>;
+                    /// Sends `data` in one UDP datagram to `address` (an IPv4 `ip:port`)
+                    /// from a socket bound to any port, or the name of the error code that
+                    /// refused it.
+                    #[allow(async_fn_in_trait)]
+                    async fn send_datagram(
+                        address: _rt::String,
+                        data: _rt::Vec<u8>,
                     ) -> ::core::result::Result<(), _rt::String>;
                 }
                 #[doc(hidden)]
@@ -5902,7 +5979,17 @@ pub mod exports {
                         "[callback][async-lift]nanoproc:connect3/probe@0.1.0#connect")]
                         unsafe extern "C" fn _callback_connect(event0 : u32, event1 :
                         u32, event2 : u32) -> u32 { unsafe { $($path_to_types)*::
-                        __callback_connect(event0, event1, event2) } } };
+                        __callback_connect(event0, event1, event2) } } #[unsafe
+                        (export_name =
+                        "[async-lift]nanoproc:connect3/probe@0.1.0#send-datagram")]
+                        unsafe extern "C" fn export_send_datagram(arg0 : * mut u8, arg1 :
+                        usize, arg2 : * mut u8, arg3 : usize,) -> i32 { unsafe {
+                        $($path_to_types)*:: _export_send_datagram_cabi::<$ty > (arg0,
+                        arg1, arg2, arg3) } } #[unsafe (export_name =
+                        "[callback][async-lift]nanoproc:connect3/probe@0.1.0#send-datagram")]
+                        unsafe extern "C" fn _callback_send_datagram(event0 : u32, event1
+                        : u32, event2 : u32) -> u32 { unsafe { $($path_to_types)*::
+                        __callback_send_datagram(event0, event1, event2) } } };
                     };
                 }
                 #[doc(hidden)]
@@ -6647,8 +6734,8 @@ pub(crate) use __export_connect3_impl as export;
 )]
 #[doc(hidden)]
 #[allow(clippy::octal_escapes)]
-pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 3142] = *b"\
-\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xc7\x17\x01A\x02\x01\
+pub static __WIT_BINDGEN_COMPONENT_TYPE: [u8; 3183] = *b"\
+\0asm\x0d\0\x01\0\0\x19\x16wit-component-encoding\x04\0\x07\xf0\x17\x01A\x02\x01\
 A\x07\x01B\x02\x01w\x04\0\x08duration\x03\0\0\x03\0\x17wasi:clocks/types@0.3.0\x05\
 \0\x02\x03\0\0\x08duration\x01Br\x02\x03\x02\x01\x01\x04\0\x08duration\x03\0\0\x01\
 ks\x01q\x0f\x0daccess-denied\0\0\x0dnot-supported\0\0\x10invalid-argument\0\0\x0d\
@@ -6703,11 +6790,12 @@ thod]udp-socket.get-unicast-hop-limit\x01F\x01@\x02\x04self:\x05value}\0\x19\x04
 hod]udp-socket.get-receive-buffer-size\x01H\x01@\x02\x04self:\x05valuew\0\x19\x04\
 \0*[method]udp-socket.set-receive-buffer-size\x01I\x04\0'[method]udp-socket.get-\
 send-buffer-size\x01H\x04\0'[method]udp-socket.set-send-buffer-size\x01I\x03\0\x18\
-wasi:sockets/types@0.3.0\x05\x02\x01B\x03\x01j\0\x01s\x01C\x01\x07addresss\0\0\x04\
-\0\x07connect\x01\x01\x04\0\x1dnanoproc:connect3/probe@0.1.0\x05\x03\x04\0\x20na\
-noproc:connect3/connect3@0.1.0\x04\0\x0b\x0e\x01\0\x08connect3\x03\0\0\0G\x09pro\
-ducers\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x06\
-0.61.1";
+wasi:sockets/types@0.3.0\x05\x02\x01B\x06\x01j\0\x01s\x01C\x01\x07addresss\0\0\x04\
+\0\x07connect\x01\x01\x01p}\x01C\x02\x07addresss\x04data\x02\0\0\x04\0\x0dsend-d\
+atagram\x01\x03\x04\0\x1dnanoproc:connect3/probe@0.1.0\x05\x03\x04\0\x20nanoproc\
+:connect3/connect3@0.1.0\x04\0\x0b\x0e\x01\0\x08connect3\x03\0\0\0G\x09producers\
+\x01\x0cprocessed-by\x02\x0dwit-component\x070.258.3\x10wit-bindgen-rust\x060.61\
+.1";
 #[inline(never)]
 #[doc(hidden)]
 pub fn __link_custom_section_describing_imports() {

@@ -1,6 +1,6 @@
-//! The connect3 component: opens a TCP connection through WASI 0.3's
-//! `wasi:sockets/types`, whose `create` hands out sockets under the
-//! component's `network` grant; where it may connect is that grant's list
+//! The connect3 component: opens a TCP connection or sends a UDP datagram
+//! through WASI 0.3's `wasi:sockets/types`, whose `create`s hand out
+//! sockets under the component's `network` grant; where it may connect is that grant's list
 //! of endpoints, and nowhere else.
 
 #[rustfmt::skip]
@@ -9,24 +9,40 @@ mod bindings;
 
 use bindings::exports::nanoproc::connect3::probe::Guest;
 use bindings::wasi::sockets::types::{
-    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket,
+    ErrorCode, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket, UdpSocket,
 };
 
 struct Connect3;
 
 impl Guest for Connect3 {
     async fn connect(address: String) -> Result<(), String> {
-        let parsed: std::net::SocketAddrV4 = address
-            .parse()
-            .map_err(|_| format!("`{address}` is not an IPv4 `ip:port`"))?;
+        let remote = ipv4(&address)?;
         let socket = TcpSocket::create(IpAddressFamily::Ipv4).map_err(|e| code(&e))?;
-        let [a, b, c, d] = parsed.ip().octets();
-        let remote = IpSocketAddress::Ipv4(Ipv4SocketAddress {
-            port: parsed.port(),
-            address: (a, b, c, d),
-        });
         socket.connect(remote).await.map_err(|e| code(&e))
     }
+
+    async fn send_datagram(address: String, data: Vec<u8>) -> Result<(), String> {
+        let remote = ipv4(&address)?;
+        let socket = UdpSocket::create(IpAddressFamily::Ipv4).map_err(|e| code(&e))?;
+        let any = IpSocketAddress::Ipv4(Ipv4SocketAddress {
+            port: 0,
+            address: (0, 0, 0, 0),
+        });
+        socket.bind(any).map_err(|e| code(&e))?;
+        socket.send(data, Some(remote)).await.map_err(|e| code(&e))
+    }
+}
+
+/// The socket address `address` (an IPv4 `ip:port`) names.
+fn ipv4(address: &str) -> Result<IpSocketAddress, String> {
+    let parsed: std::net::SocketAddrV4 = address
+        .parse()
+        .map_err(|_| format!("`{address}` is not an IPv4 `ip:port`"))?;
+    let [a, b, c, d] = parsed.ip().octets();
+    Ok(IpSocketAddress::Ipv4(Ipv4SocketAddress {
+        port: parsed.port(),
+        address: (a, b, c, d),
+    }))
 }
 
 /// An error code as WASI's WIT spells it (`access-denied`, ...).
