@@ -44,12 +44,14 @@ impl Server {
                     header.clear();
                 }
                 let body = format!("you asked: {line}");
+                // Seen before it is answered, so a client that has its
+                // answer finds it seen.
+                log.lock().unwrap().push(line);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
-                log.lock().unwrap().push(line);
             }
         });
         Self { origin, seen }
