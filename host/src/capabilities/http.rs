@@ -57,7 +57,7 @@ pub(super) fn p3_view(state: &mut HostState) -> WasiHttpCtxView<'_> {
 /// shared one, or [`Origins::sending_for`]'s); otherwise answered
 /// `HTTP-request-denied` before anything leaves the host, and reported.
 pub(super) struct Origins {
-    pub(super) attribution: Arc<super::Attribution>,
+    attribution: Arc<super::Attribution>,
     /// The holder whose own `wasi:http/client` is sending, set by its
     /// `send` just before wasmtime-wasi-http's, which asks
     /// [`WasiHttpHooks::send_request`] before it first waits; `None`: the
