@@ -668,7 +668,11 @@ fn cli<'a>(ctx: &'a mut WasiCtx, table: &'a mut ResourceTable) -> WasiCliCtxView
     }
 }
 
-fn sockets<'a>(ctx: &'a mut WasiCtx, table: &'a mut ResourceTable) -> WasiSocketsCtxView<'a> {
+/// The sockets of the context `ctx`, on `table`.
+pub(super) fn sockets<'a>(
+    ctx: &'a mut WasiCtx,
+    table: &'a mut ResourceTable,
+) -> WasiSocketsCtxView<'a> {
     WasiSocketsCtxView {
         ctx: ctx.sockets(),
         table,

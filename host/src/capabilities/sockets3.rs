@@ -20,6 +20,7 @@ use wasmtime_wasi::p3::sockets::SocketResult;
 use wasmtime_wasi::sockets::{TcpSocket, UdpSocket, WasiSockets, WasiSocketsCtxView};
 
 use super::HostState;
+use super::linking::sockets;
 
 /// A function's outcome as the guest gets it: a socket error is its
 /// `error-code`, anything else a trap.
@@ -32,10 +33,7 @@ fn answer<T>(result: SocketResult<T>) -> wasmtime::Result<Result<T, ErrorCode>> 
 
 /// The sockets of the shared context: what every socket's methods use.
 fn shared(state: &mut HostState) -> WasiSocketsCtxView<'_> {
-    WasiSocketsCtxView {
-        ctx: state.shared.sockets(),
-        table: &mut state.table,
-    }
+    sockets(&mut state.shared, &mut state.table)
 }
 
 /// Defines a method `$name` of the socket resource `$socket` that calls
@@ -84,10 +82,7 @@ pub(super) fn add_holder(
         "[static]tcp-socket.create",
         move |mut store: StoreContextMut<'_, HostState>, (family,): (IpAddressFamily,)| {
             let (ctx, table) = store.data_mut().holder(&h)?;
-            let mut view = WasiSocketsCtxView {
-                ctx: ctx.sockets(),
-                table,
-            };
+            let mut view = sockets(ctx, table);
             Ok((answer(HostTcpSocket::create(&mut view, family))?,))
         },
     )?;
@@ -97,10 +92,7 @@ pub(super) fn add_holder(
             let holder = holder.clone();
             Box::new(async move {
                 let (ctx, table) = store.data_mut().holder(&holder)?;
-                let mut view = WasiSocketsCtxView {
-                    ctx: ctx.sockets(),
-                    table,
-                };
+                let mut view = sockets(ctx, table);
                 Ok((answer(HostUdpSocket::create(&mut view, family).await)?,))
             })
         },
